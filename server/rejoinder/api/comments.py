@@ -1,0 +1,230 @@
+"""Comment writes: create, read one, edit, delete, and likes on comments and posts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .. import models
+from ..auth import identity
+from ..errors import ApiError
+from ..models import Identity
+from ..render import render
+from ..state import state
+from .common import JSON, comment_id, read_json, thread_site
+
+EDIT_HEADER = "x-rejoinder-edit-token"
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _body_text(value: Any, max_chars: int) -> str:
+    if value is None:
+        raise ApiError("comment_empty", field="text")
+    if not isinstance(value, str):
+        raise ApiError("invalid_field", "text must be a string.", field="text")
+    text = value.replace("\r\n", "\n").replace("\x00", "").strip()
+    if not text:
+        raise ApiError("comment_empty", field="text")
+    if len(text) > max_chars:
+        raise ApiError("comment_too_long", f"A comment can be at most {max_chars} characters.", field="text")
+    return text
+
+
+def _avatar(secret: str, seed: str) -> str:
+    return f"/api/avatars/{identity.keyed_hash(secret, 'avatar:' + seed.lower(), 20)}.svg"
+
+
+async def _limit(request: Request, viewer: Identity, kind: str, factor: int = 1) -> None:
+    st = state(request)
+    limits = [(kind + ":ip", identity.ip_hash(request), st.settings.rate_ip_writes * factor)]
+    if viewer.key:
+        limits.append((kind + ":id", _digest(viewer.key)[:24], st.settings.rate_identity_writes * factor))
+    await st.limiter.hit(limits)
+
+
+def _draft(body: dict[str, Any], viewer: Identity, settings: Any) -> tuple[dict[str, Any], int | None]:
+    """Whitelist the input into a comment document; unknown fields are dropped."""
+    text = _body_text(body.get("text"), settings.max_comment_chars)
+    parent = body.get("parent")
+    if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int) or parent < 1):
+        raise ApiError("invalid_field", "parent must be a comment id.", field="parent")
+    if viewer.kind == "user":
+        author = {"kind": "user", "name": viewer.name, "avatar": viewer.avatar, "provider": viewer.provider,
+                  "profile": viewer.profile, "website": "", "user": viewer.user_id}
+        email = viewer.email
+    else:
+        name = models.clean_line(body.get("name"), "name", max_len=80, required=True)
+        email = models.clean_email(body.get("email"))
+        website = models.clean_website(body.get("website"))
+        author = {"kind": "guest", "name": name, "website": website,
+                  "avatar": _avatar(settings.secret_key, email or name)}
+    return {"author": author, "email": email, "text": text, "html": render(text)}, parent
+
+
+async def create_comment(request: Request) -> JSON:
+    """POST /api/threads/{tid}/comments: post a comment or a reply.
+
+    Body: {"text", "parent"?, "name", "email"?, "website"?} (guests) or {"text", "parent"?} (signed in).
+    An Idempotency-Key header makes a retry return the first result.
+    Errors: unsupported_media_type, malformed_json, body_too_large, comment_empty,
+    comment_too_long, missing_field, invalid_field, invalid_email, invalid_url,
+    thread_not_found, parent_not_found, comment_deleted, thread_locked,
+    origin_not_allowed, idempotency_conflict, rate_limited, invalid_session.
+    """
+    st = state(request)
+    tid = request.path_params["tid"]
+    site = await thread_site(request, tid)
+    viewer = await identity.current(request)
+    body = await read_json(request)
+    doc, parent = _draft(body, viewer, st.settings)
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    if len(key) > 200:
+        raise ApiError("invalid_field", "Idempotency-Key is at most 200 characters.", field="Idempotency-Key")
+    await _limit(request, viewer, "write")
+
+    edit_token = secrets.token_urlsafe(24) if viewer.kind == "guest" else ""
+    doc.update({
+        "created": _now_ms(),
+        "status": "pending" if site.moderation == "hold_all" else "approved",
+        "owner": viewer.key,
+        "edit_hash": _digest(edit_token) if edit_token else "",
+        "ip": identity.ip_hash(request),
+        "site": site.id,
+    })
+    # Without a key of the client's, each request still gets one of its own, so
+    # a retry inside the Redis client after a dropped connection cannot store twice.
+    scope_key = _digest(f"{viewer.key}\n{key}") if key else secrets.token_hex(16)
+    fingerprint = _digest(f"{viewer.key}\n{parent}\n{doc['text']}\n{doc['author'].get('name')}")[:32]
+    written = await st.comments.create(tid, doc, parent, idempotency=scope_key, fingerprint=fingerprint)
+    stored = written.doc
+    out: dict[str, Any] = {
+        "comment": models.owner(stored, 0, False, st.settings.edit_window_seconds * 1000),
+        "thread": {"id": tid, "count": written.count},
+    }
+    if edit_token and not written.duplicate:
+        out["edit_token"] = edit_token
+    return JSON(out, status_code=200 if written.duplicate else 201)
+
+
+async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
+    """The comment named in the path, if the caller may change it."""
+    st = state(request)
+    tid = request.path_params["tid"]
+    await thread_site(request, tid)
+    cid = comment_id(request)
+    viewer = await identity.current(request)
+    doc = await st.comments.get(tid, cid)
+    if doc is None:
+        raise ApiError("comment_not_found")
+    if doc.get("status") == "deleted":
+        raise ApiError("comment_deleted")
+    author = doc.get("author") or {}
+    if author.get("kind") == "user":
+        if viewer.kind != "user" or author.get("user") != viewer.user_id:
+            raise ApiError("not_your_comment")
+    else:
+        token = request.headers.get(EDIT_HEADER, "")
+        if not token or not hmac.compare_digest(_digest(token), doc.get("edit_hash") or "-"):
+            raise ApiError("not_your_comment")
+        if _now_ms() > doc["created"] + st.settings.edit_window_seconds * 1000:
+            raise ApiError("edit_window_closed")
+    return tid, cid, doc, viewer
+
+
+async def get_comment(request: Request) -> JSON:
+    """GET /api/threads/{tid}/comments/{cid}: one comment.
+
+    Errors: thread_not_found, comment_not_found, origin_not_allowed.
+    """
+    st = state(request)
+    tid = request.path_params["tid"]
+    await thread_site(request, tid)
+    cid = comment_id(request)
+    viewer = await identity.current(request)
+    doc = await st.comments.get(tid, cid)
+    if doc is None or not models.visible_to(doc, viewer):
+        raise ApiError("comment_not_found")
+    likes, liked = await st.comments.like_state(tid, cid, viewer.key)
+    return JSON({"comment": models.view(doc, viewer, likes, liked, st.settings.edit_window_seconds * 1000)})
+
+
+async def edit_comment(request: Request) -> JSON:
+    """PATCH /api/threads/{tid}/comments/{cid}: change your comment's text.
+
+    Guests send the edit token from creation in X-Rejoinder-Edit-Token.
+    Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted,
+    comment_empty, comment_too_long, unsupported_media_type, malformed_json, rate_limited.
+    """
+    st = state(request)
+    tid, cid, _, viewer = await _owned(request)
+    body = await read_json(request)
+    text = _body_text(body.get("text"), st.settings.max_comment_chars)
+    await _limit(request, viewer, "write")
+    doc = await st.comments.edit(tid, cid, render(text), text, _now_ms())
+    likes, liked = await st.comments.like_state(tid, cid, viewer.key)
+    return JSON({"comment": models.owner(doc, likes, liked, st.settings.edit_window_seconds * 1000)})
+
+
+async def delete_comment(request: Request) -> JSON:
+    """DELETE /api/threads/{tid}/comments/{cid}: delete your comment (a placeholder stays if it has replies).
+
+    Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted, rate_limited.
+    """
+    st = state(request)
+    tid, cid, _, viewer = await _owned(request)
+    await _limit(request, viewer, "write")
+    written = await st.comments.delete(tid, cid, _now_ms())
+    return JSON({"comment": models.public(written.doc), "thread": {"id": tid, "count": written.count}})
+
+
+async def _like(request: Request, target: str) -> JSON:
+    st = state(request)
+    tid = request.path_params["tid"]
+    await thread_site(request, tid)
+    viewer = await identity.current(request)
+    if not viewer.key:
+        raise ApiError("missing_field", "Likes need the widget's anonymous id or a session.",
+                       field="X-Rejoinder-Client")
+    await _limit(request, viewer, "like", factor=5)
+    count, liked = await st.comments.set_like(tid, target, viewer.key, request.method == "PUT")
+    return JSON({"target": target, "likes": count, "liked": liked})
+
+
+async def like_comment(request: Request) -> JSON:
+    """PUT (like) or DELETE (unlike) /api/threads/{tid}/comments/{cid}/like. One like per identity.
+
+    Errors: comment_not_found, comment_deleted, thread_not_found, missing_field, rate_limited.
+    """
+    return await _like(request, str(comment_id(request)))
+
+
+async def like_post(request: Request) -> JSON:
+    """PUT (like) or DELETE (unlike) /api/threads/{tid}/like: like the post itself.
+
+    Errors: thread_not_found, missing_field, rate_limited.
+    """
+    return await _like(request, "post")
+
+
+routes = [
+    Route("/api/threads/{tid}/comments", create_comment, methods=["POST"], name="comments:create"),
+    Route("/api/threads/{tid}/comments/{cid}", get_comment, methods=["GET"], name="comments:get"),
+    Route("/api/threads/{tid}/comments/{cid}", edit_comment, methods=["PATCH"], name="comments:edit"),
+    Route("/api/threads/{tid}/comments/{cid}", delete_comment, methods=["DELETE"], name="comments:delete"),
+    Route("/api/threads/{tid}/comments/{cid}/like", like_comment, methods=["PUT", "DELETE"], name="comments:like"),
+    Route("/api/threads/{tid}/like", like_post, methods=["PUT", "DELETE"], name="threads:like"),
+]

@@ -1,0 +1,151 @@
+"""The OpenAPI 3 document of the API, written by hand and checked against the routes by a test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .. import __version__
+from ..errors import CATALOGUE
+from .common import JSON
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: str, status: str = "200", description: str = "OK") -> dict[str, Any]:
+    return {status: {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "Refused", "content": {"application/json": {"schema": _ref("Error")}}}
+            for c in codes}
+
+
+def _q(name: str, schema: dict[str, Any], required: bool = False, description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def _p(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+TID = _p("tid", {"type": "string", "pattern": "^[0-9a-f]{24}$"})
+CID = _p("cid", {"type": "integer", "minimum": 1})
+PAGING = [_q("cursor", {"type": "string"}), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+          _q("order", {"type": "string", "enum": ["oldest", "newest"]})]
+JSON_BODY = lambda schema: {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}  # noqa: E731
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "enum": sorted(CATALOGUE)},
+            "message": {"type": "string"}, "field": {"type": "string"}}}}},
+    "Author": {"type": "object", "nullable": True, "properties": {
+        "name": {"type": "string"}, "website": {"type": "string", "nullable": True},
+        "avatar": {"type": "string", "nullable": True}, "provider": {"type": "string", "nullable": True},
+        "profile": {"type": "string", "nullable": True}}},
+    "Comment": {"type": "object", "required": ["id", "status", "html", "likes"], "properties": {
+        "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
+        "reply_to": {"type": "integer", "nullable": True}, "depth": {"type": "integer"},
+        "status": {"type": "string", "enum": ["approved", "pending", "deleted"]},
+        "created": {"type": "string", "format": "date-time"},
+        "edited": {"type": "string", "format": "date-time", "nullable": True},
+        "author": _ref("Author"), "html": {"type": "string", "description": "Sanitised HTML"},
+        "likes": {"type": "integer"}, "liked": {"type": "boolean"},
+        "mine": {"type": "boolean", "description": "Only in the author's own view"},
+        "text": {"type": "string", "description": "Markdown source; only in the author's own view"},
+        "email": {"type": "string", "nullable": True, "description": "Only in the author's own view"},
+        "editable_until": {"type": "string", "nullable": True}}},
+    "Thread": {"type": "object", "properties": {
+        "id": {"type": "string"}, "site": {"type": "string"}, "page": {"type": "string"},
+        "url": {"type": "string", "nullable": True}, "title": {"type": "string"},
+        "count": {"type": "integer"}, "likes": {"type": "integer"}, "locked": {"type": "boolean"},
+        "head": {"type": "integer", "description": "Sequence number of the thread's last event"},
+        "epoch": {"type": "string"}}},
+    "ThreadPage": {"type": "object", "properties": {
+        "thread": _ref("Thread"), "comments": {"type": "array", "items": _ref("Comment")},
+        "replies": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+            "left": {"type": "integer"}, "cursor": {"type": "string"}}}},
+        "next": {"type": "string", "nullable": True}, "me": {"type": "object"}}},
+    "CommentPage": {"type": "object", "properties": {
+        "comments": {"type": "array", "items": _ref("Comment")}, "next": {"type": "string", "nullable": True}}},
+    "NewComment": {"type": "object", "required": ["text"], "properties": {
+        "text": {"type": "string", "maxLength": 10000}, "parent": {"type": "integer"},
+        "name": {"type": "string", "maxLength": 80}, "email": {"type": "string", "format": "email"},
+        "website": {"type": "string", "format": "uri"}}},
+    "EditComment": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+    "Created": {"type": "object", "properties": {
+        "comment": _ref("Comment"), "thread": {"type": "object"},
+        "edit_token": {"type": "string", "description": "Guests only: lets them edit or delete for a while"}}},
+    "OneComment": {"type": "object", "properties": {"comment": _ref("Comment")}},
+    "Like": {"type": "object", "properties": {
+        "target": {"type": "string"}, "likes": {"type": "integer"}, "liked": {"type": "boolean"}}},
+    "Counts": {"type": "object", "properties": {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+    "CountsRequest": {"type": "object", "required": ["site", "pages"], "properties": {
+        "site": {"type": "string"}, "pages": {"type": "array", "maxItems": 100, "items": {"type": "string"}}}},
+    "Site": {"type": "object", "properties": {"site": {"type": "object"}}},
+}
+
+PATHS: dict[str, Any] = {
+    "/api/threads": {"get": {
+        "summary": "The thread of a page with its first page of comments (creates the thread record on first sight)",
+        "parameters": [_q("site", {"type": "string"}, True), _q("page", {"type": "string"}, True,
+                       "Page id or URL"), _q("title", {"type": "string"}), _q("url", {"type": "string"}), *PAGING],
+        "responses": {**_ok("ThreadPage"), **_errors(401, 403, 404, 422)}}},
+    "/api/threads/{tid}": {"get": {
+        "summary": "A thread and a page of its comments", "parameters": [TID, *PAGING],
+        "responses": {**_ok("ThreadPage"), **_errors(400, 403, 404, 422)}}},
+    "/api/threads/{tid}/comments": {"post": {
+        "summary": "Post a comment or reply", "parameters": [TID, {"name": "Idempotency-Key", "in": "header",
+                                                                   "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": JSON_BODY("NewComment"),
+        "responses": {**_ok("Created", "201", "Created"), **_ok("Created", "200", "A retry with the same Idempotency-Key"),
+                      **_errors(400, 401, 403, 404, 409, 413, 415, 422, 429)}}},
+    "/api/threads/{tid}/comments/{cid}": {
+        "get": {"summary": "One comment", "parameters": [TID, CID],
+                "responses": {**_ok("OneComment"), **_errors(403, 404)}},
+        "patch": {"summary": "Edit your comment", "parameters": [TID, CID], "requestBody": JSON_BODY("EditComment"),
+                  "responses": {**_ok("OneComment"), **_errors(400, 403, 404, 409, 413, 415, 422, 429)}},
+        "delete": {"summary": "Delete your comment", "parameters": [TID, CID],
+                   "responses": {**_ok("OneComment"), **_errors(403, 404, 409, 429)}}},
+    "/api/threads/{tid}/comments/{cid}/replies": {"get": {
+        "summary": "More replies under a top-level comment", "parameters": [TID, CID, PAGING[0], PAGING[1]],
+        "responses": {**_ok("CommentPage"), **_errors(400, 403, 404)}}},
+    "/api/threads/{tid}/comments/{cid}/like": {
+        "put": {"summary": "Like a comment", "parameters": [TID, CID], "responses": {**_ok("Like"), **_errors(403, 404, 409, 422, 429)}},
+        "delete": {"summary": "Unlike a comment", "parameters": [TID, CID], "responses": {**_ok("Like"), **_errors(403, 404, 409, 422, 429)}}},
+    "/api/threads/{tid}/like": {
+        "put": {"summary": "Like the post", "parameters": [TID], "responses": {**_ok("Like"), **_errors(403, 404, 422, 429)}},
+        "delete": {"summary": "Unlike the post", "parameters": [TID], "responses": {**_ok("Like"), **_errors(403, 404, 422, 429)}}},
+    "/api/counts": {
+        "get": {"summary": "Comment counts of up to 100 pages", "parameters": [
+            _q("site", {"type": "string"}, True), _q("page", {"type": "array", "items": {"type": "string"}}, True)],
+            "responses": {**_ok("Counts"), **_errors(403, 404, 422)}},
+        "post": {"summary": "Comment counts of up to 100 pages", "requestBody": JSON_BODY("CountsRequest"),
+                 "responses": {**_ok("Counts"), **_errors(400, 403, 404, 413, 415, 422)}}},
+    "/api/sites/{site}": {"get": {"summary": "Public settings of a site", "parameters": [_p("site", {"type": "string"})],
+                                  "responses": {**_ok("Site"), **_errors(403, 404)}}},
+    "/api/avatars/{name}": {"get": {"summary": "A generated guest avatar (SVG)", "parameters": [_p("name", {"type": "string"})],
+                                    "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}, **_errors(404)}}},
+    "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
+}
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {"title": "Rejoinder API", "version": __version__,
+             "description": "Comments, replies and likes for blogs. Errors are {\"error\": {\"code\", \"message\", \"field\"}}."},
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS, "securitySchemes": {"session": {"type": "http", "scheme": "bearer"}}},
+}
+
+
+async def get_openapi(request: Request) -> JSON:
+    """GET /api/openapi.json: this API's OpenAPI 3 document."""
+    return JSON(DOCUMENT)
+
+
+routes = [Route("/api/openapi.json", get_openapi, methods=["GET"], name="openapi:get")]

@@ -1,0 +1,17 @@
+"""What the widget may know about a site: its name and the features it has on."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .common import JSON, site_for
+
+
+async def get_site(request: Request) -> JSON:
+    """GET /api/sites/{site}: public site settings. Errors: site_not_found, origin_not_allowed."""
+    site = await site_for(request, request.path_params["site"])
+    return JSON({"site": {"id": site.id, "name": site.name, "moderation": site.moderation}})
+
+
+routes = [Route("/api/sites/{site}", get_site, methods=["GET"], name="sites:get")]

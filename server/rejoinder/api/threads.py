@@ -1,0 +1,154 @@
+"""Thread reads: a thread by page, its pages of comments, replies, and comment counts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .. import models
+from ..auth import identity
+from ..errors import ApiError
+from ..models import Identity
+from ..pages import page_key
+from ..state import state
+from ..store import keys
+from ..store.comments import Page
+from .common import (JSON, decode_cursor, encode_cursor, int_param, order_param, read_json,
+                     site_for, thread_site)
+
+MAX_COUNT_PAGES = 100
+
+
+def me(viewer: Identity) -> dict[str, Any]:
+    if viewer.kind == "user":
+        return {"kind": "user", "name": viewer.name, "avatar": viewer.avatar or None,
+                "provider": viewer.provider, "profile": viewer.profile or None}
+    return {"kind": "guest"}
+
+
+def page_body(request: Request, tid: str, page: Page, viewer: Identity, order: str) -> dict[str, Any]:
+    edit_ms = state(request).settings.edit_window_seconds * 1000
+    by_id = {doc["id"]: doc for doc in page.docs}
+    out: list[dict[str, Any]] = []
+    replies: dict[str, dict[str, Any]] = {}
+    hidden: set[int] = set()
+    # page.docs is each root followed by its inline descendants, in that order.
+    for doc in page.docs:
+        if not models.visible_to(doc, viewer) or doc.get("parent") in hidden:
+            # A reply under a comment the viewer may not see is not shown either.
+            hidden.add(doc["id"])
+            continue
+        cid = doc["id"]
+        out.append(models.view(doc, viewer, page.likes.get(cid, 0), str(cid) in page.liked, edit_ms))
+    for root, shown, left in page.groups:
+        if left and root in by_id and root not in hidden:
+            last = max([d["id"] for d in page.docs if d.get("root") == root and d["id"] != root] or [0])
+            replies[str(root)] = {"left": left, "cursor": f"o{last}"}
+    last_root = page.groups[-1][0] if page.groups else None
+    return {
+        "thread": models.thread_view(page.meta, tid),
+        "comments": out,
+        "replies": replies,
+        "next": encode_cursor(order, last_root) if page.more and last_root is not None else None,
+        "me": me(viewer),
+    }
+
+
+async def _page(request: Request, tid: str, create: dict[str, str] | None) -> tuple[Page | None, Identity, str]:
+    st = state(request)
+    viewer = await identity.current(request)
+    order = order_param(request)
+    cursor = decode_cursor(request.query_params.get("cursor"), order)
+    limit = int_param(request, "limit", st.settings.page_size, 1, st.settings.max_page_size)
+    page = await st.comments.open_thread(
+        tid, order=order, cursor=cursor, limit=limit, inline=st.settings.inline_replies,
+        liker=viewer.key, create=create)
+    return page, viewer, order
+
+
+async def open_thread(request: Request) -> JSON:
+    """GET /api/threads?site=&page=[&title=&url=]: the thread of a page, first page of comments.
+
+    Creates the thread's record the first time a page is seen, so the widget
+    needs one request. Errors: site_not_found, origin_not_allowed, invalid_field,
+    invalid_cursor, invalid_session.
+    """
+    q = request.query_params
+    site = await site_for(request, q.get("site"))
+    key = page_key(q.get("page") or q.get("url") or "")
+    title = models.clean_line(q.get("title"), "title", max_len=300)
+    url = q.get("url") or ""
+    if url and ("://" not in url or not page_key(url)):
+        raise ApiError("invalid_field", "url must be an http(s) URL.", field="url")
+    url = url or (key if "://" in key else "")
+    tid = keys.thread_id(site.id, key)
+    create = {"site": site.id, "page": key, "url": url[:1024], "title": title, "now": str(int(time.time() * 1000))}
+    page, viewer, order = await _page(request, tid, create)
+    assert page is not None  # created if missing
+    return JSON(page_body(request, tid, page, viewer, order))
+
+
+async def get_thread(request: Request) -> JSON:
+    """GET /api/threads/{tid}: the thread and its first page (or the page at ?cursor=).
+
+    Errors: thread_not_found, origin_not_allowed, invalid_field, invalid_cursor.
+    """
+    tid = request.path_params["tid"]
+    await thread_site(request, tid)
+    page, viewer, order = await _page(request, tid, None)
+    if page is None:
+        raise ApiError("thread_not_found")
+    return JSON(page_body(request, tid, page, viewer, order))
+
+
+async def list_replies(request: Request) -> JSON:
+    """GET /api/threads/{tid}/comments/{cid}/replies?cursor=: more replies under a top-level comment.
+
+    Errors: thread_not_found, comment_not_found, origin_not_allowed, invalid_cursor.
+    """
+    st = state(request)
+    tid = request.path_params["tid"]
+    await thread_site(request, tid)
+    raw = request.path_params["cid"]
+    if not raw.isdigit():
+        raise ApiError("comment_not_found")
+    viewer = await identity.current(request)
+    after = decode_cursor(request.query_params.get("cursor"), "oldest")
+    limit = int_param(request, "limit", st.settings.inline_replies, 1, st.settings.max_page_size)
+    docs, likes, liked, more = await st.comments.replies(tid, int(raw), after, limit, viewer.key)
+    edit_ms = st.settings.edit_window_seconds * 1000
+    out = [models.view(d, viewer, likes.get(d["id"], 0), str(d["id"]) in liked, edit_ms)
+           for d in docs if models.visible_to(d, viewer)]
+    return JSON({"comments": out, "next": encode_cursor("oldest", docs[-1]["id"]) if more else None})
+
+
+async def count_comments(request: Request) -> JSON:
+    """GET /api/counts?site=&page=...  or POST /api/counts {"site", "pages": [...]}: counts of up to 100 pages.
+
+    Answers {"counts": {page: n}} keyed by the page as given. Errors:
+    site_not_found, origin_not_allowed, invalid_field, malformed_json.
+    """
+    if request.method == "POST":
+        body = await read_json(request)
+        site_id, pages = body.get("site"), body.get("pages")
+    else:
+        site_id, pages = request.query_params.get("site"), request.query_params.getlist("page")
+    site = await site_for(request, site_id)
+    if not isinstance(pages, list) or not all(isinstance(p, str) for p in pages):
+        raise ApiError("invalid_field", "pages must be a list of page ids or URLs.", field="pages")
+    if len(pages) > MAX_COUNT_PAGES:
+        raise ApiError("invalid_field", f"At most {MAX_COUNT_PAGES} pages per request.", field="pages")
+    tids = [keys.thread_id(site.id, page_key(p)) for p in pages]
+    counts = await state(request).comments.counts(tids) if tids else []
+    return JSON({"counts": dict(zip(pages, counts))})
+
+
+routes = [
+    Route("/api/threads", open_thread, methods=["GET"], name="threads:open"),
+    Route("/api/threads/{tid}", get_thread, methods=["GET"], name="threads:get"),
+    Route("/api/threads/{tid}/comments/{cid}/replies", list_replies, methods=["GET"], name="threads:replies"),
+    Route("/api/counts", count_comments, methods=["GET", "POST"], name="threads:counts"),
+]

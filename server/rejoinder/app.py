@@ -1,0 +1,113 @@
+"""create_app(settings): the lifespan that owns shared resources, middleware, and every area's routes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import AsyncIterator
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import frame
+from .api import avatars, comments, openapi, sites, threads
+from .auth.sessions import SessionStore
+from .errors import ApiError, error_response, handle_api_error
+from .middleware import BodyLimit, Cors, SecurityHeaders
+from .settings import Settings
+from .state import State
+from .store.comments import CommentStore
+from .store.origins import OriginIndex
+from .store.ratelimit import RateLimiter
+from .store.scripts import Scripts
+from .store.sites import SiteStore
+
+log = logging.getLogger("rejoinder")
+
+
+def static_dir() -> Path:
+    """The built widget and pages: inside the installed package, or the repo's static/."""
+    packaged = Path(__file__).parent / "static"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "static"
+
+
+def connect(settings: Settings) -> aioredis.Redis:
+    return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30,
+                                   socket_keepalive=True)
+
+
+def build_state(settings: Settings, redis: aioredis.Redis) -> State:
+    return State(
+        settings=settings,
+        redis=redis,
+        sites=SiteStore(redis, settings.site_cache_seconds),
+        comments=CommentStore(redis, Scripts(redis), events_maxlen=settings.events_maxlen,
+                              max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds),
+        sessions=SessionStore(redis),
+        limiter=RateLimiter(redis, settings.rate_window_seconds),
+        origins=OriginIndex(redis, settings.site_cache_seconds),
+    )
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    error = ApiError(code)
+    error.status = exc.status_code
+    return error_response(error)
+
+
+async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("redis unavailable: %s", exc)
+    return error_response(ApiError("unavailable", headers={"Retry-After": "2"}))
+
+
+async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": {"code": "internal", "message": "Something went wrong on our side."}},
+                        status_code=500)
+
+
+def create_app(settings: Settings) -> Starlette:
+    holder: dict[str, State] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, State]]:
+        redis = connect(settings)
+        state = build_state(settings, redis)
+        holder["state"] = state
+        try:
+            yield {"app": state}
+        finally:
+            await redis.aclose()
+
+    routes = [
+        *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
+        Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
+        Mount("/", StaticFiles(directory=static_dir(), html=True, check_dir=False), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(Cors, origins=lambda: holder["state"].origins),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: on_http_error,
+            RedisConnectionError: on_redis_down,
+            RedisTimeoutError: on_redis_down,
+            Exception: on_crash,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Identity: who makes a request, sessions, and (later) social login providers."""

@@ -1,0 +1,50 @@
+"""identity.current(request): the caller's identity, never taken from the request body."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from starlette.requests import HTTPConnection
+
+from ..errors import ApiError
+from ..models import Identity
+from ..state import state
+
+# The widget's anonymous id: random, kept in the reader's browser, sent as a header.
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CLIENT_HEADER = "x-rejoinder-client"
+
+
+def keyed_hash(secret: str, value: str, length: int = 24) -> str:
+    """A keyed hash: IPs and client ids are stored only like this, so a leak of
+    the database does not give them back."""
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def client_ip(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "0.0.0.0"
+
+
+def ip_hash(conn: HTTPConnection) -> str:
+    return keyed_hash(state(conn).settings.secret_key, "ip:" + client_ip(conn))
+
+
+async def current(conn: HTTPConnection) -> Identity:
+    """A bearer session makes a user; otherwise the widget's client id makes a guest."""
+    auth = conn.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError("invalid_session")
+        user = await state(conn).sessions.get(token.strip())
+        if user is None:
+            raise ApiError("invalid_session")
+        return Identity(kind="user", key=f"u:{user['id']}", user_id=user["id"], name=user.get("name", ""),
+                        avatar=user.get("avatar", ""), profile=user.get("profile", ""),
+                        provider=user.get("provider", ""), email=user.get("email", ""))
+    client = conn.headers.get(CLIENT_HEADER, "")
+    if client and CLIENT_ID.match(client):
+        return Identity(kind="guest", key="g:" + keyed_hash(state(conn).settings.secret_key, "client:" + client))
+    return Identity(kind="guest", key="")

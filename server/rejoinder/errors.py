@@ -1,0 +1,77 @@
+"""ApiError and the one catalogue of error codes the API can answer with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+# code -> (HTTP status, default message). Codes are stable: clients match on them.
+CATALOGUE: dict[str, tuple[int, str]] = {
+    "malformed_json": (400, "The request body is not valid JSON."),
+    "bad_request": (400, "The request is malformed."),
+    "invalid_cursor": (400, "The paging cursor is not valid."),
+    "auth_required": (401, "You need to be signed in for this."),
+    "invalid_session": (401, "Your session has expired or was revoked."),
+    "origin_not_allowed": (403, "This site does not allow requests from that origin."),
+    "edit_window_closed": (403, "The time to edit or delete this comment has passed."),
+    "not_your_comment": (403, "You can only change your own comments."),
+    "thread_locked": (403, "This thread is closed for new comments."),
+    "forbidden": (403, "You are not allowed to do this."),
+    "not_found": (404, "Nothing is here."),
+    "site_not_found": (404, "This site is not registered."),
+    "thread_not_found": (404, "This thread does not exist."),
+    "comment_not_found": (404, "This comment does not exist."),
+    "parent_not_found": (404, "The comment you reply to does not exist."),
+    "method_not_allowed": (405, "This method is not allowed here."),
+    "comment_deleted": (409, "This comment was deleted."),
+    "idempotency_conflict": (409, "This Idempotency-Key was used for a different request."),
+    "site_exists": (409, "A site with this id already exists."),
+    "body_too_large": (413, "The request body is too large."),
+    "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
+    "invalid_field": (422, "A field is not valid."),
+    "missing_field": (422, "A required field is missing."),
+    "unknown_field": (422, "The request names a field this endpoint does not take."),
+    "comment_empty": (422, "The comment is empty."),
+    "comment_too_long": (422, "The comment is too long."),
+    "invalid_email": (422, "This email address is not valid."),
+    "invalid_url": (422, "Websites must be http:// or https:// addresses."),
+    "rate_limited": (429, "Too many requests: wait a moment and try again."),
+    "unavailable": (503, "The server cannot reach its database right now; try again shortly."),
+}
+
+
+class ApiError(Exception):
+    """A refusal the client can act on: rendered as {"error": {...}}."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        status, default = CATALOGUE[code]
+        super().__init__(message or default)
+        self.code = code
+        self.status = status
+        self.message = message or default
+        self.field = field
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def handle_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)

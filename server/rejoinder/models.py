@@ -1,0 +1,156 @@
+"""Comment, Thread and Identity, and their public()/owner() output whitelists.
+
+A stored comment document holds private fields (email, edit token hash,
+client and IP hashes). Nothing reaches a response except through the
+whitelists below, so a new private field is private by default.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ApiError
+
+STATUSES = ("approved", "pending", "spam", "deleted")
+
+# A pragmatic address check: one @, a dotted domain, no spaces or controls.
+_EMAIL = re.compile(r"^[^@\s<>\"'(),;:\\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who makes a request: a signed-in user, or a guest known by the widget's anonymous id."""
+
+    kind: str  # "user" | "guest"
+    key: str  # stable liker/owner key: "u:<user id>" or "g:<hash of client id>", "" if unknown
+    user_id: str = ""
+    name: str = ""
+    avatar: str = ""
+    profile: str = ""
+    provider: str = ""
+    email: str = ""
+
+    @property
+    def known(self) -> bool:
+        return bool(self.key)
+
+
+def iso(ms: int | float | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def clean_line(value: Any, field: str, *, max_len: int, required: bool = False) -> str:
+    """A one-line user string: text, normalised, no control characters."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ApiError("invalid_field", f"{field} must be a string.", field=field)
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL or ch == " ")
+    value = " ".join(value.split())
+    if required and not value:
+        raise ApiError("missing_field", f"{field} is required.", field=field)
+    if len(value) > max_len:
+        raise ApiError("invalid_field", f"{field} is longer than {max_len} characters.", field=field)
+    return value
+
+
+def clean_email(value: Any) -> str:
+    email = clean_line(value, "email", max_len=254)
+    if email and not _EMAIL.match(email):
+        raise ApiError("invalid_email", field="email")
+    return email
+
+
+def clean_website(value: Any) -> str:
+    url = clean_line(value, "website", max_len=512)
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+        raise ApiError("invalid_url", field="website")
+    return url
+
+
+def public_author(doc: dict[str, Any]) -> dict[str, Any] | None:
+    author = doc.get("author")
+    if not author:
+        return None
+    return {
+        "name": author.get("name", ""),
+        "website": author.get("website") or None,
+        "avatar": author.get("avatar") or None,
+        "provider": author.get("provider") or None,
+        "profile": author.get("profile") or None,
+    }
+
+
+def is_owner(doc: dict[str, Any], viewer: Identity) -> bool:
+    return bool(viewer.key) and doc.get("owner") == viewer.key
+
+
+def visible_to(doc: dict[str, Any], viewer: Identity) -> bool:
+    status = doc.get("status")
+    return status in ("approved", "deleted") or is_owner(doc, viewer)
+
+
+def public(doc: dict[str, Any], likes: int = 0, liked: bool = False) -> dict[str, Any]:
+    """What anyone may see of a comment."""
+    deleted = doc.get("status") == "deleted"
+    status = doc.get("status")
+    return {
+        "id": doc["id"],
+        "parent": doc.get("parent"),
+        "reply_to": doc.get("reply_to"),
+        "depth": doc.get("depth", 0),
+        # A spam verdict is never shown as such: to its author it looks pending.
+        "status": "pending" if status == "spam" else status,
+        "created": iso(doc.get("created")),
+        "edited": iso(doc.get("edited")),
+        "author": None if deleted else public_author(doc),
+        "html": "" if deleted else doc.get("html", ""),
+        "likes": likes,
+        "liked": liked,
+    }
+
+
+def owner(doc: dict[str, Any], likes: int, liked: bool, edit_window_ms: int) -> dict[str, Any]:
+    """What the comment's own author sees: public() plus their own private fields."""
+    view = public(doc, likes, liked)
+    view["mine"] = True
+    view["text"] = doc.get("text", "")
+    view["email"] = doc.get("email") or None
+    created = doc.get("created") or 0
+    view["editable_until"] = iso(created + edit_window_ms) if doc.get("author", {}).get("kind") == "guest" else None
+    return view
+
+
+def view(doc: dict[str, Any], viewer: Identity, likes: int, liked: bool, edit_window_ms: int) -> dict[str, Any]:
+    if is_owner(doc, viewer) and doc.get("status") != "deleted":
+        return owner(doc, likes, liked, edit_window_ms)
+    return public(doc, likes, liked)
+
+
+def thread_view(meta: dict[str, str], tid: str) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "site": meta.get("site", ""),
+        "page": meta.get("page", ""),
+        "url": meta.get("url") or None,
+        "title": meta.get("title", ""),
+        "count": int(meta.get("count", 0)),
+        "likes": int(meta.get("likes", 0)),
+        "locked": meta.get("locked") == "1",
+        "head": int(meta.get("seq", 0)),
+        "epoch": meta.get("epoch", ""),
+    }

@@ -1,0 +1,35 @@
+"""Markdown -> sanitised HTML: the only place user text becomes HTML."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+# js-default: CommonMark with raw HTML off, so "<script>" stays text. nh3 then
+# enforces the whitelist anyway: one layer is a parser setting, the other a
+# guarantee.
+_md = MarkdownIt("js-default", {"linkify": True, "typographer": False}).enable(["linkify", "strikethrough"])
+# Images would make every reader's browser fetch a URL of the commenter's
+# choosing (tracking pixels, huge files): render them as plain links instead.
+_md.disable("image")
+
+TAGS = {
+    "a", "p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
+}
+ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# Only schemes that navigate: javascript:, data:, vbscript: and the rest are dropped.
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render(text: str) -> str:
+    html = _md.render(text)
+    return nh3.clean(
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow ugc noopener noreferrer",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        strip_comments=True,
+    ).strip()

@@ -1,0 +1,94 @@
+"""One Settings object, read once from the REJOINDER_* environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where Redis lives. redis://, rediss://, unix:// or redis+cluster:// (issue 7).
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # The origin readers' browsers use to reach this server: the iframe and
+    # websocket are served from here, and it is the one origin always allowed.
+    public_url: str = "http://localhost:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # Trust X-Forwarded-For / -Proto from these proxy addresses (comma list).
+    forwarded_allow_ips: str = ""
+    # Key for hashing IP addresses and client ids: they are stored only as
+    # keyed hashes. Set it in production so hashes survive restarts.
+    secret_key: str = ""
+    log_level: str = "info"
+    # Request bodies above this are refused with 413 before they are read whole.
+    max_body_bytes: int = 64 * 1024
+    # 10,000 characters is about four printed pages: longer is an essay, not a comment.
+    max_comment_chars: int = 10_000
+    # How long a guest may edit or delete their comment with its edit token.
+    edit_window_seconds: int = 15 * 60
+    # Replies deeper than this attach to the deepest allowed ancestor.
+    max_depth: int = 5
+    # Top-level comments per page, and the most a client may ask for.
+    page_size: int = 50
+    max_page_size: int = 200
+    # Replies of one top-level comment sent inline with its page; more are paged.
+    inline_replies: int = 100
+    # Events kept per thread: a reader away for longer than this many events resyncs.
+    events_maxlen: int = 1000
+    # Rate limits: requests that write, per window, per client IP and per identity.
+    rate_window_seconds: int = 60
+    rate_ip_writes: int = 30
+    rate_identity_writes: int = 20
+    # Site configuration is cached in each process for this long.
+    site_cache_seconds: float = 2.0
+    # How long an Idempotency-Key is remembered.
+    idempotency_seconds: int = 24 * 3600
+    # Serve the demo blog post at /demo/ (the demo command turns it on).
+    demo_page: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"REJOINDER_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(f.default)
+            if kind is bool:
+                values[f.name] = _bool(raw)
+            elif kind in (int, float):
+                values[f.name] = kind(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        settings = cls(**values)
+        if not settings.secret_key:
+            settings = dataclasses.replace(settings, secret_key=secrets.token_hex(32))
+        return settings
+
+    @property
+    def public_origin(self) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(env name, default, type) for every setting: the README table."""
+        return [
+            (f"REJOINDER_{f.name.upper()}", repr(f.default), type(f.default).__name__)
+            for f in dataclasses.fields(self)
+        ]
+
+
+DEFAULTS = Settings()

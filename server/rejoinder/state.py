@@ -1,0 +1,37 @@
+"""The typed State the lifespan yields, and the accessors handlers use to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from .settings import Settings
+
+if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
+    from .auth.sessions import SessionStore
+    from .store.comments import CommentStore
+    from .store.ratelimit import RateLimiter
+    from .store.sites import SiteStore
+    from .store.origins import OriginIndex
+
+
+@dataclass
+class State:
+    settings: Settings
+    redis: Redis
+    sites: "SiteStore"
+    comments: "CommentStore"
+    sessions: "SessionStore"
+    limiter: "RateLimiter"
+    origins: "OriginIndex"
+
+
+def state(conn: HTTPConnection) -> State:
+    return conn.state.app
+
+
+def settings(conn: HTTPConnection) -> Settings:
+    return conn.state.app.settings

@@ -1,0 +1,149 @@
+"""CommentStore: threads, comments, likes and their event log, one Lua call per write."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from ..errors import ApiError
+from . import keys
+from .scripts import Scripts
+
+
+@dataclass
+class Page:
+    meta: dict[str, str]
+    docs: list[dict[str, Any]]
+    likes: dict[int, int]
+    liked: set[str]
+    groups: list[tuple[int, int, int]]  # (root id, replies inline, replies left)
+    more: bool
+
+
+@dataclass
+class Written:
+    doc: dict[str, Any]
+    count: int
+    duplicate: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def _refusal(result: list[Any]) -> None:
+    if result[0] == "err":
+        raise ApiError(result[1])
+
+
+class CommentStore:
+    def __init__(self, redis: Redis, scripts: Scripts, *, events_maxlen: int, max_depth: int,
+                 idempotency_seconds: int) -> None:
+        self.redis = redis
+        self.scripts = scripts
+        self.events_maxlen = events_maxlen
+        self.max_depth = max_depth
+        self.idempotency_seconds = idempotency_seconds
+
+    async def open_thread(self, tid: str, *, order: str, cursor: int | None, limit: int, inline: int,
+                          liker: str, create: dict[str, str] | None) -> Page | None:
+        """One page of top-level comments with their first replies; creates the
+        thread record when `create` carries its site and page."""
+        c = create or {}
+        result = await self.scripts["open_thread"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.like_counts(tid)],
+            args=[keys.thread_prefix(tid), order, "" if cursor is None else cursor, limit, inline, liker,
+                  "1" if create else "0", c.get("site", ""), c.get("page", ""), c.get("url", ""),
+                  c.get("title", ""), c.get("now", 0), secrets.token_hex(8)],
+        )
+        if result[0] == "missing":
+            return None
+        _, meta, docs, likes, liked, groups, more = result
+        parsed = [orjson.loads(d) for d in docs if d]
+        counts = {doc["id"]: int(n or 0) for doc, n in zip(parsed, likes)}
+        return Page(_pairs(meta), parsed, counts, set(liked),
+                    [(int(r), int(n), int(left)) for r, n, left in groups], bool(more))
+
+    async def replies(self, tid: str, root: int, after: int | None, limit: int, liker: str
+                      ) -> tuple[list[dict[str, Any]], dict[int, int], set[str], bool]:
+        """Descendants of one top-level comment after a cursor, oldest first."""
+        lo = "-inf" if after is None else f"({after}"
+        ids = await self.redis.zrange(keys.subtree(tid, root), lo, "+inf", byscore=True, offset=0, num=limit + 1)
+        more = len(ids) > limit
+        ids = ids[:limit]
+        if not ids:
+            return [], {}, set(), False
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(keys.comments(tid), ids)
+            pipe.hmget(keys.like_counts(tid), ids)
+            pipe.smembers(keys.liked_by(tid, liker or "-"))
+            docs, likes, liked = await pipe.execute()
+        parsed = [orjson.loads(d) for d in docs if d]
+        counts = {doc["id"]: int(n or 0) for doc, n in zip(parsed, likes)}
+        return parsed, counts, set(liked), more
+
+    async def meta(self, tid: str) -> dict[str, str]:
+        return await self.redis.hgetall(keys.thread_meta(tid))
+
+    async def site_of(self, tid: str) -> str | None:
+        return await self.redis.hget(keys.thread_meta(tid), "site")
+
+    async def get(self, tid: str, cid: int) -> dict[str, Any] | None:
+        raw = await self.redis.hget(keys.comments(tid), str(cid))
+        return orjson.loads(raw) if raw else None
+
+    async def like_state(self, tid: str, cid: int, liker: str) -> tuple[int, bool]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.like_counts(tid), str(cid))
+            pipe.sismember(keys.liked_by(tid, liker or "-"), str(cid))
+            count, liked = await pipe.execute()
+        return int(count or 0), bool(liked)
+
+    async def create(self, tid: str, doc: dict[str, Any], parent: int | None, *,
+                     idempotency: str, fingerprint: str) -> Written:
+        result = await self.scripts["create_comment"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
+                  keys.idempotency(tid, idempotency)],
+            args=[keys.thread_prefix(tid), orjson.dumps(doc).decode(), "" if parent is None else parent,
+                  self.max_depth, self.events_maxlen, self.idempotency_seconds, fingerprint],
+        )
+        _refusal(result)
+        return Written(orjson.loads(result[1]), int(result[2]), duplicate=result[0] == "dup")
+
+    async def edit(self, tid: str, cid: int, html: str, text: str, now_ms: int) -> dict[str, Any]:
+        result = await self.scripts["edit_comment"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.events(tid)],
+            args=[cid, html, text, now_ms, self.events_maxlen],
+        )
+        _refusal(result)
+        return orjson.loads(result[1])
+
+    async def delete(self, tid: str, cid: int, now_ms: int) -> Written:
+        result = await self.scripts["delete_comment"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid)],
+            args=[keys.thread_prefix(tid), cid, now_ms, self.events_maxlen],
+        )
+        _refusal(result)
+        return Written(orjson.loads(result[1]), int(result[2]))
+
+    async def set_like(self, tid: str, target: str, liker: str, on: bool) -> tuple[int, bool]:
+        result = await self.scripts["set_like"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.like_counts(tid),
+                  keys.liked_by(tid, liker), keys.events(tid)],
+            args=[target, "1" if on else "0", self.events_maxlen],
+        )
+        _refusal(result)
+        return int(result[1]), bool(result[2])
+
+    async def counts(self, tids: list[str]) -> list[int]:
+        """Visible comments of many threads; on a cluster the pipeline splits by node."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tid in tids:
+                pipe.hget(keys.thread_meta(tid), "count")
+            values = await pipe.execute()
+        return [int(v or 0) for v in values]

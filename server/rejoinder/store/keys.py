@@ -1,0 +1,82 @@
+"""Every Redis key name. One hash tag per thread, so a thread's atomic steps stay in one slot.
+
+Keys are built only from validated ids (site ids match SITE_ID, thread ids are
+hex digests, comment ids are integers) or from hashes, never from raw input:
+that stops a request from reaching another tenant's keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+PREFIX = "rj"
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+THREAD_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+def thread_id(site: str, page_key: str) -> str:
+    """The id of (site, page): a digest, so ids reveal nothing and cannot collide across sites."""
+    return hashlib.sha256(f"{site}\n{page_key}".encode()).hexdigest()[:24]
+
+
+def _t(tid: str) -> str:
+    return f"{PREFIX}:{{t:{tid}}}"
+
+
+def thread_meta(tid: str) -> str:
+    return f"{_t(tid)}:meta"
+
+
+def thread_prefix(tid: str) -> str:
+    """The common prefix of a thread's keys; Lua scripts add per-comment suffixes to it."""
+    return f"{_t(tid)}:"
+
+
+def comments(tid: str) -> str:
+    return f"{_t(tid)}:comments"
+
+
+def roots(tid: str) -> str:
+    return f"{_t(tid)}:roots"
+
+
+def subtree(tid: str, root_cid: int | str) -> str:
+    return f"{_t(tid)}:sub:{root_cid}"
+
+
+def like_counts(tid: str) -> str:
+    return f"{_t(tid)}:likecount"
+
+
+def liked_by(tid: str, liker: str) -> str:
+    return f"{_t(tid)}:liked:{liker}"
+
+
+def events(tid: str) -> str:
+    return f"{_t(tid)}:events"
+
+
+def idempotency(tid: str, digest: str) -> str:
+    return f"{_t(tid)}:idem:{digest}"
+
+
+def site(site_id: str) -> str:
+    return f"{PREFIX}:{{s:{site_id}}}:site"
+
+
+def site_index() -> str:
+    """All site ids: read by the CLI and admin screens, never on a reader's request path."""
+    return f"{PREFIX}:sites"
+
+
+def rate(kind: str, digest: str, window: int) -> str:
+    return f"{PREFIX}:{{rl:{kind}:{digest}}}:{window}"
+
+
+def origin_index() -> str:
+    return f"{PREFIX}:origins"
+
+
+def session(token_hash: str) -> str:
+    return f"{PREFIX}:{{sess:{token_hash}}}"

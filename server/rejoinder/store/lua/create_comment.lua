@@ -1,0 +1,81 @@
+-- Store one comment with its indexes, count and event in one atomic step.
+-- Every check runs before the first write: Redis does not roll a script back,
+-- so a refusal must leave nothing behind.
+-- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events, KEYS[5] idempotency
+-- ARGV: 1 prefix, 2 comment doc JSON, 3 parent cid or "", 4 max depth,
+--       5 events maxlen, 6 idempotency ttl s, 7 request fingerprint
+local meta, comments, roots, events, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local prefix = ARGV[1]
+
+local seen = redis.call('GET', idem)
+if seen then
+  local bar = string.find(seen, '|', 1, true)
+  if string.sub(seen, 1, bar - 1) ~= ARGV[7] then
+    return {'err', 'idempotency_conflict'}
+  end
+  local cid = string.sub(seen, bar + 1)
+  return {'dup', redis.call('HGET', comments, cid), redis.call('HGET', meta, 'count')}
+end
+if redis.call('EXISTS', meta) == 0 then
+  return {'err', 'thread_not_found'}
+end
+if redis.call('HGET', meta, 'locked') == '1' then
+  return {'err', 'thread_locked'}
+end
+
+local doc = cjson.decode(ARGV[2])
+local maxdepth = tonumber(ARGV[4])
+local parent, root, depth, reply_to = nil, nil, 0, nil
+if ARGV[3] ~= '' then
+  local raw = redis.call('HGET', comments, ARGV[3])
+  if not raw then
+    return {'err', 'parent_not_found'}
+  end
+  local p = cjson.decode(raw)
+  if p.status == 'deleted' then
+    return {'err', 'comment_deleted'}
+  end
+  if p.status ~= 'approved' then
+    return {'err', 'parent_not_found'}
+  end
+  parent = p.id
+  depth = p.depth + 1
+  root = p.root
+  -- Past the depth cap, attach to the deepest allowed ancestor and remember the real target.
+  while depth > maxdepth do
+    reply_to = p.id
+    if p.parent == cjson.null or p.parent == nil then
+      parent = nil
+      depth = 0
+      break
+    end
+    p = cjson.decode(redis.call('HGET', comments, tostring(p.parent)))
+    parent = p.id
+    depth = p.depth + 1
+  end
+end
+
+local cid = redis.call('HINCRBY', meta, 'cids', 1)
+local seq = redis.call('HINCRBY', meta, 'seq', 1)
+doc.id = cid
+doc.parent = parent or cjson.null
+doc.reply_to = reply_to or cjson.null
+doc.depth = depth
+if parent then
+  doc.root = root
+  redis.call('ZADD', prefix .. 'sub:' .. root, cid, cid)
+  redis.call('HINCRBY', prefix .. 'kids', parent, 1)
+else
+  doc.root = cid
+  redis.call('ZADD', roots, cid, cid)
+end
+local encoded = cjson.encode(doc)
+redis.call('HSET', comments, cid, encoded)
+local count = tonumber(redis.call('HGET', meta, 'count'))
+if doc.status == 'approved' then
+  count = redis.call('HINCRBY', meta, 'count', 1)
+end
+redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
+  'type', 'comment.created', 'doc', encoded, 'count', count)
+redis.call('SET', idem, ARGV[7] .. '|' .. cid, 'EX', ARGV[6])
+return {'ok', encoded, count}

@@ -1,0 +1,59 @@
+-- Read one page of a thread, creating the thread's record on first sight.
+-- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] likecount
+-- ARGV: 1 prefix, 2 order ("oldest"|"newest"), 3 cursor cid or "", 4 limit,
+--       5 inline replies per root, 6 liker id or "",
+--       7 create? ("1"|"0"), 8 site, 9 page key, 10 url, 11 title, 12 now ms, 13 new epoch
+local meta, comments, roots, likecount = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local prefix = ARGV[1]
+
+if redis.call('EXISTS', meta) == 0 then
+  if ARGV[7] ~= '1' then
+    return {'missing'}
+  end
+  redis.call('HSET', meta, 'site', ARGV[8], 'page', ARGV[9], 'url', ARGV[10],
+    'title', ARGV[11], 'created', ARGV[12], 'seq', 0, 'cids', 0, 'count', 0,
+    'likes', 0, 'epoch', ARGV[13], 'locked', 0)
+elseif ARGV[7] == '1' and ARGV[11] ~= '' and redis.call('HGET', meta, 'title') ~= ARGV[11] then
+  -- The page's title changed since the thread was made: keep the newest.
+  redis.call('HSET', meta, 'title', ARGV[11])
+end
+
+local limit = tonumber(ARGV[4])
+local inline = tonumber(ARGV[5])
+local ids
+if ARGV[2] == 'newest' then
+  local top = ARGV[3] == '' and '+inf' or ('(' .. ARGV[3])
+  ids = redis.call('ZRANGE', roots, top, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1)
+else
+  local bottom = ARGV[3] == '' and '-inf' or ('(' .. ARGV[3])
+  ids = redis.call('ZRANGE', roots, bottom, '+inf', 'BYSCORE', 'LIMIT', 0, limit + 1)
+end
+local more = 0
+if #ids > limit then
+  more = 1
+  ids[#ids] = nil
+end
+
+-- Each root, then up to `inline` of its descendants (oldest first), and how many are left.
+local docs, groups = {}, {}
+local wanted = {}
+for _, rid in ipairs(ids) do
+  local sub = prefix .. 'sub:' .. rid
+  local kids = redis.call('ZRANGE', sub, 0, inline - 1)
+  local total = redis.call('ZCARD', sub)
+  groups[#groups + 1] = {rid, #kids, total - #kids}
+  wanted[#wanted + 1] = rid
+  for _, k in ipairs(kids) do wanted[#wanted + 1] = k end
+end
+if #wanted > 0 then
+  docs = redis.call('HMGET', comments, unpack(wanted))
+end
+local likes = {}
+if #wanted > 0 then
+  likes = redis.call('HMGET', likecount, unpack(wanted))
+end
+local liked = {}
+if ARGV[6] ~= '' then
+  liked = redis.call('SMEMBERS', prefix .. 'liked:' .. ARGV[6])
+end
+return {'ok', redis.call('HGETALL', meta), docs, likes, liked, groups, more}

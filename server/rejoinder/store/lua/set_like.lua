@@ -1,0 +1,41 @@
+-- Like or unlike a comment or the post, once per liker, and log the new count.
+-- KEYS[1] meta, KEYS[2] comments, KEYS[3] likecount, KEYS[4] liked-by set, KEYS[5] events
+-- ARGV: 1 target ("post" or cid), 2 "1" like / "0" unlike, 3 events maxlen
+local meta, comments, likecount, likedby, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local target = ARGV[1]
+if redis.call('EXISTS', meta) == 0 then
+  return {'err', 'thread_not_found'}
+end
+if target ~= 'post' then
+  local raw = redis.call('HGET', comments, target)
+  if not raw then
+    return {'err', 'comment_not_found'}
+  end
+  local status = cjson.decode(raw).status
+  if status == 'deleted' then
+    return {'err', 'comment_deleted'}
+  end
+  if status ~= 'approved' then
+    return {'err', 'comment_not_found'}
+  end
+end
+local changed
+if ARGV[2] == '1' then
+  changed = redis.call('SADD', likedby, target)
+else
+  changed = redis.call('SREM', likedby, target)
+end
+local delta = changed
+if ARGV[2] ~= '1' then delta = -changed end
+local count
+if target == 'post' then
+  count = redis.call('HINCRBY', meta, 'likes', delta)
+else
+  count = redis.call('HINCRBY', likecount, target, delta)
+end
+if changed == 1 then
+  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], seq .. '-1',
+    'type', 'like.changed', 'target', target, 'likes', count)
+end
+return {'ok', count, ARGV[2] == '1' and 1 or 0}

@@ -1,0 +1,21 @@
+"""The Lua scripts, loaded once per process and called by sha."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+NAMES = ("open_thread", "create_comment", "edit_comment", "delete_comment", "set_like")
+
+
+class Scripts:
+    def __init__(self, redis: Redis) -> None:
+        folder = resources.files("rejoinder.store") / "lua"
+        self._by_name: dict[str, AsyncScript] = {
+            name: redis.register_script((folder / f"{name}.lua").read_text()) for name in NAMES
+        }
+
+    def __getitem__(self, name: str) -> AsyncScript:
+        return self._by_name[name]

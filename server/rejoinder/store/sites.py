@@ -1,0 +1,93 @@
+"""SiteStore: registered sites, their allowed origins and moderation policy."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from . import keys
+
+POLICIES = ("publish", "hold_all")
+
+# Create the site's hash only if it does not exist: all fields or none.
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+
+@dataclass
+class Site:
+    id: str
+    name: str = ""
+    origins: list[str] = field(default_factory=list)
+    moderation: str = "publish"
+    created: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _from_hash(data: dict[str, str]) -> Site:
+    return Site(
+        id=data["id"],
+        name=data.get("name", ""),
+        origins=orjson.loads(data.get("origins", "[]")),
+        moderation=data.get("moderation", "publish"),
+        created=int(data.get("created", 0)),
+    )
+
+
+class SiteStore:
+    def __init__(self, redis: Redis, cache_seconds: float = 2.0) -> None:
+        self.redis = redis
+        self.cache_seconds = cache_seconds
+        # site id -> (fetched at, Site or None). Sites change rarely and every
+        # request needs one, so each process keeps them a moment.
+        self._cache: dict[str, tuple[float, Site | None]] = {}
+        self._create = redis.register_script(_CREATE)
+
+    async def get(self, site_id: str) -> Site | None:
+        if not keys.SITE_ID.match(site_id):
+            return None
+        hit = self._cache.get(site_id)
+        now = time.monotonic()
+        if hit and now - hit[0] < self.cache_seconds:
+            return hit[1]
+        data = await self.redis.hgetall(keys.site(site_id))
+        found = _from_hash(data) if data else None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[site_id] = (now, found)
+        return found
+
+    async def create(self, site: Site) -> bool:
+        """Register a new site; False if the id is taken. The index is written
+        first so a crash between the two steps leaves only a harmless index entry."""
+        site.created = site.created or int(time.time() * 1000)
+        await self.redis.sadd(keys.site_index(), site.id)
+        created = await self._create(keys=[keys.site(site.id)], args=self._fields(site))
+        return bool(created)
+
+    async def update(self, site: Site) -> None:
+        await self.redis.hset(keys.site(site.id), mapping=dict(zip(*[iter(self._fields(site))] * 2)))
+        self._cache.pop(site.id, None)
+
+    @staticmethod
+    def _fields(site: Site) -> list[Any]:
+        return ["id", site.id, "name", site.name, "origins", orjson.dumps(site.origins).decode(),
+                "moderation", site.moderation, "created", site.created]
+
+    async def list(self) -> list[Site]:
+        ids = sorted(await self.redis.smembers(keys.site_index()))
+        sites = []
+        for site_id in ids:
+            data = await self.redis.hgetall(keys.site(site_id))
+            if data:
+                sites.append(_from_hash(data))
+        return sites
