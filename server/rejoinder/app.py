@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import frame
@@ -77,6 +77,17 @@ async def on_crash(request: Request, exc: Exception) -> JSONResponse:
                         status_code=500)
 
 
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+async def no_such_endpoint(request: Request) -> JSONResponse:
+    """Any other /api path or method: a JSON 404 or 405 rather than the static files' answer."""
+    for route in request.app.router.routes:
+        if route is not request.scope.get("route") and route.matches(request.scope)[0] == Match.PARTIAL:
+            return error_response(ApiError("method_not_allowed"))
+    return error_response(ApiError("not_found"))
+
+
 def create_app(settings: Settings) -> Starlette:
     holder: dict[str, State] = {}
 
@@ -92,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
+        Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
         Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
         Mount("/", StaticFiles(directory=static_dir(), html=True, check_dir=False), name="static"),
     ]

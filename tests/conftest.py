@@ -1,0 +1,91 @@
+"""Session fixtures: a real Valkey server and a real app server, an empty database per test."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import orjson
+import pytest
+import redis as redis_sync
+
+from rejoinder.embedded import EmbeddedRedis
+from rejoinder.store import keys
+
+from .support.servers import AppServer
+
+SITE = "demo"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    folder = tempfile.mkdtemp(prefix="rejoinder-valkey-")
+    server = EmbeddedRedis(Path(folder), password="test-password").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(redis_server: EmbeddedRedis) -> Iterator[AppServer]:
+    server = AppServer(redis_server.url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis_sync.Redis]:
+    client = redis_sync.Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    client.close()
+
+
+def register_site(client: redis_sync.Redis, site_id: str, origins: list[str], moderation: str = "publish") -> None:
+    """Write a site the way SiteStore does (the test process has no event loop to spare)."""
+    client.hset(keys.site(site_id), mapping={
+        "id": site_id, "name": site_id.title(), "origins": orjson.dumps(origins).decode(),
+        "moderation": moderation, "created": 1,
+    })
+    client.sadd(keys.site_index(), site_id)
+    client.sadd(keys.origin_index(), *origins)
+
+
+@pytest.fixture(autouse=True)
+def empty_database(request: pytest.FixtureRequest) -> None:
+    """Each test starts from an empty database with the demo site registered."""
+    if "redis_server" not in request.fixturenames and "app_server" not in request.fixturenames:
+        return
+    client = request.getfixturevalue("redis_client")
+    client.flushdb()
+    app = request.getfixturevalue("app_server") if "app_server" in request.fixturenames else None
+    origins = [app.page_origin] if app else ["http://127.0.0.1:9"]
+    register_site(client, SITE, origins)
+
+
+def new_client_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@pytest.fixture
+def api(app_server: AppServer) -> Iterator[httpx.Client]:
+    """An HTTP client that behaves like one reader's widget (its own anonymous id)."""
+    with httpx.Client(base_url=app_server.base, timeout=10,
+                      headers={"X-Rejoinder-Client": new_client_id()}) as client:
+        yield client
+
+
+@pytest.fixture
+def other_reader(app_server: AppServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=app_server.base, timeout=10,
+                      headers={"X-Rejoinder-Client": new_client_id()}) as client:
+        yield client
+
+
+@pytest.fixture
+def thread(api: httpx.Client) -> dict:
+    """The demo site's thread for one page, as the widget first loads it."""
+    r = api.get("/api/threads", params={"site": SITE, "page": "https://blog.example/post-1", "title": "Post one"})
+    assert r.status_code == 200, r.text
+    return r.json()["thread"]

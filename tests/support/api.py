@@ -1,0 +1,44 @@
+"""Small helpers for driving the API as the widget does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def post(client: httpx.Client, tid: str, text: str = "A thoughtful comment.", *, name: str = "Ann",
+         expect: int = 201, headers: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
+    body = {"text": text, "name": name, **fields}
+    r = client.post(f"/api/threads/{tid}/comments", json=body, headers=headers or {})
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    return response.json()["error"]
+
+
+def all_comments(client: httpx.Client, tid: str, **params: Any) -> list[dict[str, Any]]:
+    """Every comment of a thread, through all pages and reply pages, as a reader would load them."""
+    r = client.get(f"/api/threads/{tid}", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    out = list(body["comments"])
+    pending = dict(body["replies"])
+    while body["next"]:
+        r = client.get(f"/api/threads/{tid}", params={**params, "cursor": body["next"]})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out.extend(body["comments"])
+        pending.update(body["replies"])
+    for root, more in pending.items():
+        cursor = more["cursor"]
+        while cursor:
+            r = client.get(f"/api/threads/{tid}/comments/{root}/replies", params={"cursor": cursor})
+            assert r.status_code == 200, r.text
+            page = r.json()
+            out.extend(page["comments"])
+            cursor = page["next"]
+    return out

@@ -1,0 +1,102 @@
+"""Real server processes for tests: the app under uvicorn, on free ports, owned by PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from rejoinder.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class AppServer:
+    """`rejoinder serve` as a child process. The widget/API origin is http://localhost:PORT
+    and blog pages are served from http://127.0.0.1:PORT: two sites, like a real embed."""
+
+    def __init__(self, redis_url: str, *, port: int | None = None, workers: int = 1,
+                 env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        self.redis_url = redis_url
+        self.workers = workers
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix="rejoinder-app-", suffix=".log")[1])
+
+    @property
+    def base(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def page_origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://localhost:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "REJOINDER_REDIS_URL": self.redis_url,
+            "REJOINDER_PUBLIC_URL": self.base,
+            "REJOINDER_SECRET_KEY": "test-secret-key",
+            "REJOINDER_DEMO_PAGE": "1",
+            # Tests change sites between requests: do not cache them.
+            "REJOINDER_SITE_CACHE_SECONDS": "0",
+            "REJOINDER_LOG_LEVEL": "warning",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 20.0) -> "AppServer":
+        with self.log_path.open("wb") as log:
+            self.proc = self._spawn(log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.base}/api/openapi.json", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start within {timeout}s:\n{self.output()}")
+
+    def _spawn(self, log: "object") -> "subprocess.Popen[bytes]":
+        return subprocess.Popen(
+            [sys.executable, "-m", "rejoinder", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(self.workers)],
+            env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # type: ignore[arg-type]
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
