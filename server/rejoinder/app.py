@@ -41,8 +41,11 @@ def static_dir() -> Path:
 
 
 def connect(settings: Settings) -> aioredis.Redis:
+    # redis-py retries connection errors (3 times, with jittered backoff); every
+    # write here is safe to repeat (creates carry an idempotency key). uvloop can
+    # also surface a connection cut during the handshake as RuntimeError: retry that too.
     return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30,
-                                   socket_keepalive=True)
+                                   socket_keepalive=True, retry_on_error=[RuntimeError])
 
 
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
@@ -69,6 +72,14 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("redis unavailable: %s", exc)
     return error_response(ApiError("unavailable", headers={"Retry-After": "2"}))
+
+
+async def on_runtime_error(request: Request, exc: Exception) -> JSONResponse:
+    # uvloop reports writing to a Redis connection cut mid-handshake as RuntimeError
+    # ("the handler is closed"), past redis-py's retries: that is Redis trouble, not a bug.
+    if "handler is closed" in str(exc):
+        return await on_redis_down(request, exc)
+    return await on_crash(request, exc)
 
 
 async def on_crash(request: Request, exc: Exception) -> JSONResponse:
@@ -120,6 +131,7 @@ def create_app(settings: Settings) -> Starlette:
             HTTPException: on_http_error,
             RedisConnectionError: on_redis_down,
             RedisTimeoutError: on_redis_down,
+            RuntimeError: on_runtime_error,
             Exception: on_crash,
         },
     )

@@ -115,9 +115,12 @@ async def create_comment(request: Request) -> JSON:
         "comment": models.owner(stored, 0, False, st.settings.edit_window_seconds * 1000),
         "thread": {"id": tid, "count": written.count},
     }
-    if edit_token and not written.duplicate:
+    # The edit token goes back only to the request that made the comment (a retry
+    # inside the Redis client finds the comment it already stored, with this token's hash).
+    first = not written.duplicate or (edit_token and stored.get("edit_hash") == _digest(edit_token))
+    if edit_token and first:
         out["edit_token"] = edit_token
-    return JSON(out, status_code=200 if written.duplicate else 201)
+    return JSON(out, status_code=201 if first else 200)
 
 
 async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
