@@ -1,0 +1,144 @@
+// embed.js: the loader. Reads its own script tag, inserts the comments iframe
+// when the reader scrolls near, and sizes it from the iframe's height messages.
+//
+//   <script src="https://comments.example/embed.js" data-site="ID" async></script>
+//   <div id="rejoinder"></div>   (optional: created after the script if missing)
+//
+// Optional data attributes, on the script tag or the placeholder div:
+// data-page (page id), data-title, data-theme (light|dark|auto), data-lang,
+// data-lazy="false" (load at once).
+
+import { parseFrameToHost, wrap } from "./messages";
+
+// Space held for the comments before the iframe reports its real height, so
+// the text after them does not jump up and down while they load. About the
+// height of an empty thread: header, reply form and a little air.
+const RESERVE_PX = 420;
+// Start loading this far before the comments scroll into view, so that by the
+// time the reader arrives they are rendered and sized: no visible shift.
+const LAZY_MARGIN = "1200px 0px";
+// Host-page CSS custom properties a site may set on the placeholder to restyle
+// the widget (the iframe's own CSS cannot see the host's stylesheets).
+const STYLE_VARS = ["accent", "text", "muted", "bg", "surface", "border", "radius", "font"];
+
+function ownScript(): HTMLScriptElement | null {
+  const current = document.currentScript;
+  if (current instanceof HTMLScriptElement) return current;
+  return document.querySelector<HTMLScriptElement>('script[src*="/embed.js"][data-site]');
+}
+
+/** The page's identity: explicit id, else the canonical link, else the URL without query and fragment. */
+function pageUrl(): string {
+  const canonical = document.querySelector<HTMLLinkElement>('link[rel="canonical"]');
+  if (canonical && /^https?:/.test(canonical.href)) return canonical.href;
+  return location.origin + location.pathname;
+}
+
+function start(script: HTMLScriptElement): void {
+  const server = new URL(script.src).origin;
+  let box = document.getElementById("rejoinder");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "rejoinder";
+    script.after(box);
+  }
+  if (box.dataset.rejoinderLoaded) return; // the script was included twice
+  box.dataset.rejoinderLoaded = "1";
+  const attr = (name: string): string => script.getAttribute("data-" + name) || box!.getAttribute("data-" + name) || "";
+  const site = attr("site");
+  if (!site) return;
+
+  const url = pageUrl();
+  const params = new URLSearchParams({
+    site,
+    page: attr("page") || url,
+    url,
+    title: (attr("title") || document.title).slice(0, 300),
+    theme: attr("theme") || "auto",
+    origin: location.origin,
+  });
+  const lang = attr("lang") || document.documentElement.lang;
+  if (lang) params.set("lang", lang);
+  const computed = getComputedStyle(box);
+  for (const name of STYLE_VARS) {
+    const value = computed.getPropertyValue("--rejoinder-" + name).trim();
+    if (value) params.set("s-" + name, value.slice(0, 200));
+  }
+  if (!params.has("s-font")) params.set("s-font", computed.fontFamily.slice(0, 200));
+
+  box.style.minHeight = RESERVE_PX + "px";
+  const frame = document.createElement("iframe");
+  frame.title = "Comments";
+  // No top navigation from inside the iframe; popups (login, links in
+  // comments) open unsandboxed so the pages they show work normally.
+  frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
+  frame.setAttribute("scrolling", "no");
+  const s = frame.style;
+  s.border = "0";
+  s.width = "100%";
+  s.display = "block";
+  s.colorScheme = "normal";
+  s.height = RESERVE_PX + "px";
+  s.visibility = "hidden"; // until the thread is rendered (no flash of an empty frame)
+
+  let revealed = false;
+  let queued = false;
+  const sendViewport = (): void => {
+    queued = false;
+    const rect = frame.getBoundingClientRect();
+    frame.contentWindow?.postMessage(wrap({ type: "viewport", top: -rect.top, height: innerHeight }), server);
+  };
+  const onViewChange = (): void => {
+    if (revealed && !queued) {
+      queued = true;
+      requestAnimationFrame(sendViewport);
+    }
+  };
+
+  addEventListener("message", (event: MessageEvent) => {
+    // Only our iframe, served from our server, may size or scroll the page.
+    if (event.origin !== server || event.source !== frame.contentWindow) return;
+    const msg = parseFrameToHost(event.data);
+    if (!msg) return;
+    if (msg.type === "height") {
+      s.height = Math.ceil(msg.height) + "px";
+      if (!revealed) {
+        revealed = true;
+        s.visibility = "";
+        box!.style.minHeight = "";
+      }
+      onViewChange();
+    } else {
+      const top = frame.getBoundingClientRect().top + scrollY + Math.min(msg.top, frame.offsetHeight) - 16;
+      const smooth = !matchMedia("(prefers-reduced-motion: reduce)").matches;
+      scrollTo({ top, behavior: smooth ? "smooth" : "auto" });
+    }
+  });
+  addEventListener("scroll", onViewChange, { passive: true });
+  addEventListener("resize", onViewChange, { passive: true });
+
+  const load = (): void => {
+    frame.src = server + "/frame?" + params.toString();
+    box!.append(frame);
+  };
+  if (attr("lazy") === "false" || !("IntersectionObserver" in window)) {
+    load();
+    return;
+  }
+  const io = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) {
+      io.disconnect();
+      load();
+    }
+  }, { rootMargin: LAZY_MARGIN });
+  io.observe(box);
+}
+
+const script = ownScript();
+if (script) {
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => start(script), { once: true });
+  } else {
+    start(script);
+  }
+}
