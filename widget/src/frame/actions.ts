@@ -1,0 +1,123 @@
+// What a reader does to existing comments: like them, like the post, and edit
+// or delete their own. Likes show at once and roll back if the server says no.
+
+import { ApiError } from "./api";
+import type { Ctx } from "./context";
+import { dropToken, tokenFor } from "./tokens";
+import { Editor } from "./views/editor";
+
+// How long "Really delete?" waits for the second click before it backs off.
+const CONFIRM_MS = 5000;
+
+export class Actions {
+  private postLiked = false;
+
+  constructor(private readonly ctx: Ctx) {
+    this.postLiked = !!ctx.thread.liked;
+  }
+
+  private fail(e: unknown): void {
+    const { i18n, announcer } = this.ctx;
+    announcer.say(e instanceof ApiError && e.code !== "network" ? e.message : i18n.t("networkError"));
+  }
+
+  async likeComment(id: number): Promise<void> {
+    const { list, api, thread } = this.ctx;
+    const c = list.get(id);
+    if (!c) return;
+    const on = !c.liked;
+    list.setLikes(id, c.likes + (on ? 1 : -1), on);
+    try {
+      const r = await api.like(thread.id, id, on);
+      list.setLikes(id, r.likes, r.liked);
+    } catch (e) {
+      list.setLikes(id, c.likes, c.liked);
+      this.fail(e);
+    }
+  }
+
+  async likePost(): Promise<void> {
+    const { header, api, thread } = this.ctx;
+    const before = thread.likes;
+    const on = !this.postLiked;
+    this.postLiked = on;
+    header.setLikes(before + (on ? 1 : -1), on);
+    try {
+      const r = await api.like(thread.id, "post", on);
+      thread.likes = r.likes;
+      this.postLiked = r.liked;
+    } catch (e) {
+      this.postLiked = !on;
+      this.fail(e);
+    }
+    header.setLikes(thread.likes, this.postLiked);
+  }
+
+  /** A live like count for the post: the count is everyone's, the pressed state stays ours. */
+  postLikes(likes: number): void {
+    this.ctx.thread.likes = likes;
+    this.ctx.header.setLikes(likes, this.postLiked);
+  }
+
+  edit(id: number): void {
+    const { list, i18n, api, thread } = this.ctx;
+    const c = list.get(id);
+    const li = list.item(id);
+    const article = li?.querySelector("article");
+    if (!c || !article || article.querySelector(".rj-editor")) return;
+    const body = article.querySelector<HTMLElement>(".rj-body");
+    const actions = article.querySelector<HTMLElement>(".rj-actions");
+    const close = (): void => {
+      editor.el.remove();
+      if (body) body.hidden = false;
+      if (actions) actions.hidden = false;
+      article.querySelector<HTMLElement>('[data-action="edit"]')?.focus();
+    };
+    const editor = new Editor(i18n, c.text ?? "", {
+      cancel: close,
+      save: async (text) => {
+        editor.busy(true);
+        try {
+          const r = await api.edit(thread.id, id, text, tokenFor(thread.id, id));
+          list.upsert(r.comment); // redraws the comment, which removes the editor
+          list.item(id)?.querySelector<HTMLElement>('[data-action="edit"]')?.focus();
+        } catch (e) {
+          editor.busy(false);
+          editor.showError(e instanceof ApiError && e.code !== "network" ? e.message : i18n.t("networkError"));
+        }
+      },
+    });
+    if (body) body.hidden = true;
+    if (actions) actions.hidden = true;
+    (body || article).after(editor.el);
+    editor.focus();
+  }
+
+  async remove(id: number, button: HTMLElement): Promise<void> {
+    const { list, i18n, api, thread } = this.ctx;
+    // Two steps instead of window.confirm: a modal dialog would block the host page too.
+    if (button.dataset.confirm !== "1") {
+      button.dataset.confirm = "1";
+      button.textContent = i18n.t("confirmDelete");
+      window.setTimeout(() => {
+        button.dataset.confirm = "";
+        button.textContent = i18n.t("delete");
+      }, CONFIRM_MS);
+      return;
+    }
+    try {
+      const r = await api.remove(thread.id, id, tokenFor(thread.id, id));
+      const parent = list.get(id)?.parent ?? null;
+      dropToken(thread.id, id);
+      list.removeOrMark(r.comment);
+      this.ctx.setCount(r.thread.count);
+      // Focus somewhere sensible rather than letting it fall to the document.
+      const next = parent !== null ? list.item(parent)?.querySelector("article") : document.getElementById("rj-title");
+      next?.setAttribute("tabindex", "-1");
+      next?.focus({ preventScroll: true });
+    } catch (e) {
+      this.fail(e);
+      if (e instanceof ApiError && e.code === "edit_window_closed") list.refresh(id);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// The HTTP API as the iframe uses it. Same origin as the server, so no CORS;
+// identity travels in headers (client id, later a bearer token), never in URLs.
+
+import type { Created, Liked, RepliesPage, Site, ThreadPage, Comment } from "./types";
+
+/** A refusal from the server ({"error": {...}}) or a network failure (code "network"). */
+export class ApiError extends Error {
+  constructor(readonly code: string, message: string, readonly status: number, readonly field?: string) {
+    super(message);
+  }
+}
+
+export interface Session {
+  clientId: string;
+  /** Bearer token of a signed-in reader (login issue); null for guests. */
+  token: string | null;
+}
+
+const enc = encodeURIComponent;
+
+export class Api {
+  constructor(private readonly session: Session) {}
+
+  private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const h: Record<string, string> = { "X-Rejoinder-Client": this.session.clientId, ...headers };
+    if (this.session.token) h.Authorization = "Bearer " + this.session.token;
+    if (body !== undefined) h["Content-Type"] = "application/json";
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError("network", "", 0);
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const e = data && typeof data === "object" ? (data as { error?: Record<string, unknown> }).error : null;
+      const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+      throw new ApiError(str(e?.code) || "http_" + response.status, str(e?.message) || response.statusText,
+        response.status, str(e?.field));
+    }
+    return data as T;
+  }
+
+  site(site: string): Promise<{ site: Site }> {
+    return this.call("GET", `/api/sites/${enc(site)}`);
+  }
+
+  openThread(q: { site: string; page: string; title: string; url: string }): Promise<ThreadPage> {
+    const params = new URLSearchParams({ site: q.site, page: q.page, title: q.title });
+    if (q.url) params.set("url", q.url);
+    return this.call("GET", "/api/threads?" + params.toString());
+  }
+
+  morePage(tid: string, cursor: string): Promise<ThreadPage> {
+    return this.call("GET", `/api/threads/${enc(tid)}?cursor=${enc(cursor)}`);
+  }
+
+  replies(tid: string, root: number, cursor: string): Promise<RepliesPage> {
+    return this.call("GET", `/api/threads/${enc(tid)}/comments/${root}/replies?cursor=${enc(cursor)}`);
+  }
+
+  create(tid: string, body: Record<string, unknown>, idempotencyKey: string): Promise<Created> {
+    return this.call("POST", `/api/threads/${enc(tid)}/comments`, body, { "Idempotency-Key": idempotencyKey });
+  }
+
+  edit(tid: string, cid: number, text: string, editToken: string | null): Promise<{ comment: Comment }> {
+    return this.call("PATCH", `/api/threads/${enc(tid)}/comments/${cid}`, { text }, editHeader(editToken));
+  }
+
+  remove(tid: string, cid: number, editToken: string | null): Promise<{ comment: Comment; thread: { count: number } }> {
+    return this.call("DELETE", `/api/threads/${enc(tid)}/comments/${cid}`, undefined, editHeader(editToken));
+  }
+
+  /** Like or unlike a comment (target = its id) or the post (target = "post"). */
+  like(tid: string, target: number | "post", on: boolean): Promise<Liked> {
+    const path = target === "post" ? `/api/threads/${enc(tid)}/like` : `/api/threads/${enc(tid)}/comments/${target}/like`;
+    return this.call(on ? "PUT" : "DELETE", path);
+  }
+}
+
+function editHeader(token: string | null): Record<string, string> {
+  return token ? { "X-Rejoinder-Edit-Token": token } : {};
+}

@@ -1,0 +1,208 @@
+// The iframe app: load the thread, lay out the section, page through big
+// threads, and apply live events. Writing (compose.ts), reacting (actions.ts)
+// and placing arrivals (arrivals.ts) live in their own files.
+
+import { Actions } from "./actions";
+import { Api } from "./api";
+import { Arrivals } from "./arrivals";
+import { Compose } from "./compose";
+import type { Ctx } from "./context";
+import { h, on } from "./dom";
+import type { Host } from "./host";
+import type { I18n } from "./i18n";
+import { Live, type LiveEvent } from "./live";
+import type { Params } from "./params";
+import { remove } from "./storage";
+import { tokenFor } from "./tokens";
+import type { Comment, Site, ThreadPage } from "./types";
+import { Announcer } from "./views/announcer";
+import { commentArticle } from "./views/comment";
+import { Header } from "./views/header";
+import { CommentList } from "./views/list";
+
+// Relative times ("3 minutes ago") and edit windows are refreshed this often.
+const TICK_MS = 30_000;
+export const TOKEN_KEY = "rj:token";
+
+export async function startApp(params: Params, i18n: I18n, api: Api, host: Host, clientId: string,
+  token: string | null): Promise<void> {
+  const main = h("main", { class: "rj", "aria-labelledby": "rj-title" }, h("p", { class: "rj-muted" }, i18n.t("loading")));
+  document.body.append(main);
+
+  let page: ThreadPage;
+  let site: Site | null;
+  try {
+    [page, site] = await Promise.all([
+      api.openThread(params),
+      api.site(params.site).then((r) => r.site, () => null),
+    ]);
+  } catch (e) {
+    const retry = h("button", { type: "button", class: "rj-button" }, i18n.t("retry"));
+    on(retry, "click", () => location.reload());
+    main.replaceChildren(h("p", { class: "rj-error", role: "alert" }, i18n.t("loadError"), " ",
+      e instanceof Error && e.message ? e.message : ""), retry);
+    host.startSizing();
+    return;
+  }
+
+  const header = new Header(i18n, page.thread.title || params.title);
+  const ctx: Ctx = {
+    params, i18n, api, host, site,
+    thread: page.thread,
+    me: page.me,
+    header,
+    announcer: new Announcer(),
+    list: new CommentList((c) => render(c), i18n),
+    redrawAll: () => ctx.list.all().forEach((c) => ctx.list.refresh(c.id)),
+    setCount: (n) => {
+      ctx.thread.count = n;
+      header.setCount(n);
+    },
+  };
+  const render = (c: Comment): HTMLElement => commentArticle(c, {
+    i18n,
+    now: Date.now(),
+    locked: ctx.thread.locked,
+    nameOf: (id) => ctx.list.get(id)?.author?.name ?? null,
+    canEdit: (x) => !!x.mine && x.status !== "deleted" && (ctx.me.kind === "user"
+      || (!!x.editable_until && Date.parse(x.editable_until) > Date.now() && !!tokenFor(ctx.thread.id, x.id))),
+  });
+
+  const actions = new Actions(ctx);
+  const arrivals = new Arrivals(ctx);
+  const compose = new Compose(ctx, {
+    // The login issue fills these in: a popup on our origin, then a one-time
+    // handover of the session to this iframe (DESIGN.md, "Identity and login").
+    logIn: (provider) => window.open(`/auth/${encodeURIComponent(provider)}/start`, "rejoinder-login", "popup,width=520,height=640"),
+    logOut: () => {
+      remove(TOKEN_KEY);
+      location.reload();
+    },
+  });
+
+  let next = page.next;
+  const replyLeft = new Map<number, number>();
+  const more = h("button", { type: "button", class: "rj-button rj-loadmore", hidden: !next }, i18n.t("loadMore"));
+
+  const addPage = (p: ThreadPage | { comments: Comment[]; replies?: ThreadPage["replies"] }): void => {
+    p.comments.forEach((c) => ctx.list.upsert(c));
+    for (const [root, r] of Object.entries(p.replies || {})) {
+      replyLeft.set(Number(root), r.left);
+      ctx.list.setMoreReplies(Number(root), r.left, r.cursor);
+    }
+  };
+
+  on(more, "click", async () => {
+    if (!next) return;
+    more.disabled = true;
+    try {
+      const p = await api.morePage(ctx.thread.id, next);
+      const before = new Set(ctx.list.all().map((c) => c.id));
+      addPage(p);
+      next = p.next;
+      // Keyboard users continue at the first comment they had not seen.
+      const first = p.comments.find((c) => !before.has(c.id));
+      if (first) ctx.list.item(first.id)?.querySelector<HTMLElement>("article")?.focus({ preventScroll: true });
+    } catch (e) {
+      ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError"));
+    }
+    more.disabled = false;
+    more.hidden = !next;
+  });
+
+  const moreReplies = async (root: number, button: HTMLElement): Promise<void> => {
+    const cursor = button.dataset.cursor;
+    if (!cursor) return;
+    (button as HTMLButtonElement).disabled = true;
+    try {
+      const r = await api.replies(ctx.thread.id, root, cursor);
+      const fresh = r.comments.filter((c) => !ctx.list.get(c.id));
+      addPage(r);
+      const left = Math.max(0, (replyLeft.get(root) || 0) - r.comments.length);
+      replyLeft.set(root, left);
+      ctx.list.setMoreReplies(root, r.next ? Math.max(left, 1) : 0, r.next);
+      if (fresh[0]) ctx.list.item(fresh[0].id)?.querySelector<HTMLElement>("article")?.focus({ preventScroll: true });
+    } catch (e) {
+      (button as HTMLButtonElement).disabled = false;
+      ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError"));
+    }
+  };
+
+  on(ctx.list.root, "click", (event) => {
+    const button = (event.target as Element).closest<HTMLElement>("[data-action]");
+    const li = button?.closest<HTMLElement>("li[data-id]");
+    if (!button || !li) return;
+    const id = Number(li.dataset.id);
+    switch (button.dataset.action) {
+      case "like": void actions.likeComment(id); break;
+      case "reply": compose.replyTo(id, true); break;
+      case "edit": actions.edit(id); break;
+      case "delete": void actions.remove(id, button); break;
+      case "more-replies": void moreReplies(id, button); break;
+    }
+  });
+  on(header.likeButton, "click", () => void actions.likePost());
+
+  header.setCount(ctx.thread.count);
+  header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
+  addPage(page);
+  compose.restoreDraft();
+  main.removeAttribute("aria-busy");
+  main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
+  host.startSizing();
+
+  const apply = (e: LiveEvent): void => {
+    switch (e.type) {
+      case "comment.created":
+        ctx.setCount(e.count);
+        compose.whenIdle(() => arrivals.arrive(e.comment));
+        break;
+      case "comment.edited":
+        if (ctx.list.get(e.comment.id)) ctx.list.upsert(e.comment);
+        break;
+      case "comment.deleted":
+        ctx.setCount(e.count);
+        ctx.list.removeOrMark(e.comment);
+        break;
+      case "like.changed":
+        if (e.target === "post") actions.postLikes(e.likes);
+        else ctx.list.setLikes(Number(e.target), e.likes);
+        break;
+      case "count.changed":
+        ctx.setCount(e.count);
+        break;
+      case "thread.locked":
+        ctx.thread.locked = e.locked;
+        compose.setLocked(e.locked);
+        ctx.redrawAll();
+        break;
+    }
+  };
+
+  new Live(ctx.thread.id, ctx.thread.head, ctx.thread.epoch, () => ({ client: clientId, token }), {
+    event: apply,
+    state: (s) => header.setOnline(s !== "offline"),
+    resync: async () => {
+      const p = await api.openThread(params);
+      Object.assign(ctx.thread, p.thread);
+      ctx.setCount(p.thread.count);
+      actions.postLikes(p.thread.likes);
+      addPage(p);
+      return { head: p.thread.head, epoch: p.thread.epoch };
+    },
+  }).start();
+
+  window.setInterval(() => {
+    const now = Date.now();
+    document.querySelectorAll<HTMLTimeElement>("time[data-ts]").forEach((t) => {
+      t.textContent = i18n.relative(new Date(t.dateTime), now);
+    });
+    // An edit window that just closed takes its Edit and Delete buttons with it.
+    ctx.list.all().forEach((c) => {
+      if (c.editable_until && Date.parse(c.editable_until) <= now && c.mine) {
+        ctx.list.refresh(c.id);
+        c.editable_until = null;
+      }
+    });
+  }, TICK_MS);
+}

@@ -1,0 +1,168 @@
+// Writing a comment: where the form sits (end of thread or under the comment
+// being answered), the draft kept in storage as the reader types, and the
+// optimistic post: shown at once, confirmed or taken back with the server's
+// reason beside the field, and the text is never lost.
+
+import { ApiError } from "./api";
+import type { Ctx } from "./context";
+import { h } from "./dom";
+import { clearDraft, loadDraft, loadGuest, saveDraft, saveGuest, type Draft } from "./drafts";
+import { renderPreview } from "./preview";
+import { saveToken } from "./tokens";
+import type { Comment } from "./types";
+import { CommentForm, type FormValues } from "./views/form";
+import { timeEl } from "./views/comment";
+
+// Typing is saved this long after the last key: often enough to lose nothing
+// on a crash, rarely enough not to write storage on every keystroke.
+const SAVE_DELAY_MS = 300;
+
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class Compose {
+  readonly form: CommentForm;
+  readonly home: HTMLElement;
+  private parent: number | null = null;
+  private key = "";
+  private fingerprint = "";
+  private saveTimer = 0;
+  private sending = false;
+  /** Live arrivals held while our own post is in flight, so it never shows twice. */
+  private deferred: (() => void)[] = [];
+
+  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(): void }) {
+    this.form = new CommentForm(ctx.i18n, ctx.site, {
+      submit: (v) => void this.submit(v),
+      cancelReply: () => this.replyTo(null, true),
+      input: () => this.scheduleSave(),
+      logIn: hooks.logIn,
+      logOut: hooks.logOut,
+    });
+    this.form.setMe(ctx.me);
+    this.home = h("div", { class: "rj-formhome" }, this.form.el);
+    this.setLocked(ctx.thread.locked);
+
+    const guest = loadGuest();
+    if (guest) this.form.fill({ ...guest, remember: true });
+  }
+
+  /** Put back what the reader had typed before a reload. */
+  restoreDraft(): void {
+    const draft = loadDraft(this.ctx.thread.id);
+    if (!draft) return;
+    this.form.fill({ text: draft.text, name: draft.name, email: draft.email, website: draft.website });
+    this.key = draft.key || "";
+    this.fingerprint = draft.fingerprint || "";
+    if (draft.parent !== null && this.ctx.list.get(draft.parent)) this.replyTo(draft.parent, false);
+  }
+
+  setLocked(locked: boolean): void {
+    this.home.replaceChildren(locked ? h("p", { class: "rj-closed" }, this.ctx.i18n.t("locked")) : this.form.el);
+  }
+
+  /** Move the form under comment `id` (or back to the end for null). */
+  replyTo(id: number | null, focus: boolean): void {
+    const { list, i18n } = this.ctx;
+    const before = this.parent;
+    if (before !== null) list.item(before)?.querySelector('[data-action="reply"]')?.setAttribute("aria-expanded", "false");
+    const li = id === null ? null : list.item(id);
+    this.parent = li ? id : null;
+    if (li && id !== null) {
+      li.querySelector(".rj-slot")?.append(this.form.el);
+      li.querySelector('[data-action="reply"]')?.setAttribute("aria-expanded", "true");
+      this.form.setReplying(list.get(id)?.author?.name || i18n.t("anonymous"));
+      if (focus) this.form.focusText();
+    } else {
+      this.home.append(this.form.el);
+      this.form.setReplying(null);
+      // Back to the button that opened the reply, so keyboard users keep their place.
+      if (focus && before !== null) list.item(before)?.querySelector<HTMLElement>('[data-action="reply"]')?.focus();
+    }
+    this.scheduleSave();
+  }
+
+  /** Run now, or after our own post is answered if one is in flight. */
+  whenIdle(f: () => void): void {
+    if (this.sending) this.deferred.push(f);
+    else f();
+  }
+
+  private draft(v: FormValues): Draft {
+    return { text: v.text, parent: this.parent, name: v.name, email: v.email, website: v.website,
+      key: this.key, fingerprint: this.fingerprint };
+  }
+
+  private scheduleSave(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(() => saveDraft(this.ctx.thread.id, this.draft(this.form.values())), SAVE_DELAY_MS);
+  }
+
+  private async submit(v: FormValues): Promise<void> {
+    if (this.sending) return;
+    const { api, thread, list, i18n, me } = this.ctx;
+    this.form.clearErrors();
+    const parent = this.parent;
+    // The same request keeps its idempotency key across retries (even after a
+    // reload); a changed one gets a new key, or the server would call it a conflict.
+    const fingerprint = JSON.stringify([v.text.trim(), parent, v.name, v.email, v.website]);
+    if (!this.key || fingerprint !== this.fingerprint) {
+      this.key = randomKey();
+      this.fingerprint = fingerprint;
+    }
+    clearTimeout(this.saveTimer);
+    saveDraft(thread.id, this.draft(v));
+
+    const body: Record<string, unknown> = { text: v.text };
+    if (parent !== null) body.parent = parent;
+    if (me.kind !== "user") Object.assign(body, { name: v.name, email: v.email, website: v.website });
+    if (v.notify) body.notify = true;
+
+    const shown = list.placeholder(parent, this.sendingArticle(v));
+    this.sending = true;
+    this.form.busy(true);
+    try {
+      const r = await api.create(thread.id, body, this.key);
+      shown?.remove();
+      this.posted(r.comment, r.edit_token, r.thread.count, v);
+    } catch (e) {
+      shown?.remove();
+      const known = e instanceof ApiError && e.code !== "network";
+      this.form.showError(known ? (e as ApiError).field : undefined, known ? (e as Error).message : i18n.t("networkError"));
+    } finally {
+      this.sending = false;
+      this.form.busy(false);
+      this.deferred.splice(0).forEach((f) => f());
+    }
+  }
+
+  private posted(c: Comment, token: string | undefined, count: number, v: FormValues): void {
+    const { list, thread, i18n, announcer } = this.ctx;
+    if (token && c.editable_until) saveToken(thread.id, c.id, token, Date.parse(c.editable_until));
+    this.ctx.setCount(count);
+    this.key = "";
+    this.fingerprint = "";
+    clearDraft(thread.id);
+    this.form.fill({ text: "" });
+    saveGuest(v.remember && this.ctx.me.kind !== "user" ? { name: v.name, email: v.email, website: v.website } : null);
+    this.replyTo(null, false);
+    list.upsert(c);
+    announcer.say(i18n.t(c.status === "pending" ? "postedPending" : "posted"));
+    list.item(c.id)?.querySelector<HTMLElement>("article")?.focus({ preventScroll: true });
+  }
+
+  /** The reader's comment as it will look, marked as being sent. Text only: no markup from the textarea. */
+  private sendingArticle(v: FormValues): HTMLElement {
+    const { i18n, me } = this.ctx;
+    const name = me.kind === "user" ? me.name || "" : v.name || i18n.t("anonymous");
+    const body = h("div", { class: "rj-body" });
+    body.append(renderPreview(v.text));
+    return h("article", { class: "rj-card", "aria-busy": "true" },
+      h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, name.charAt(0).toUpperCase() || "?"),
+      h("div", { class: "rj-main" },
+        h("div", { class: "rj-meta" }, h("span", { class: "rj-name" }, name),
+          timeEl(new Date().toISOString(), i18n, Date.now()), h("span", { class: "rj-edited" }, i18n.t("sending"))),
+        body));
+  }
+}

@@ -1,0 +1,67 @@
+// The iframe's side of the conversation with the host page: report our height,
+// learn which slice of us the reader can see, ask the page to scroll.
+
+import { parseHostToFrame, wrap, type FrameToHost } from "../messages";
+
+export interface Visible {
+  top: number;
+  bottom: number;
+}
+
+export class Host {
+  private view: Visible | null = null;
+  private listeners: (() => void)[] = [];
+  private lastHeight = -1;
+  private started = false;
+  private readonly embedded: boolean;
+
+  constructor(private readonly origin: string) {
+    this.embedded = window.parent !== window && !!origin;
+    addEventListener("message", (event: MessageEvent) => {
+      // Only the page that embeds us, on the origin it told us, may describe the viewport.
+      if (!this.embedded || event.source !== window.parent || event.origin !== this.origin) return;
+      const msg = parseHostToFrame(event.data);
+      if (!msg) return;
+      this.view = { top: msg.top, bottom: msg.top + msg.height };
+      this.listeners.forEach((f) => f());
+    });
+    if (!this.embedded) addEventListener("scroll", () => this.listeners.forEach((f) => f()), { passive: true });
+  }
+
+  private send(message: FrameToHost): void {
+    if (this.embedded) window.parent.postMessage(wrap(message), this.origin);
+  }
+
+  /** Start reporting height: called once the thread is rendered, which also reveals the iframe. */
+  startSizing(): void {
+    if (this.started) return;
+    this.started = true;
+    const report = (): void => {
+      // body, not documentElement: the root is at least as tall as the iframe,
+      // so measuring it could only ever grow.
+      const height = Math.ceil(document.body.getBoundingClientRect().height);
+      if (height !== this.lastHeight) {
+        this.lastHeight = height;
+        this.send({ type: "height", height });
+      }
+    };
+    new ResizeObserver(report).observe(document.body);
+    report();
+  }
+
+  /** The part of the document the reader sees, or null when we cannot know yet. */
+  visible(): Visible | null {
+    if (!this.embedded) return { top: scrollY, bottom: scrollY + innerHeight };
+    return this.view;
+  }
+
+  onViewChange(f: () => void): void {
+    this.listeners.push(f);
+  }
+
+  /** Bring document position `top` into the reader's view. */
+  scrollTo(top: number): void {
+    if (this.embedded) this.send({ type: "scroll", top: Math.max(0, top) });
+    else scrollTo({ top: Math.max(0, top - 16) });
+  }
+}

@@ -1,0 +1,54 @@
+// THE ONE PATH BY WHICH MARKUP ENTERS THE DOM. Audit this file, not the app.
+//
+// Only comment bodies come through here, and only as the server sent them:
+// server/rejoinder/render.py turns Markdown into HTML and sanitises it with
+// nh3 (an allow-list: no script, no event handlers, no style, http(s)/mailto
+// links only). We parse it in an inert <template> (nothing in it runs or
+// loads while parsed), then re-check as a second line of defence: any
+// element or attribute outside a small allow-list is dropped, and links are
+// forced to open in a new tab without access to this window.
+
+const ELEMENTS = new Set([
+  "P", "BR", "STRONG", "B", "EM", "I", "DEL", "S", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI",
+  "A", "H1", "H2", "H3", "H4", "H5", "H6", "HR",
+]);
+const ATTRIBUTES: Record<string, Set<string>> = {
+  A: new Set(["href", "title"]),
+  OL: new Set(["start"]),
+};
+const SAFE_URL = /^(https?:|mailto:)/i;
+
+function clean(node: Node): void {
+  for (const child of Array.from(node.childNodes)) {
+    if (child.nodeType === Node.TEXT_NODE) continue;
+    if (child.nodeType !== Node.ELEMENT_NODE) {
+      child.remove(); // comments, processing instructions
+      continue;
+    }
+    const el = child as Element;
+    if (!ELEMENTS.has(el.tagName)) {
+      // Unknown element: keep its text, drop the element itself.
+      el.replaceWith(document.createTextNode(el.textContent || ""));
+      continue;
+    }
+    const allowed = ATTRIBUTES[el.tagName];
+    for (const attr of Array.from(el.attributes)) {
+      if (!allowed || !allowed.has(attr.name)) el.removeAttribute(attr.name);
+    }
+    if (el.tagName === "A") {
+      const href = el.getAttribute("href") || "";
+      if (!SAFE_URL.test(href.trim())) el.removeAttribute("href");
+      el.setAttribute("target", "_blank");
+      el.setAttribute("rel", "nofollow ugc noopener noreferrer");
+    }
+    clean(el);
+  }
+}
+
+/** Put the server-sanitised HTML of a comment into `target`. */
+export function setCommentHtml(target: Element, serverHtml: string): void {
+  const template = document.createElement("template");
+  template.innerHTML = serverHtml; // inert: a template's content is not rendered or run
+  clean(template.content);
+  target.replaceChildren(template.content);
+}

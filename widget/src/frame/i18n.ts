@@ -1,0 +1,236 @@
+// The widget's words in English, French and German, and the language choice:
+// data-lang (or the host page's lang) first, then the browser's languages.
+
+type Plural = { zero?: string; one: string; other: string };
+type Entry = string | Plural;
+
+const en = {
+  heading: { zero: "No thoughts yet on “{title}”", one: "1 thought on “{title}”", other: "{n} thoughts on “{title}”" },
+  thisPost: "this post",
+  comments: "Comments",
+  likePost: "Like this post",
+  like: "Like",
+  likedBy: { one: "Liked by 1 person", other: "Liked by {n} people" },
+  reply: "Reply",
+  replyTo: "Reply to {name}",
+  cancelReply: "Cancel reply",
+  edit: "Edit",
+  delete: "Delete",
+  confirmDelete: "Really delete?",
+  save: "Save",
+  cancel: "Cancel",
+  edited: "edited",
+  deleted: "This comment was deleted.",
+  pending: "Your comment is awaiting moderation.",
+  sending: "Posting…",
+  you: "you",
+  inReplyTo: "in reply to {name}",
+  anonymous: "Anonymous",
+  leaveReply: "Leave a Reply",
+  comment: "Comment",
+  name: "Name",
+  email: "Email",
+  website: "Website",
+  required: "(required)",
+  emailNote: "Never shown to anyone.",
+  guestDetails: "Your details",
+  remember: "Save my name, email and website in this browser for the next time I comment.",
+  notify: "Notify me of new comments via email",
+  markdownHint: "Markdown works: **bold**, *italic*, `code`, [link](https://…). Ctrl+Enter posts.",
+  preview: "Preview",
+  backToEdit: "Back to writing",
+  previewEmpty: "Nothing to preview yet.",
+  post: "Post Comment",
+  loadMore: "Load more comments",
+  moreReplies: { one: "Show 1 more reply", other: "Show {n} more replies" },
+  newComments: { one: "1 new comment", other: "{n} new comments" },
+  announceNew: "New comment from {name}",
+  posted: "Your comment was posted.",
+  postedPending: "Your comment was sent and awaits moderation.",
+  offline: "Offline, reconnecting…",
+  networkError: "The comment server could not be reached. Your text is kept: try again.",
+  loadError: "The comments could not be loaded.",
+  retry: "Try again",
+  loading: "Loading comments…",
+  locked: "Comments are closed.",
+  moderated: "Comments are reviewed before they appear.",
+  loginIntro: "Fill in your details below or pick an account to log in:",
+  loginWith: "Log in with {provider}",
+  signedIn: "You are commenting using your {provider} account.",
+  logOut: "Log Out",
+  change: "Change",
+};
+
+export type Key = keyof typeof en;
+type Dict = Record<Key, Entry>;
+
+const fr: Dict = {
+  heading: { zero: "Aucune réflexion pour l’instant sur « {title} »", one: "1 réflexion sur « {title} »", other: "{n} réflexions sur « {title} »" },
+  thisPost: "cet article",
+  comments: "Commentaires",
+  likePost: "J’aime cet article",
+  like: "J’aime",
+  likedBy: { one: "Aimé par 1 personne", other: "Aimé par {n} personnes" },
+  reply: "Répondre",
+  replyTo: "Répondre à {name}",
+  cancelReply: "Annuler la réponse",
+  edit: "Modifier",
+  delete: "Supprimer",
+  confirmDelete: "Vraiment supprimer ?",
+  save: "Enregistrer",
+  cancel: "Annuler",
+  edited: "modifié",
+  deleted: "Ce commentaire a été supprimé.",
+  pending: "Votre commentaire est en attente de modération.",
+  sending: "Envoi…",
+  you: "vous",
+  inReplyTo: "en réponse à {name}",
+  anonymous: "Anonyme",
+  leaveReply: "Laisser un commentaire",
+  comment: "Commentaire",
+  name: "Nom",
+  email: "E-mail",
+  website: "Site web",
+  required: "(obligatoire)",
+  emailNote: "Jamais montrée à personne.",
+  guestDetails: "Vos coordonnées",
+  remember: "Enregistrer mon nom, mon e-mail et mon site dans ce navigateur pour mon prochain commentaire.",
+  notify: "M’avertir des nouveaux commentaires par e-mail",
+  markdownHint: "Markdown accepté : **gras**, *italique*, `code`, [lien](https://…). Ctrl+Entrée pour publier.",
+  preview: "Aperçu",
+  backToEdit: "Revenir au texte",
+  previewEmpty: "Rien à prévisualiser pour l’instant.",
+  post: "Publier le commentaire",
+  loadMore: "Charger plus de commentaires",
+  moreReplies: { one: "Afficher 1 autre réponse", other: "Afficher {n} autres réponses" },
+  newComments: { one: "1 nouveau commentaire", other: "{n} nouveaux commentaires" },
+  announceNew: "Nouveau commentaire de {name}",
+  posted: "Votre commentaire est publié.",
+  postedPending: "Votre commentaire est envoyé et attend la modération.",
+  offline: "Hors ligne, reconnexion…",
+  networkError: "Le serveur de commentaires est injoignable. Votre texte est conservé : réessayez.",
+  loadError: "Les commentaires n’ont pas pu être chargés.",
+  retry: "Réessayer",
+  loading: "Chargement des commentaires…",
+  locked: "Les commentaires sont fermés.",
+  moderated: "Les commentaires sont relus avant d’apparaître.",
+  loginIntro: "Renseignez vos coordonnées ci-dessous ou choisissez un compte pour vous connecter :",
+  loginWith: "Se connecter avec {provider}",
+  signedIn: "Vous commentez avec votre compte {provider}.",
+  logOut: "Déconnexion",
+  change: "Changer",
+};
+
+const de: Dict = {
+  heading: { zero: "Noch keine Gedanken zu „{title}“", one: "1 Gedanke zu „{title}“", other: "{n} Gedanken zu „{title}“" },
+  thisPost: "diesem Beitrag",
+  comments: "Kommentare",
+  likePost: "Beitrag gefällt mir",
+  like: "Gefällt mir",
+  likedBy: { one: "Gefällt 1 Person", other: "Gefällt {n} Personen" },
+  reply: "Antworten",
+  replyTo: "Antwort an {name}",
+  cancelReply: "Antwort abbrechen",
+  edit: "Bearbeiten",
+  delete: "Löschen",
+  confirmDelete: "Wirklich löschen?",
+  save: "Speichern",
+  cancel: "Abbrechen",
+  edited: "bearbeitet",
+  deleted: "Dieser Kommentar wurde gelöscht.",
+  pending: "Dein Kommentar wartet auf Freischaltung.",
+  sending: "Wird gesendet …",
+  you: "du",
+  inReplyTo: "als Antwort auf {name}",
+  anonymous: "Anonym",
+  leaveReply: "Schreibe einen Kommentar",
+  comment: "Kommentar",
+  name: "Name",
+  email: "E-Mail",
+  website: "Website",
+  required: "(Pflichtfeld)",
+  emailNote: "Wird niemandem angezeigt.",
+  guestDetails: "Deine Angaben",
+  remember: "Meinen Namen, meine E-Mail-Adresse und meine Website in diesem Browser für den nächsten Kommentar speichern.",
+  notify: "Benachrichtige mich über neue Kommentare per E-Mail",
+  markdownHint: "Markdown geht: **fett**, *kursiv*, `Code`, [Link](https://…). Strg+Enter sendet.",
+  preview: "Vorschau",
+  backToEdit: "Zurück zum Text",
+  previewEmpty: "Noch nichts für die Vorschau.",
+  post: "Kommentar abschicken",
+  loadMore: "Weitere Kommentare laden",
+  moreReplies: { one: "1 weitere Antwort zeigen", other: "{n} weitere Antworten zeigen" },
+  newComments: { one: "1 neuer Kommentar", other: "{n} neue Kommentare" },
+  announceNew: "Neuer Kommentar von {name}",
+  posted: "Dein Kommentar wurde veröffentlicht.",
+  postedPending: "Dein Kommentar wurde gesendet und wartet auf Freischaltung.",
+  offline: "Offline, Verbindung wird wiederhergestellt …",
+  networkError: "Der Kommentar-Server ist nicht erreichbar. Dein Text bleibt erhalten: versuche es noch einmal.",
+  loadError: "Die Kommentare konnten nicht geladen werden.",
+  retry: "Erneut versuchen",
+  loading: "Kommentare werden geladen …",
+  locked: "Die Kommentare sind geschlossen.",
+  moderated: "Kommentare werden vor dem Erscheinen geprüft.",
+  loginIntro: "Gib unten deine Angaben ein oder wähle ein Konto zum Anmelden:",
+  loginWith: "Mit {provider} anmelden",
+  signedIn: "Du kommentierst mit deinem {provider}-Konto.",
+  logOut: "Abmelden",
+  change: "Ändern",
+};
+
+const DICTS: Record<string, Dict> = { en, fr, de };
+
+/** The first supported language among the asked-for one and the browser's. */
+export function pickLanguage(asked: string, browser: readonly string[]): string {
+  for (const tag of [asked, ...browser]) {
+    const base = (tag || "").toLowerCase().split(/[-_]/)[0];
+    if (base in DICTS) return base;
+  }
+  return "en";
+}
+
+export interface I18n {
+  lang: string;
+  t(key: Key, vars?: Record<string, string | number>): string;
+  relative(date: Date, now: number): string;
+  exact(date: Date): string;
+}
+
+// Unit sizes for relative times, largest first, in seconds.
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60],
+];
+
+export function makeI18n(lang: string): I18n {
+  const dict = DICTS[lang] || en;
+  const plural = new Intl.PluralRules(lang);
+  const number = new Intl.NumberFormat(lang);
+  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  const dtf = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
+  return {
+    lang,
+    t(key, vars = {}) {
+      const entry = dict[key];
+      let text: string;
+      if (typeof entry === "string") text = entry;
+      else {
+        const n = Number(vars.n ?? 0);
+        text = n === 0 && entry.zero ? entry.zero : plural.select(n) === "one" ? entry.one : entry.other;
+      }
+      return text.replace(/\{(\w+)\}/g, (_, name: string) => {
+        const v = vars[name];
+        return typeof v === "number" ? number.format(v) : v ?? "";
+      });
+    },
+    relative(date, now) {
+      const seconds = (date.getTime() - now) / 1000;
+      for (const [unit, size] of UNITS) {
+        if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
+      }
+      return rtf.format(0, "second"); // "now"
+    },
+    exact(date) {
+      return dtf.format(date);
+    },
+  };
+}

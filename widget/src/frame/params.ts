@@ -1,0 +1,41 @@
+// The iframe's configuration, read once from its URL (the loader writes it).
+
+export type Theme = "light" | "dark" | "auto";
+
+export interface Params {
+  site: string;
+  page: string;
+  url: string;
+  title: string;
+  theme: Theme;
+  lang: string;
+  /** The host page's origin: the only target our postMessages go to. */
+  origin: string;
+  /** Site-owner style overrides: name -> CSS value, checked in theme.ts. */
+  style: Record<string, string>;
+}
+
+export function readParams(search: string): Params {
+  const q = new URLSearchParams(search);
+  const theme = q.get("theme");
+  const style: Record<string, string> = {};
+  q.forEach((value, key) => {
+    if (key.startsWith("s-")) style[key.slice(2)] = value;
+  });
+  let origin = "";
+  try {
+    origin = new URL(q.get("origin") || "").origin;
+  } catch {
+    // no host page (the frame opened on its own): nothing to talk to
+  }
+  return {
+    site: q.get("site") || "",
+    page: q.get("page") || q.get("url") || "",
+    url: q.get("url") || "",
+    title: q.get("title") || "",
+    theme: theme === "light" || theme === "dark" ? theme : "auto",
+    lang: q.get("lang") || "",
+    origin: origin === "null" ? "" : origin,
+    style,
+  };
+}

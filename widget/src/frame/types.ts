@@ -1,0 +1,87 @@
+// The API's JSON shapes as the widget reads them (server/rejoinder/models.py).
+
+export interface Author {
+  name: string;
+  website: string | null;
+  avatar: string | null;
+  provider: string | null;
+  profile: string | null;
+}
+
+export interface Comment {
+  id: number;
+  parent: number | null;
+  reply_to: number | null;
+  depth: number;
+  status: "approved" | "pending" | "deleted";
+  created: string;
+  edited: string | null;
+  author: Author | null;
+  /** Server-sanitised HTML: the only markup the widget ever inserts. */
+  html: string;
+  likes: number;
+  liked: boolean;
+  // Only on the reader's own comments:
+  mine?: boolean;
+  text?: string;
+  email?: string | null;
+  editable_until?: string | null;
+}
+
+export interface Thread {
+  id: string;
+  site: string;
+  page: string;
+  url: string | null;
+  title: string;
+  count: number;
+  likes: number;
+  /** Whether this reader liked the post; older servers omit it. */
+  liked?: boolean;
+  locked: boolean;
+  head: number;
+  epoch: string;
+}
+
+export interface Me {
+  kind: "guest" | "user";
+  name?: string;
+  avatar?: string | null;
+  provider?: string;
+  profile?: string | null;
+}
+
+export interface ThreadPage {
+  thread: Thread;
+  comments: Comment[];
+  replies: Record<string, { left: number; cursor: string }>;
+  next: string | null;
+  me: Me;
+}
+
+export interface RepliesPage {
+  comments: Comment[];
+  next: string | null;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+  moderation: string;
+  /** Social login providers, once the login issue lands. */
+  providers?: string[];
+  /** Whether the site sends "new comment" emails, once notifications land. */
+  notifications?: boolean;
+}
+
+export interface Created {
+  comment: Comment;
+  thread: { id: string; count: number };
+  edit_token?: string;
+}
+
+export interface Liked {
+  target: string;
+  likes: number;
+  liked: boolean;
+}

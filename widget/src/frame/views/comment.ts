@@ -1,0 +1,87 @@
+// One comment as an <article>: avatar, name, time, body, likes and actions.
+// Pure: data in, element out. Buttons carry data-action; the app listens once
+// on the list (app.ts) instead of wiring every button.
+
+import { h } from "../dom";
+import { setCommentHtml } from "../html";
+import type { I18n } from "../i18n";
+import type { Comment } from "../types";
+
+export interface CommentView {
+  i18n: I18n;
+  now: number;
+  locked: boolean;
+  /** The name of another loaded comment's author, for "in reply to". */
+  nameOf(id: number): string | null;
+  /** Whether the reader may still edit this comment (own, in the window, token kept). */
+  canEdit(c: Comment): boolean;
+}
+
+// Avatars only from our own server: a third-party image would tell that
+// party who reads the page (and the frame's CSP would block it anyway).
+const OWN_PATH = /^\/(?!\/)/;
+const WEB = /^https?:\/\//i;
+
+export function timeEl(iso: string, i18n: I18n, now: number, cls = "rj-time"): HTMLTimeElement {
+  const date = new Date(iso);
+  return h("time", { class: cls, datetime: iso, title: i18n.exact(date), "data-ts": iso }, i18n.relative(date, now));
+}
+
+export function likesText(n: number, i18n: I18n): string {
+  return n > 0 ? i18n.t("likedBy", { n }) : "";
+}
+
+function avatar(c: Comment): HTMLElement {
+  const src = c.author?.avatar;
+  if (src && OWN_PATH.test(src)) {
+    return h("img", { class: "rj-avatar", src, alt: "", width: 40, height: 40, loading: "lazy", decoding: "async" });
+  }
+  const initial = (c.author?.name || "?").trim().charAt(0).toUpperCase() || "?";
+  return h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, initial);
+}
+
+export function commentArticle(c: Comment, v: CommentView): HTMLElement {
+  const { i18n } = v;
+  const nameId = `rj-n${c.id}`;
+  if (c.status === "deleted") {
+    return h("article", { class: "rj-card rj-gone", tabindex: -1 }, h("p", { class: "rj-muted" }, i18n.t("deleted")));
+  }
+  const author = c.author;
+  const name = author?.name || i18n.t("anonymous");
+  const link = author?.website || author?.profile || "";
+  const nameEl = WEB.test(link)
+    ? h("a", { class: "rj-name", id: nameId, href: link, rel: "nofollow ugc noopener", target: "_blank" }, name)
+    : h("span", { class: "rj-name", id: nameId }, name);
+  const replyTo = c.reply_to && c.reply_to !== c.parent ? v.nameOf(c.reply_to) : null;
+
+  const meta = h("div", { class: "rj-meta" },
+    nameEl,
+    c.mine ? h("span", { class: "rj-you" }, i18n.t("you")) : null,
+    replyTo ? h("span", { class: "rj-replyto" }, i18n.t("inReplyTo", { name: replyTo })) : null,
+    timeEl(c.created, i18n, v.now),
+    c.edited ? h("span", { class: "rj-edited", title: i18n.exact(new Date(c.edited)) }, i18n.t("edited")) : null,
+  );
+
+  const body = h("div", { class: "rj-body" });
+  setCommentHtml(body, c.html);
+
+  const actions = h("div", { class: "rj-actions" },
+    h("button", { type: "button", class: "rj-link rj-like", "data-action": "like", "aria-pressed": c.liked ? "true" : "false" },
+      i18n.t("like")),
+    h("span", { class: "rj-likes" }, likesText(c.likes, i18n)),
+    v.locked || c.status !== "approved" ? null
+      : h("button", { type: "button", class: "rj-link", "data-action": "reply", "aria-expanded": "false" }, i18n.t("reply")),
+    v.canEdit(c) ? h("button", { type: "button", class: "rj-link", "data-action": "edit" }, i18n.t("edit")) : null,
+    v.canEdit(c) ? h("button", { type: "button", class: "rj-link", "data-action": "delete" }, i18n.t("delete")) : null,
+  );
+
+  return h("article", { class: "rj-card", tabindex: -1, "aria-labelledby": nameId },
+    avatar(c),
+    h("div", { class: "rj-main" },
+      meta,
+      c.status === "pending" ? h("p", { class: "rj-notice" }, i18n.t("pending")) : null,
+      body,
+      actions,
+    ),
+  );
+}

@@ -1,0 +1,44 @@
+// The section's head: "N thoughts on <title>", the post's like button, and a
+// quiet connection state.
+
+import { h } from "../dom";
+import type { I18n } from "../i18n";
+import { likesText } from "./comment";
+
+// A reconnect that succeeds within this long is not worth telling the reader about.
+const OFFLINE_GRACE_MS = 2000;
+
+export class Header {
+  readonly el: HTMLElement;
+  readonly likeButton: HTMLButtonElement;
+  private readonly title: HTMLHeadingElement;
+  private readonly likes: HTMLSpanElement;
+  private readonly status: HTMLSpanElement;
+  private offlineTimer = 0;
+
+  constructor(private readonly i18n: I18n, private readonly postTitle: string) {
+    this.title = h("h2", { class: "rj-title", id: "rj-title" });
+    this.likeButton = h("button", { type: "button", class: "rj-button rj-postlike", "aria-pressed": "false" },
+      i18n.t("likePost"));
+    this.likes = h("span", { class: "rj-likes" });
+    this.status = h("span", { class: "rj-status", hidden: true }, i18n.t("offline"));
+    this.el = h("header", { class: "rj-head" },
+      this.title,
+      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.status));
+  }
+
+  setCount(n: number): void {
+    this.title.textContent = this.i18n.t("heading", { n, title: this.postTitle || this.i18n.t("thisPost") });
+  }
+
+  setLikes(n: number, liked: boolean): void {
+    this.likes.textContent = likesText(n, this.i18n);
+    this.likeButton.setAttribute("aria-pressed", liked ? "true" : "false");
+  }
+
+  setOnline(online: boolean): void {
+    clearTimeout(this.offlineTimer);
+    if (online) this.status.hidden = true;
+    else this.offlineTimer = window.setTimeout(() => { this.status.hidden = false; }, OFFLINE_GRACE_MS);
+  }
+}

@@ -1,0 +1,151 @@
+// The thread as nested lists: each comment an <li> holding its <article>, a
+// slot for the reply form and an <ol> of replies. Siblings stay in id order
+// (ids only grow, so that is posting order) whatever order they arrive in:
+// first page, "show more", a live event or a reconnect replay.
+
+import { h } from "../dom";
+import type { I18n } from "../i18n";
+import type { Comment } from "../types";
+import { likesText } from "./comment";
+
+interface Entry {
+  c: Comment;
+  li: HTMLLIElement;
+  article: HTMLElement;
+  kids: HTMLOListElement | null;
+  more: HTMLButtonElement | null;
+}
+
+export type Upsert = "added" | "updated" | "skipped";
+
+export class CommentList {
+  readonly root: HTMLOListElement;
+  private entries = new Map<number, Entry>();
+
+  constructor(private readonly render: (c: Comment) => HTMLElement, private readonly i18n: I18n) {
+    this.root = h("ol", { class: "rj-list" });
+  }
+
+  get(id: number): Comment | null {
+    return this.entries.get(id)?.c ?? null;
+  }
+
+  item(id: number): HTMLLIElement | null {
+    return this.entries.get(id)?.li ?? null;
+  }
+
+  all(): Comment[] {
+    return Array.from(this.entries.values(), (e) => e.c);
+  }
+
+  /** Add a comment, or refresh one we have. A reply whose parent is not loaded is skipped. */
+  upsert(incoming: Comment): Upsert {
+    const known = this.entries.get(incoming.id);
+    if (known) {
+      // Live events carry the public view; keep what only the author's own view has.
+      const c = incoming.mine || !known.c.mine || incoming.status === "deleted" ? incoming
+        : { ...incoming, mine: true, text: known.c.text, email: known.c.email, editable_until: known.c.editable_until };
+      known.c = c;
+      this.redraw(known);
+      return "updated";
+    }
+    const into = this.container(incoming.parent);
+    if (!into) return "skipped";
+    const article = this.render(incoming);
+    const li = h("li", { class: "rj-item", id: `rj-c${incoming.id}`, "data-id": incoming.id },
+      article, h("div", { class: "rj-slot" }));
+    this.entries.set(incoming.id, { c: incoming, li, article, kids: null, more: null });
+    into.insertBefore(li, this.nextSibling(into, incoming.id));
+    return "added";
+  }
+
+  /** Redraw one comment (its edit window closed, a name it mentions arrived...). */
+  refresh(id: number): void {
+    const e = this.entries.get(id);
+    if (e) this.redraw(e);
+  }
+
+  /** A deleted comment: gone if nothing hangs under it, else a placeholder keeps the replies in place. */
+  removeOrMark(c: Comment): void {
+    const e = this.entries.get(c.id);
+    if (!e) return;
+    if (e.kids?.children.length || e.more) {
+      e.c = c;
+      this.redraw(e);
+      return;
+    }
+    e.li.remove();
+    this.entries.delete(c.id);
+  }
+
+  setLikes(id: number, likes: number, liked?: boolean): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.c = { ...e.c, likes, liked: liked ?? e.c.liked };
+    const span = e.article.querySelector(".rj-likes");
+    if (span) span.textContent = likesText(likes, this.i18n);
+    e.article.querySelector(".rj-like")?.setAttribute("aria-pressed", e.c.liked ? "true" : "false");
+  }
+
+  /** The "show N more replies" button under a top-level comment, or none when next is null. */
+  setMoreReplies(root: number, left: number, cursor: string | null): void {
+    const e = this.entries.get(root);
+    if (!e) return;
+    e.more?.remove();
+    e.more = null;
+    if (!cursor || left <= 0) return;
+    e.more = h("button", { type: "button", class: "rj-more", "data-action": "more-replies", "data-cursor": cursor },
+      this.i18n.t("moreReplies", { n: left }));
+    e.li.append(e.more);
+  }
+
+  /** An element shown where a comment being posted will land (removed once the server answers). */
+  placeholder(parent: number | null, article: HTMLElement): HTMLLIElement | null {
+    const into = this.container(parent);
+    if (!into) return null;
+    const li = h("li", { class: "rj-item rj-sending" }, article);
+    into.append(li);
+    return li;
+  }
+
+  /** The y where a new comment would appear: the top of what it would be inserted before. */
+  landingY(c: Comment): number | null {
+    const into = this.container(c.parent, false);
+    if (!into) {
+      const parent = c.parent === null ? null : this.entries.get(c.parent);
+      return parent ? parent.li.getBoundingClientRect().bottom + scrollY : null;
+    }
+    const next = this.nextSibling(into, c.id);
+    const rect = (next || into).getBoundingClientRect();
+    return (next ? rect.top : rect.bottom) + scrollY;
+  }
+
+  private container(parent: number | null, create = true): HTMLOListElement | null {
+    if (parent === null) return this.root;
+    const p = this.entries.get(parent);
+    if (!p) return null;
+    if (!p.kids && create) {
+      p.kids = h("ol", { class: "rj-list rj-kids" });
+      p.li.insertBefore(p.kids, p.more);
+    }
+    return p.kids || null;
+  }
+
+  private nextSibling(into: HTMLOListElement, id: number): Element | null {
+    for (const li of Array.from(into.children)) {
+      const other = Number((li as HTMLElement).dataset.id || Infinity);
+      if (other > id) return li;
+    }
+    return null;
+  }
+
+  private redraw(e: Entry): void {
+    // Keep keyboard focus on the same control when its comment is redrawn.
+    const focused = e.article.contains(document.activeElement)
+      ? (document.activeElement as HTMLElement).dataset.action : undefined;
+    const article = this.render(e.c);
+    e.article.replaceWith(article);
+    e.article = article;
+    if (focused) article.querySelector<HTMLElement>(`[data-action="${focused}"]`)?.focus();
+  }
+}
