@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
+import threading
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,6 +25,8 @@ from . import frame
 from .api import avatars, comments, openapi, sites, threads
 from .auth.sessions import SessionStore
 from .errors import ApiError, error_response, handle_api_error
+from .live import socket as live_socket
+from .live.hub import Hub, Limits
 from .middleware import BodyLimit, Cors, SecurityHeaders
 from .settings import Settings
 from .state import State
@@ -40,15 +45,16 @@ def static_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "static"
 
 
-def connect(settings: Settings) -> aioredis.Redis:
+def connect(settings: Settings, single: bool = False) -> aioredis.Redis:
     # redis-py retries connection errors (3 times, with jittered backoff); every
     # write here is safe to repeat (creates carry an idempotency key). uvloop can
     # also surface a connection cut during the handshake as RuntimeError: retry that too.
     return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30,
-                                   socket_keepalive=True, retry_on_error=[RuntimeError])
+                                   socket_keepalive=True, retry_on_error=[RuntimeError],
+                                   single_connection_client=single)
 
 
-def build_state(settings: Settings, redis: aioredis.Redis) -> State:
+def build_state(settings: Settings, redis: aioredis.Redis, reader: aioredis.Redis | None = None) -> State:
     return State(
         settings=settings,
         redis=redis,
@@ -58,7 +64,30 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         sessions=SessionStore(redis),
         limiter=RateLimiter(redis, settings.rate_window_seconds),
         origins=OriginIndex(redis, settings.site_cache_seconds),
+        hub=Hub(redis, reader or redis),
+        live_limits=Limits(),
     )
+
+
+def close_sockets_on_exit(hub: Hub) -> None:
+    """On SIGTERM/SIGINT, close every socket with 1001 before uvicorn's own shutdown
+    (which would send 1012), so readers reconnect to another node at once."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        async def close_then_exit(sig: int = sig, previous: Any = previous) -> None:
+            try:
+                await hub.close_all(1001)
+            finally:
+                previous(sig, None)
+
+        def handler(sig: int, frame: Any, close_then_exit: Any = close_then_exit) -> None:
+            loop.call_soon_threadsafe(lambda: loop.create_task(close_then_exit()))
+
+        signal.signal(sig, handler)
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -105,15 +134,22 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, State]]:
         redis = connect(settings)
-        state = build_state(settings, redis)
+        reader = connect(settings, single=True)
+        state = build_state(settings, redis, reader)
         holder["state"] = state
+        await state.hub.start()
+        if threading.current_thread() is threading.main_thread():
+            close_sockets_on_exit(state.hub)
         try:
             yield {"app": state}
         finally:
+            await state.hub.stop()
+            await reader.aclose()
             await redis.aclose()
 
     routes = [
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
+        *live_socket.routes,
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
         Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
         Mount("/", StaticFiles(directory=static_dir(), html=True, check_dir=False), name="static"),

@@ -55,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n  Rejoinder demo\n  blog post with comments: {page_origin}/demo/\n"
               f"  API: {settings.public_url}/api/openapi.json\n  data: {data.resolve()}\n  Ctrl-C stops.\n",
               flush=True)
-        uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
-                    ws="websockets-sansio", ws_per_message_deflate=False, ws_max_size=4096,
-                    access_log=False, log_level="warning", timeout_graceful_shutdown=3)
+        from .__main__ import uvicorn_options
+
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port,
+                    **{**uvicorn_options(settings), "log_level": "warning"})
     finally:
         db.stop()
     return 0

@@ -52,6 +52,16 @@ class Settings:
     site_cache_seconds: float = 2.0
     # How long an Idempotency-Key is remembered.
     idempotency_seconds: int = 24 * 3600
+    # Live updates. Events queued per socket before a reader that does not keep up
+    # is cut off (it resumes from its last event): 256 is minutes of a busy thread.
+    live_queue: int = 256
+    # Sockets per client IP and per node: a reader has one per open page.
+    live_per_ip: int = 50
+    live_per_node: int = 20_000
+    # Seconds a new socket has to say hello, and the ping interval / dead-peer timeout.
+    live_hello_seconds: float = 10.0
+    ws_ping_seconds: float = 20.0
+    ws_ping_timeout_seconds: float = 20.0
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 

@@ -12,6 +12,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .auth.sessions import SessionStore
+    from .live.hub import Hub, Limits
     from .store.comments import CommentStore
     from .store.ratelimit import RateLimiter
     from .store.sites import SiteStore
@@ -27,6 +28,8 @@ class State:
     sessions: "SessionStore"
     limiter: "RateLimiter"
     origins: "OriginIndex"
+    hub: "Hub"
+    live_limits: "Limits"
 
 
 def state(conn: HTTPConnection) -> State:

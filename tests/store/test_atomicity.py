@@ -75,7 +75,9 @@ def test_database_killed_mid_write_restarts_consistent() -> None:
         result: list[list[int]] = []
         t = threading.Thread(target=lambda: result.append(_hammer(app.base, tid, 200)))
         t.start()
-        time.sleep(0.4)
+        deadline = time.monotonic() + 20
+        while client.hlen(f"rj:{{t:{tid}}}:comments") < 30 and time.monotonic() < deadline:
+            time.sleep(0.01)  # kill mid-stream, once the load is well under way
         db.kill()
         t.join()
         db = EmbeddedRedis(folder, port=db.port, password="pw").start()

@@ -31,6 +31,17 @@ def ip_hash(conn: HTTPConnection) -> str:
     return keyed_hash(state(conn).settings.secret_key, "ip:" + client_ip(conn))
 
 
+def guest_key(secret: str, client_id: str) -> str:
+    """A guest's owner/liker key, from the widget's anonymous id ("" if it sent none)."""
+    if client_id and CLIENT_ID.match(client_id):
+        return "g:" + keyed_hash(secret, "client:" + client_id)
+    return ""
+
+
+def user_key(user: dict) -> str:
+    return f"u:{user['id']}"
+
+
 async def current(conn: HTTPConnection) -> Identity:
     """A bearer session makes a user; otherwise the widget's client id makes a guest."""
     auth = conn.headers.get("authorization", "")
@@ -41,10 +52,8 @@ async def current(conn: HTTPConnection) -> Identity:
         user = await state(conn).sessions.get(token.strip())
         if user is None:
             raise ApiError("invalid_session")
-        return Identity(kind="user", key=f"u:{user['id']}", user_id=user["id"], name=user.get("name", ""),
+        return Identity(kind="user", key=user_key(user), user_id=user["id"], name=user.get("name", ""),
                         avatar=user.get("avatar", ""), profile=user.get("profile", ""),
                         provider=user.get("provider", ""), email=user.get("email", ""))
-    client = conn.headers.get(CLIENT_HEADER, "")
-    if client and CLIENT_ID.match(client):
-        return Identity(kind="guest", key="g:" + keyed_hash(state(conn).settings.secret_key, "client:" + client))
-    return Identity(kind="guest", key="")
+    return Identity(kind="guest", key=guest_key(state(conn).settings.secret_key,
+                                                conn.headers.get(CLIENT_HEADER, "")))

@@ -117,7 +117,7 @@ class CommentStore:
 
     async def edit(self, tid: str, cid: int, html: str, text: str, now_ms: int) -> dict[str, Any]:
         result = await self.scripts["edit_comment"](
-            keys=[keys.thread_meta(tid), keys.comments(tid), keys.events(tid)],
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.events(tid), keys.like_counts(tid)],
             args=[cid, html, text, now_ms, self.events_maxlen],
         )
         _refusal(result)

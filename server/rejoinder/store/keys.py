@@ -80,3 +80,8 @@ def origin_index() -> str:
 
 def session(token_hash: str) -> str:
     return f"{PREFIX}:{{sess:{token_hash}}}"
+
+
+def thread_of_events(events_key: str) -> str:
+    """The thread id inside an events key (the reverse of events())."""
+    return events_key[len(PREFIX) + 4:len(PREFIX) + 4 + 24]

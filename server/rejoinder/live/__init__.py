@@ -1,0 +1,1 @@
+"""Live updates: one event reader per node (hub.py) and the reader's websocket (socket.py)."""

@@ -1,0 +1,250 @@
+"""A reader's websocket for one thread: checks before accepting, replay from the
+reader's last event, then live events through a bounded queue."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import Any
+
+import orjson
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .. import events
+from ..api.common import JSON
+from ..auth import identity
+from ..errors import ApiError
+from ..state import state
+from ..store import keys
+
+log = logging.getLogger("rejoinder.live")
+
+# Close codes the widget acts on.
+RESUME = 4000  # you fell behind or hit a hiccup: reconnect now with your last seq
+GOING_AWAY = 1001  # this node is stopping: reconnect (to another node)
+HELLO_LATE = 4408
+# Longer than the default ping interval plus pong timeout (20 + 20 s).
+CLOSE_GRACE_SECONDS = 45.0
+
+
+class Connection:
+    """One open socket: its queue, its last delivered sequence number, and at most
+    one sender task, which runs only while there is something to send."""
+
+    __slots__ = ("ws", "tid", "viewer", "last_seq", "queue", "limit", "sender", "live", "closing",
+                 "edit_window_ms", "hub", "_closer")
+
+    def __init__(self, ws: WebSocket, tid: str, viewer: str, since: int, limit: int, edit_window_ms: int,
+                 hub: Any) -> None:
+        self.ws = ws
+        self.tid = tid
+        self.viewer = viewer
+        self.last_seq = since
+        self.queue: collections.deque[events.Event | None] = collections.deque()
+        self.limit = limit
+        self.sender: asyncio.Task[None] | None = None
+        self.live = False  # False while replaying: queued events wait until replay is done
+        self.closing = False
+        self.edit_window_ms = edit_window_ms
+        self.hub = hub
+        self._closer: asyncio.Task[None] | None = None
+
+    # Called by the hub, synchronously, for every event of the thread.
+    def push(self, event: events.Event) -> None:
+        if self.closing:
+            return
+        if len(self.queue) >= self.limit:
+            # A reader that does not keep up is cut off, never waited for: it resumes.
+            self.hub.dropped += 1
+            self.cut(RESUME, "resume")
+            return
+        self.queue.append(event)
+        self._kick()
+
+    def push_resync(self) -> None:
+        if not self.closing:
+            self.queue.append(None)
+            self._kick()
+
+    def _kick(self) -> None:
+        if self.live and self.sender is None:
+            self.sender = asyncio.create_task(self._drain())
+
+    def start_live(self) -> None:
+        self.live = True
+        if self.queue:
+            self._kick()
+
+    def close_soon(self, code: int) -> asyncio.Task[None] | None:
+        """Close from outside (node shutdown): returns the closing task."""
+        if self.closing:
+            return None
+        self.cut(code, "going away")
+        return self._closer
+
+    def cut(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self.queue.clear()
+        self.hub.unsubscribe(self.tid, self)
+        if self.sender is not None:
+            self.sender.cancel()
+        self._closer = asyncio.create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            # The close frame queues behind what the reader has not read yet: a reader
+            # that wakes up reads on and then gets the code. One that never does is
+            # dropped by the keepalive timeout; until then it holds only the transport's
+            # bounded buffer, not a growing queue.
+            await asyncio.wait_for(self.ws.close(code, reason), timeout=CLOSE_GRACE_SECONDS)
+        except Exception:
+            pass
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue and not self.closing:
+                event = self.queue.popleft()
+                if event is None:
+                    await self.ws.send_text(events.resync())
+                    self.cut(1000, "resync")
+                    return
+                if event.seq <= self.last_seq:
+                    continue  # already sent during replay
+                if event.seq > self.last_seq + 1:
+                    # The hub started after this socket's replay: fill the gap from the log.
+                    if not await self.replay(event.seq - 1):
+                        return
+                await self.send(event)
+        except Exception:
+            if not self.closing:
+                self.cut(RESUME, "resume")
+        finally:
+            self.sender = None
+            if self.queue and not self.closing:
+                self._kick()
+
+    async def send(self, event: events.Event) -> None:
+        message = event.for_viewer(self.viewer, self.edit_window_ms)
+        self.last_seq = event.seq
+        if message is not None:
+            await self.ws.send_text(message)
+            self.hub.delivered += 1
+
+    async def replay(self, upto: int | None) -> bool:
+        """Send events after last_seq (up to `upto`) from the log. False if the log no
+        longer reaches back that far: then the reader was told to resync."""
+        st = state(self.ws)
+        entries = await st.redis.xrange(keys.events(self.tid), f"{self.last_seq + 1}-1",
+                                        "+" if upto is None else f"{upto}-1")
+        expected = self.last_seq + 1
+        if entries and events.seq_of(entries[0][0]) != expected or (not entries and upto is not None):
+            await self.ws.send_text(events.resync())
+            self.cut(1000, "resync")
+            return False
+        for entry_id, fields in entries:
+            await self.send(events.parse(entry_id, fields))
+        return True
+
+
+def _deny(ws: WebSocket, code: str) -> Any:
+    error = ApiError(code)
+    return ws.send_denial_response(JSON(error.body(), status_code=error.status))
+
+
+async def watch_thread(ws: WebSocket) -> None:
+    """WS /api/threads/{tid}/live?since=N&epoch=E: the thread's events, from after N.
+
+    Refused before accepting (as an HTTP answer): origin_not_allowed 403,
+    thread_not_found 404, rate_limited 429 (too many sockets from this IP or on this node).
+    """
+    st = state(ws)
+    hub, limits = st.hub, st.live_limits
+    tid = ws.path_params["tid"]
+    origin = ws.headers.get("origin", "")
+    site_id = await st.comments.site_of(tid) if keys.THREAD_ID.match(tid) else None
+    if site_id is None:
+        await _deny(ws, "thread_not_found")
+        return
+    site = await st.sites.get(site_id)
+    # A page the site did not register must not watch its threads with a reader's identity.
+    if site is None or (origin != st.settings.public_origin and origin not in site.origins):
+        await _deny(ws, "origin_not_allowed")
+        return
+    ip = identity.client_ip(ws)
+    if limits.per_ip[ip] >= st.settings.live_per_ip or limits.total >= st.settings.live_per_node:
+        await _deny(ws, "rate_limited")
+        return
+    try:
+        since = int(ws.query_params.get("since", "0"))
+    except ValueError:
+        since = -1
+    limits.per_ip[ip] += 1
+    limits.total += 1
+    conn: Connection | None = None
+    try:
+        await ws.accept()
+        viewer = await _hello(ws, st.settings.live_hello_seconds)
+        if viewer is None:
+            return
+        meta = await st.redis.hmget(keys.thread_meta(tid), ["seq", "epoch"])
+        head, epoch = int(meta[0] or 0), meta[1] or ""
+        if since < 0 or since > head or ws.query_params.get("epoch", epoch) != epoch:
+            # The reader's view belongs to another history (Redis lost data, or a bad number).
+            await ws.send_text(events.resync())
+            await ws.close(1000, "resync")
+            return
+        conn = Connection(ws, tid, viewer, since, st.settings.live_queue,
+                          st.settings.edit_window_seconds * 1000, hub)
+        await hub.subscribe(tid, conn)
+        if not await conn.replay(None):
+            return
+        await ws.send_text(events.ready(conn.last_seq))
+        conn.start_live()
+        while True:
+            # Readers have nothing more to say; reading keeps close frames and pings flowing.
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        limits.per_ip[ip] -= 1
+        if limits.per_ip[ip] <= 0:
+            del limits.per_ip[ip]
+        limits.total -= 1
+        if conn is not None:
+            conn.closing = True
+            hub.unsubscribe(tid, conn)
+            if conn.sender is not None:
+                conn.sender.cancel()
+
+
+async def _hello(ws: WebSocket, timeout: float) -> str | None:
+    """The first message names the reader (tokens travel here, never in the URL)."""
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), timeout)
+        hello = orjson.loads(raw)
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            raise ValueError
+    except asyncio.TimeoutError:
+        await ws.close(HELLO_LATE, "say hello first")
+        return None
+    except (ValueError, KeyError, orjson.JSONDecodeError):
+        await ws.close(1008, "bad hello")
+        return None
+    token, client = hello.get("token"), hello.get("client")
+    st = state(ws)
+    if isinstance(token, str) and token:
+        user = await st.sessions.get(token)
+        if user is None:
+            await ws.close(4401, "invalid session")
+            return None
+        return identity.user_key(user)
+    return identity.guest_key(st.settings.secret_key, client if isinstance(client, str) else "")
+
+
+routes = [WebSocketRoute("/api/threads/{tid}/live", watch_thread, name="live:watch")]

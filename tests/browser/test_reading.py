@@ -1,0 +1,208 @@
+"""What a reader sees: the thread, nested replies, paging, counts, languages, narrow screens, no jumps."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ..conftest import SITE
+from ..support.servers import AppServer
+from .conftest import ReaderFactory
+from .seed import TITLE, comment, demo_thread, someone
+
+pytestmark = pytest.mark.browser
+
+
+def test_thread_shows_count_title_comments_and_likes(reader: ReaderFactory, api: httpx.Client) -> None:
+    tid = demo_thread(api)["id"]
+    first = comment(api, tid, "Darning is **meditative**.", name="Grace", website="https://grace.example")
+    comment(api, tid, "I glued a chair last week.", name="Linus")
+    with someone(api) as other:
+        assert other.put(f"/api/threads/{tid}/comments/{first['id']}/like").status_code == 200
+
+    r = reader().open_demo()
+    f = r.frame
+    assert f.locator("h2.rj-title").text_content() == f"2 thoughts on “{TITLE}”"
+    grace = r.comment("meditative")
+    name = grace.locator(".rj-name")
+    assert name.text_content() == "Grace"
+    assert name.get_attribute("href") == "https://grace.example"
+    assert set((name.get_attribute("rel") or "").split()) >= {"nofollow", "ugc", "noopener"}
+    assert name.get_attribute("target") == "_blank"
+    assert grace.locator("strong").text_content() == "meditative"
+    assert grace.locator(".rj-likes").text_content() == "Liked by 1 person"
+    when = grace.locator("time")
+    assert when.get_attribute("datetime") == first["created"]
+    assert when.get_attribute("title")  # the exact time on hover
+    assert grace.locator("img.rj-avatar").get_attribute("src", timeout=1000).startswith("/api/avatars/")
+
+
+def test_nested_replies_render_under_their_parents(reader: ReaderFactory, api: httpx.Client) -> None:
+    tid = demo_thread(api)["id"]
+    root = comment(api, tid, "Root thought")
+    child = comment(api, tid, "First reply", parent=root["id"])
+    comment(api, tid, "Reply to the reply", parent=child["id"])
+    comment(api, tid, "Second root")
+
+    r = reader().open_demo()
+    root_li = r.comment("Root thought")
+    kids = root_li.locator(":scope > ol.rj-kids > li")
+    assert kids.count() == 1
+    assert "First reply" in (kids.first.locator(":scope > article").text_content() or "")
+    grandkids = kids.first.locator(":scope > ol.rj-kids > li")
+    assert "Reply to the reply" in (grandkids.first.text_content() or "")
+    top = r.frame.locator("ol.rj-list:not(.rj-kids) > li")
+    assert top.count() == 2
+
+
+def test_reply_form_opens_under_the_comment(reader: ReaderFactory, api: httpx.Client) -> None:
+    tid = demo_thread(api)["id"]
+    comment(api, tid, "Answer me", name="Grace")
+    r = reader().open_demo()
+    r.reply("Answer me", "Here is my answer")
+    reply = r.comment("Here is my answer")
+    reply.wait_for()
+    assert r.comment("Answer me").locator(":scope > ol.rj-kids").get_by_text("Here is my answer").count() == 1
+    r.reload()
+    assert r.comment("Answer me").locator(":scope > ol.rj-kids").get_by_text("Here is my answer").count() == 1
+
+
+def test_load_more_and_more_replies(reader: ReaderFactory, api: httpx.Client) -> None:
+    tid = demo_thread(api)["id"]
+    first = None
+    for i in range(55):  # the server's page is 50 top-level comments
+        c = comment(api, tid, f"Top {i:02d}")
+        first = first or c
+    assert first is not None
+    for i in range(103):  # 100 replies come inline, the rest behind a button
+        comment(api, tid, f"Reply {i:03d}", parent=first["id"])
+
+    r = reader(height=900).open_demo()
+    f = r.frame
+    assert f.locator("h2.rj-title").text_content() == f"158 thoughts on “{TITLE}”"
+    more_replies = f.get_by_role("button", name="Show 3 more replies")
+    more_replies.click()
+    r.comment("Reply 102").wait_for()
+    assert more_replies.count() == 0
+    assert r.comment("Top 54").count() == 0
+    f.get_by_role("button", name="Load more comments").click()
+    r.comment("Top 54").wait_for()
+    assert f.get_by_role("button", name="Load more comments").is_hidden()
+    assert f.locator("li.rj-item[data-id]").count() == 158
+
+
+def test_count_js_fills_marked_elements_in_one_request(reader: ReaderFactory, api: httpx.Client,
+                                                      app_server: AppServer) -> None:
+    tid = demo_thread(api)["id"]
+    for i in range(3):
+        comment(api, tid, f"Comment {i}")
+    other = api.get("/api/threads", params={"site": SITE, "page": "https://blog.example/other"}).json()["thread"]
+    comment(api, other["id"], "Only one")
+
+    r = reader()
+    requests: list[str] = []
+    r.page.on("request", lambda req: "/api/counts" in req.url and requests.append(req.url))
+    html = f"""<!doctype html><html lang="en"><title>Index</title><body><main>
+      <a href="/a" data-rejoinder-count="demo-post">Comments</a>
+      <a href="/b" data-rejoinder-count="https://blog.example/other">Comments</a>
+      <span data-rejoinder-count="never-seen" data-rejoinder-zero="Be the first">?</span>
+      <span data-rejoinder-count="demo-post" data-rejoinder-other="{{n}} replies">?</span>
+      <div id="rejoinder" data-page="demo-post"></div></main>
+      <script src="{app_server.base}/count.js" data-site="{SITE}" async></script>
+      <script src="{app_server.base}/embed.js" data-site="{SITE}" async></script></body></html>"""
+    r.open_html(html)
+    page = r.page
+    page.wait_for_function("() => document.querySelector('a[href=\"/a\"]').textContent !== 'Comments'")
+    assert page.locator('a[href="/a"]').text_content() == "3 comments"
+    assert page.locator('a[href="/b"]').text_content() == "1 comment"
+    assert page.locator("span").nth(0).text_content() == "Be the first"
+    assert page.locator("span").nth(1).text_content() == "3 replies"
+    assert len(requests) == 1
+
+
+@pytest.mark.parametrize("lang,heading", [
+    ("fr", "1 réflexion sur « Un billet »"),
+    ("de", "1 Gedanke zu „Un billet“"),
+    ("en", "1 thought on “Un billet”"),
+])
+def test_language_follows_data_lang(reader: ReaderFactory, api: httpx.Client, app_server: AppServer,
+                                    lang: str, heading: str) -> None:
+    tid = api.get("/api/threads", params={"site": SITE, "page": "lang-page", "title": "Un billet"}).json()["thread"]["id"]
+    comment(api, tid, "Bonjour")
+    r = reader()
+    r.open_html(f"""<!doctype html><html lang="en"><title>Un billet</title><body><main><h1>Un billet</h1>
+      <div id="rejoinder"></div></main><script src="{app_server.base}/embed.js" data-site="{SITE}"
+      data-page="lang-page" data-title="Un billet" data-lang="{lang}" async></script></body></html>""")
+    assert r.frame.locator("h2.rj-title").text_content() == heading
+    assert r.frame.locator("html").get_attribute("lang") == lang
+
+
+def test_browser_language_is_the_fallback(reader: ReaderFactory, api: httpx.Client, app_server: AppServer) -> None:
+    r = reader(locale="de-DE")
+    r.open_html(f"""<!doctype html><title>Post</title><body><main><div id="rejoinder"></div></main>
+      <script src="{app_server.base}/embed.js" data-site="{SITE}" data-page="no-lang" data-title="Post"
+      async></script></body></html>""")
+    assert r.frame.locator("h2.rj-title").text_content() == "Noch keine Gedanken zu „Post“"
+
+
+def _populate(api: httpx.Client) -> None:
+    tid = demo_thread(api)["id"]
+    a = comment(api, tid, "I darned my socks after reading this. The first one looks *terrible*, "
+                "the second one almost passable. Thank you for the nudge!", name="Grace Hopper",
+                website="https://grace.example")
+    with someone(api) as other:
+        b = comment(other, tid, "Mine too! A tip: use a lighter thread than the sock so the darn does "
+                    "not make a ridge under your heel.", name="Linus", parent=a["id"])
+        other.put(f"/api/threads/{tid}/comments/{a['id']}/like")
+        other.put(f"/api/threads/{tid}/like")
+    comment(api, tid, "Great tip, thanks.", name="Grace Hopper", parent=b["id"])
+    comment(api, tid, "The chair story made me smile. Ours has been wobbling for two years; "
+                "this weekend it gets `wood glue` and a clamp.", name="Margaret")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 320])
+def test_screenshots_and_no_sideways_scroll(reader: ReaderFactory, api: httpx.Client, scheme: str,
+                                            width: int) -> None:
+    """Readable at 320 px: nothing wider than the screen. The screenshots are kept as artifacts."""
+    _populate(api)
+    r = reader(color_scheme=scheme, width=width, height=900).open_demo()
+    r.frame.locator("li.rj-item").nth(3).wait_for()
+    overflow = r.frame.locator("html").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 0
+    assert r.page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    r.screenshot(f"widget-{'desktop' if width > 400 else '320px'}-{scheme}")
+
+
+def test_theme_auto_follows_the_system_setting_live(reader: ReaderFactory, api: httpx.Client) -> None:
+    r = reader(color_scheme="light").open_demo()
+    body = r.frame.locator("body")
+    light = body.evaluate("b => getComputedStyle(b).backgroundColor")
+    r.page.emulate_media(color_scheme="dark")
+    dark = body.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert light == "rgba(0, 0, 0, 0)"  # light: the host page's own background shows through
+    assert dark == "rgb(20, 23, 28)"
+
+
+def test_page_does_not_shift_when_comments_load(reader: ReaderFactory, api: httpx.Client) -> None:
+    """Cumulative layout shift of the host page stays zero while the widget loads,
+    sizes itself and the reader scrolls down to it."""
+    _populate(api)
+    r = reader(height=800)
+    r.page.add_init_script("""
+      window.__shift = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value;
+      }).observe({ type: 'layout-shift', buffered: true });""")
+    r.page.goto(f"{r.server.page_origin}/demo/")
+    heading = r.page.locator("h1").bounding_box()
+    for _ in range(12):
+        r.page.mouse.wheel(0, 300)
+        r.page.wait_for_timeout(60)
+    r.wait_ready()
+    r.frame.locator("li.rj-item").nth(3).wait_for()
+    r.page.wait_for_timeout(300)
+    r.page.mouse.wheel(0, -5000)
+    r.page.wait_for_timeout(200)
+    assert r.page.locator("h1").bounding_box() == heading
+    assert r.page.evaluate("window.__shift") == 0
