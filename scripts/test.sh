@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up the test dependencies (Python packages, Chromium for the browser tests,
+# the widget's build tools) and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-liberation >/dev/null
+  else
+    echo "Chromium is missing: run this as root once, or: sudo apt-get install --no-install-recommends chromium fonts-liberation" >&2
+    exit 1
+  fi
+fi
+
+# The widget's build tools, so the tests can check the committed build is not stale.
+if [ -f widget/package-lock.json ]; then
+  (cd widget && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+exec .venv/bin/pytest "$@"
