@@ -177,9 +177,30 @@ class Reader:
         self.comment(to_text).locator(":scope > article").get_by_role("button", name="Reply").click()
         self.post(text, name=name)
 
+    def wait_sized(self, timeout_ms: int = 3000) -> None:
+        """Wait until the iframe is as tall as what it renders (the height message arrived)."""
+        iframe = self.page.locator("#rejoinder iframe")
+        body = self.frame.locator("body")
+        for _ in range(timeout_ms // 50):
+            inner = body.evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
+            if iframe.evaluate("f => f.offsetHeight") == inner:
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError("the iframe never took the height of its content")
+
     def screenshot(self, name: str) -> None:
+        """The whole page. Chromium paints a cross-origin iframe only near the
+        viewport, so a full_page capture would cut it off: make the viewport the
+        page's height instead, then capture."""
+        self.wait_sized()
         ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        size = self.page.viewport_size
+        assert size is not None
+        height = self.page.evaluate("document.documentElement.scrollHeight")
+        self.page.set_viewport_size({"width": size["width"], "height": min(height, 12_000)})
+        self.page.wait_for_timeout(300)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        self.page.set_viewport_size(size)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@
 // data-page (page id), data-title, data-theme (light|dark|auto), data-lang,
 // data-lazy="false" (load at once).
 
-import { parseFrameToHost, wrap } from "./messages";
+import { parseFrameToHost, wrap, type HostToFrame, STORE_MAX_ENTRIES } from "./messages";
 
 // Space held for the comments before the iframe reports its real height, so
 // the text after them does not jump up and down while they load. About the
@@ -20,6 +20,31 @@ const LAZY_MARGIN = "1200px 0px";
 // Host-page CSS custom properties a site may set on the placeholder to restyle
 // the widget (the iframe's own CSS cannot see the host's stylesheets).
 const STYLE_VARS = ["accent", "text", "muted", "bg", "surface", "border", "radius", "font"];
+// Prefix of what the iframe keeps in this page's storage when the browser
+// denies it its own (see StoreMessage in messages.ts).
+const KEEP = "rejoinder:";
+
+function hostStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function recall(): Record<string, string> {
+  const entries: Record<string, string> = {};
+  const store = hostStorage();
+  try {
+    for (let i = 0; store && i < store.length && Object.keys(entries).length < STORE_MAX_ENTRIES; i++) {
+      const key = store.key(i);
+      if (key && key.startsWith(KEEP)) entries[key.slice(KEEP.length)] = store.getItem(key) || "";
+    }
+  } catch {
+    // storage blocked here too: the iframe starts empty, as it would anyway
+  }
+  return entries;
+}
 
 function ownScript(): HTMLScriptElement | null {
   const current = document.currentScript;
@@ -83,10 +108,10 @@ function start(script: HTMLScriptElement): void {
 
   let revealed = false;
   let queued = false;
+  const send = (message: HostToFrame): void => frame.contentWindow?.postMessage(wrap(message), server);
   const sendViewport = (): void => {
     queued = false;
-    const rect = frame.getBoundingClientRect();
-    frame.contentWindow?.postMessage(wrap({ type: "viewport", top: -rect.top, height: innerHeight }), server);
+    send({ type: "viewport", top: -frame.getBoundingClientRect().top, height: innerHeight });
   };
   const onViewChange = (): void => {
     if (revealed && !queued) {
@@ -108,6 +133,15 @@ function start(script: HTMLScriptElement): void {
         box!.style.minHeight = "";
       }
       onViewChange();
+    } else if (msg.type === "recall") {
+      send({ type: "recalled", entries: recall() });
+    } else if (msg.type === "store") {
+      try {
+        if (msg.value === null) hostStorage()?.removeItem(KEEP + msg.key);
+        else hostStorage()?.setItem(KEEP + msg.key, msg.value);
+      } catch {
+        // full or blocked: the iframe still has it in memory for this visit
+      }
     } else {
       const top = frame.getBoundingClientRect().top + scrollY + Math.min(msg.top, frame.offsetHeight) - 16;
       const smooth = !matchMedia("(prefers-reduced-motion: reduce)").matches;

@@ -17,6 +17,22 @@ export interface ScrollMessage {
   top: number;
 }
 
+/**
+ * iframe -> host: keep this entry in the host page's storage (null removes it).
+ * Used only when the browser denies the iframe its own storage (third-party
+ * storage blocked), so a draft still survives a reload.
+ */
+export interface StoreMessage {
+  type: "store";
+  key: string;
+  value: string | null;
+}
+
+/** iframe -> host: send back what was kept with "store". */
+export interface RecallMessage {
+  type: "recall";
+}
+
 /** host -> iframe: the slice of the iframe the reader can see, iframe coordinates. */
 export interface ViewportMessage {
   type: "viewport";
@@ -24,12 +40,26 @@ export interface ViewportMessage {
   height: number;
 }
 
-export type FrameToHost = HeightMessage | ScrollMessage;
-export type HostToFrame = ViewportMessage;
+/** host -> iframe: the entries kept for us, answering "recall". */
+export interface RecalledMessage {
+  type: "recalled";
+  entries: Record<string, string>;
+}
+
+export type FrameToHost = HeightMessage | ScrollMessage | StoreMessage | RecallMessage;
+export type HostToFrame = ViewportMessage | RecalledMessage;
 
 // Heights and offsets beyond this are nonsense (a 1 km tall page): refuse them
 // rather than let a bug stretch the host page without bound.
 const MAX_PX = 1_000_000;
+
+// Storage relayed through the host: our own "rj:" keys, bounded values, so
+// even a confused iframe cannot fill the host page's storage.
+export const STORE_KEY = /^rj:[a-z]{1,16}(:[A-Za-z0-9_-]{1,64})?$/;
+export const STORE_MAX_VALUE = 32 * 1024;
+export const STORE_MAX_ENTRIES = 200;
+
+const isStoreValue = (v: unknown): v is string => typeof v === "string" && v.length <= STORE_MAX_VALUE;
 
 const isPx = (v: unknown, min: number): v is number =>
   typeof v === "number" && Number.isFinite(v) && v >= min && v <= MAX_PX;
@@ -50,6 +80,11 @@ export function parseFrameToHost(data: unknown): FrameToHost | null {
   if (!m) return null;
   if (m.type === "height" && isPx(m.height, 0)) return { type: "height", height: m.height };
   if (m.type === "scroll" && isPx(m.top, 0)) return { type: "scroll", top: m.top };
+  if (m.type === "recall") return { type: "recall" };
+  if (m.type === "store" && typeof m.key === "string" && STORE_KEY.test(m.key)
+    && (m.value === null || isStoreValue(m.value))) {
+    return { type: "store", key: m.key, value: m.value };
+  }
   return null;
 }
 
@@ -59,6 +94,12 @@ export function parseHostToFrame(data: unknown): HostToFrame | null {
   if (!m) return null;
   if (m.type === "viewport" && isPx(m.top, -MAX_PX) && isPx(m.height, 0)) {
     return { type: "viewport", top: m.top, height: m.height };
+  }
+  if (m.type === "recalled" && typeof m.entries === "object" && m.entries !== null) {
+    const entries: Record<string, string> = {};
+    const all = Object.entries(m.entries as Record<string, unknown>).slice(0, STORE_MAX_ENTRIES);
+    for (const [key, value] of all) if (STORE_KEY.test(key) && isStoreValue(value)) entries[key] = value;
+    return { type: "recalled", entries };
   }
   return null;
 }

@@ -147,7 +147,6 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
   addPage(page);
   compose.restoreDraft();
-  main.removeAttribute("aria-busy");
   main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
   host.startSizing();
 
@@ -158,7 +157,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         compose.whenIdle(() => arrivals.arrive(e.comment));
         break;
       case "comment.edited":
-        if (ctx.list.get(e.comment.id)) ctx.list.upsert(e.comment);
+        if (ctx.list.get(e.comment.id)) ctx.list.upsert(e.comment, true);
         break;
       case "comment.deleted":
         ctx.setCount(e.count);

@@ -23,7 +23,7 @@ export class Arrivals {
   arrive(c: Comment): void {
     const { list, host } = this.ctx;
     if (list.get(c.id)) {
-      list.upsert(c);
+      list.upsert(c, true);
       return;
     }
     if (this.held.some((h) => h.id === c.id)) return;

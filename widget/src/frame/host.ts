@@ -8,12 +8,17 @@ export interface Visible {
   bottom: number;
 }
 
+// How long to wait for the loader to hand back kept entries. It answers at
+// once; the wait only runs out with an old or missing loader.
+const RECALL_TIMEOUT_MS = 1000;
+
 export class Host {
   private view: Visible | null = null;
+  private recalled: ((entries: Record<string, string>) => void) | null = null;
   private listeners: (() => void)[] = [];
   private lastHeight = -1;
   private started = false;
-  private readonly embedded: boolean;
+  readonly embedded: boolean;
 
   constructor(private readonly origin: string) {
     this.embedded = window.parent !== window && !!origin;
@@ -22,6 +27,10 @@ export class Host {
       if (!this.embedded || event.source !== window.parent || event.origin !== this.origin) return;
       const msg = parseHostToFrame(event.data);
       if (!msg) return;
+      if (msg.type === "recalled") {
+        this.recalled?.(msg.entries);
+        return;
+      }
       this.view = { top: msg.top, bottom: msg.top + msg.height };
       this.listeners.forEach((f) => f());
     });
@@ -30,6 +39,23 @@ export class Host {
 
   private send(message: FrameToHost): void {
     if (this.embedded) window.parent.postMessage(wrap(message), this.origin);
+  }
+
+  /** What the host page kept for us (see StoreMessage); empty if it does not answer. */
+  recall(): Promise<Record<string, string>> {
+    return new Promise((resolve) => {
+      const timer = window.setTimeout(() => resolve({}), RECALL_TIMEOUT_MS);
+      this.recalled = (entries) => {
+        clearTimeout(timer);
+        this.recalled = null;
+        resolve(entries);
+      };
+      this.send({ type: "recall" });
+    });
+  }
+
+  store(key: string, value: string | null): void {
+    this.send({ type: "store", key, value });
   }
 
   /** Start reporting height: called once the thread is rendered, which also reveals the iframe. */

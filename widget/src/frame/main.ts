@@ -6,7 +6,7 @@ import { clientId } from "./client-id";
 import { Host } from "./host";
 import { makeI18n, pickLanguage } from "./i18n";
 import { readParams } from "./params";
-import { read } from "./storage";
+import { ownStorage, read, useRelay } from "./storage";
 import { applyTheme } from "./theme";
 
 const params = readParams(location.search);
@@ -15,5 +15,11 @@ document.documentElement.lang = i18n.lang;
 document.title = i18n.t("comments");
 applyTheme(params);
 
-const session = { clientId: clientId(), token: read<string>(TOKEN_KEY) };
-void startApp(params, i18n, new Api(session), new Host(params.origin), session.clientId, session.token);
+async function main(): Promise<void> {
+  const host = new Host(params.origin);
+  if (!ownStorage && host.embedded) useRelay((key, raw) => host.store(key, raw), await host.recall());
+  const session = { clientId: clientId(), token: read<string>(TOKEN_KEY) };
+  await startApp(params, i18n, new Api(session), host, session.clientId, session.token);
+}
+
+void main();

@@ -1,7 +1,13 @@
 // Browser storage that never throws: localStorage when the browser allows it
-// inside a third-party iframe, else memory for this page view.
+// inside a third-party iframe; else memory, relayed to the host page's storage
+// through the loader (Chrome's incognito mode and "block third-party cookies"
+// deny an iframe its storage), so drafts and the reader's id survive a reload.
 
 const memory = new Map<string, string>();
+// Never handed to the host page: its scripts could read it. A session token
+// lives for one page view when the iframe has no storage of its own.
+const PRIVATE = new Set(["rj:token"]);
+let relay: ((key: string, raw: string | null) => void) | null = null;
 let local: Storage | null = null;
 try {
   // Reading the property itself throws when storage is blocked.
@@ -10,6 +16,19 @@ try {
   local.removeItem("rj:probe");
 } catch {
   local = null;
+}
+
+/** Whether the iframe has storage of its own. */
+export const ownStorage = local !== null;
+
+/** Keep entries through the host page from now on, starting from what it kept before. */
+export function useRelay(save: (key: string, raw: string | null) => void, kept: Record<string, string>): void {
+  relay = save;
+  for (const [key, raw] of Object.entries(kept)) if (!memory.has(key) && !PRIVATE.has(key)) memory.set(key, raw);
+}
+
+function relayed(key: string, raw: string | null): void {
+  if (relay && !local && !PRIVATE.has(key)) relay(key, raw);
 }
 
 export function read<T>(key: string): T | null {
@@ -32,6 +51,7 @@ export function read<T>(key: string): T | null {
 export function write(key: string, value: unknown): void {
   const raw = JSON.stringify(value);
   memory.set(key, raw);
+  relayed(key, raw);
   try {
     local?.setItem(key, raw);
   } catch {
@@ -41,6 +61,7 @@ export function write(key: string, value: unknown): void {
 
 export function remove(key: string): void {
   memory.delete(key);
+  relayed(key, null);
   try {
     local?.removeItem(key);
   } catch {

@@ -38,13 +38,15 @@ export class CommentList {
     return Array.from(this.entries.values(), (e) => e.c);
   }
 
-  /** Add a comment, or refresh one we have. A reply whose parent is not loaded is skipped. */
-  upsert(incoming: Comment): Upsert {
+  /** Add a comment, or refresh one we have. A reply whose parent is not loaded is skipped.
+   * `live`: the comment comes from an event, which cannot know whether this reader liked it. */
+  upsert(incoming: Comment, live = false): Upsert {
     const known = this.entries.get(incoming.id);
     if (known) {
-      // Live events carry the public view; keep what only the author's own view has.
-      const c = incoming.mine || !known.c.mine || incoming.status === "deleted" ? incoming
+      // Events may carry the public view; keep what only the author's own view has.
+      let c = incoming.mine || !known.c.mine || incoming.status === "deleted" ? incoming
         : { ...incoming, mine: true, text: known.c.text, email: known.c.email, editable_until: known.c.editable_until };
+      if (live) c = { ...c, liked: known.c.liked };
       known.c = c;
       this.redraw(known);
       return "updated";
@@ -140,12 +142,13 @@ export class CommentList {
   }
 
   private redraw(e: Entry): void {
-    // Keep keyboard focus on the same control when its comment is redrawn.
-    const focused = e.article.contains(document.activeElement)
-      ? (document.activeElement as HTMLElement).dataset.action : undefined;
+    // Keep keyboard focus where it was (the comment itself or one of its buttons).
+    const active = document.activeElement as HTMLElement | null;
+    const had = active === e.article ? "" : e.article.contains(active) ? active?.dataset.action : undefined;
     const article = this.render(e.c);
     e.article.replaceWith(article);
     e.article = article;
-    if (focused) article.querySelector<HTMLElement>(`[data-action="${focused}"]`)?.focus();
+    if (had === "") article.focus({ preventScroll: true });
+    else if (had) article.querySelector<HTMLElement>(`[data-action="${had}"]`)?.focus({ preventScroll: true });
   }
 }
