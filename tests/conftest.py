@@ -12,10 +12,11 @@ import orjson
 import pytest
 import redis as redis_sync
 
-from rejoinder.embedded import EmbeddedRedis
+from rejoinder.embedded import EmbeddedRedis, free_port
 from rejoinder.store import keys
 
-from .support.servers import AppServer
+from .support.oauth_provider import app_env as provider_env
+from .support.servers import AppServer, ProviderServer
 
 SITE = "demo"
 
@@ -29,8 +30,21 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture(scope="session")
-def app_server(redis_server: EmbeddedRedis) -> Iterator[AppServer]:
-    server = AppServer(redis_server.url).start()
+def app_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def oauth_provider(app_port: int) -> Iterator[ProviderServer]:
+    """The strict local OAuth/OIDC provider, registered with the app server's callback URLs."""
+    provider = ProviderServer(f"http://localhost:{app_port}").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, app_port: int) -> Iterator[AppServer]:
+    server = AppServer(redis_server.url, port=app_port, env=provider_env(oauth_provider.base)).start()
     yield server
     server.stop()
 

@@ -16,14 +16,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import frame
-from .api import avatars, comments, openapi, sites, threads
-from .auth.sessions import SessionStore
+from .api import auth, avatars, comments, openapi, sites, threads
+from .auth import providers
+from .store.logins import LoginStore
+from .store.sessions import SessionStore
+from .store.users import UserStore
 from .errors import ApiError, error_response, handle_api_error
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
@@ -61,11 +65,14 @@ def build_state(settings: Settings, redis: aioredis.Redis, reader: aioredis.Redi
         sites=SiteStore(redis, settings.site_cache_seconds),
         comments=CommentStore(redis, Scripts(redis), events_maxlen=settings.events_maxlen,
                               max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds),
-        sessions=SessionStore(redis),
+        sessions=SessionStore(redis, settings.session_days * 24 * 3600),
         limiter=RateLimiter(redis, settings.rate_window_seconds),
         origins=OriginIndex(redis, settings.site_cache_seconds),
         hub=Hub(redis, reader or redis),
         live_limits=Limits(),
+        oauth=providers.registry(settings, redis),
+        users=UserStore(redis),
+        logins=LoginStore(redis),
     )
 
 
@@ -149,7 +156,10 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
-        *live_socket.routes,
+        *live_socket.routes, *auth.routes,
+        Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(
+            SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
+            same_site="lax", https_only=settings.public_url.startswith("https://"))]),
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
         Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
         Mount("/", StaticFiles(directory=static_dir(), html=True, check_dir=False), name="static"),

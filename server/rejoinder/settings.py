@@ -62,6 +62,28 @@ class Settings:
     live_hello_seconds: float = 10.0
     ws_ping_seconds: float = 20.0
     ws_ping_timeout_seconds: float = 20.0
+    # Social login. A provider is on when its client id and secret are set; every
+    # endpoint can be pointed elsewhere (tests run a local provider).
+    x_client_id: str = ""
+    x_client_secret: str = ""
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    x_token_url: str = "https://api.x.com/2/oauth2/token"
+    x_userinfo_url: str = "https://api.x.com/2/users/me?user.fields=profile_image_url"
+    facebook_client_id: str = ""
+    facebook_client_secret: str = ""
+    facebook_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
+    facebook_token_url: str = "https://graph.facebook.com/v21.0/oauth/access_token"
+    facebook_userinfo_url: str = "https://graph.facebook.com/v21.0/me?fields=id,name,picture,email"
+    github_client_id: str = ""
+    github_client_secret: str = ""
+    github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    github_token_url: str = "https://github.com/login/oauth/access_token"
+    github_userinfo_url: str = "https://api.github.com/user"
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    # How long a login session lasts.
+    session_days: int = 30
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 

@@ -11,8 +11,12 @@ from starlette.requests import HTTPConnection
 from .settings import Settings
 
 if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
-    from .auth.sessions import SessionStore
+    from .store.sessions import SessionStore
+    from authlib.integrations.starlette_client import OAuth
+
     from .live.hub import Hub, Limits
+    from .store.logins import LoginStore
+    from .store.users import UserStore
     from .store.comments import CommentStore
     from .store.ratelimit import RateLimiter
     from .store.sites import SiteStore
@@ -29,6 +33,9 @@ class State:
     limiter: "RateLimiter"
     origins: "OriginIndex"
     hub: "Hub"
+    oauth: "OAuth"
+    users: "UserStore"
+    logins: "LoginStore"
     live_limits: "Limits"
 
 

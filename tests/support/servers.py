@@ -103,3 +103,40 @@ class AppServer:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+class ProviderServer:
+    """The local OAuth provider (tests/support/oauth_provider.py) as a child process."""
+
+    def __init__(self, redirect_base: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.redirect_base = redirect_base
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix="rejoinder-oauth-", suffix=".log")[1])
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "ProviderServer":
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.oauth_provider", "--port", str(self.port),
+                 "--redirect-base", self.redirect_base], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"provider exited:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.base}/google/jwks", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"provider did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None

@@ -87,7 +87,20 @@ SCHEMAS: dict[str, Any] = {
     "Counts": {"type": "object", "properties": {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}}},
     "CountsRequest": {"type": "object", "required": ["site", "pages"], "properties": {
         "site": {"type": "string"}, "pages": {"type": "array", "maxItems": 100, "items": {"type": "string"}}}},
-    "Site": {"type": "object", "properties": {"site": {"type": "object"}}},
+    "Site": {"type": "object", "properties": {"site": {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "moderation": {"type": "string"},
+        "providers": {"type": "array", "items": _ref("ProviderInfo")}}}}},
+    "ProviderInfo": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+    "Providers": {"type": "object", "properties": {"providers": {"type": "array", "items": _ref("ProviderInfo")}}},
+    "Me": {"type": "object", "properties": {"me": {"type": "object", "properties": {
+        "kind": {"type": "string", "enum": ["user", "guest"]}, "name": {"type": "string"},
+        "avatar": {"type": "string", "nullable": True}, "provider": {"type": "string"},
+        "profile": {"type": "string", "nullable": True}, "email": {"type": "string", "nullable": True}}}}},
+    "Handover": {"type": "object", "required": ["secret"], "properties": {
+        "secret": {"type": "string", "minLength": 32, "maxLength": 128,
+                   "description": "The secret whose SHA-256 (base64url) started the login as ?h="},
+        "code": {"type": "string", "description": "The code the popup posted, if it could"}}},
+    "Session": {"type": "object", "properties": {"token": {"type": "string"}, "me": {"type": "object"}}},
 }
 
 PATHS: dict[str, Any] = {
@@ -131,6 +144,20 @@ PATHS: dict[str, Any] = {
                                   "responses": {**_ok("Site"), **_errors(403, 404)}}},
     "/api/avatars/{name}": {"get": {"summary": "A generated guest avatar (SVG)", "parameters": [_p("name", {"type": "string"})],
                                     "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}, **_errors(404)}}},
+    "/api/auth/handover": {"post": {
+        "summary": "Collect the session of a login this iframe started (once; 60 s)",
+        "requestBody": JSON_BODY("Handover"),
+        "responses": {**_ok("Session"), **_errors(400, 403, 404, 415, 422)}}},
+    "/api/auth/me": {"get": {"summary": "The signed-in reader", "security": [{"session": []}],
+                             "responses": {**_ok("Me"), **_errors(401)}}},
+    "/api/auth/logout": {"post": {"summary": "Revoke this session", "security": [{"session": []}],
+                                  "responses": {**_ok("Me"), **_errors(401)}}},
+    "/api/auth/providers": {"get": {"summary": "Enabled sign-in providers",
+                                    "parameters": [_q("site", {"type": "string"}, True)],
+                                    "responses": {**_ok("Providers"), **_errors(403, 404)}}},
+    "/api/avatars/u/{digest}": {"get": {"summary": "A signed-in reader's avatar, copied from their provider",
+                                        "parameters": [_p("digest", {"type": "string"})],
+                                        "responses": {"200": {"description": "image"}, **_errors(404)}}},
     "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
 }
 

@@ -85,3 +85,25 @@ def session(token_hash: str) -> str:
 def thread_of_events(events_key: str) -> str:
     """The thread id inside an events key (the reverse of events())."""
     return events_key[len(PREFIX) + 4:len(PREFIX) + 4 + 24]
+
+
+def oauth_state(key: str) -> str:
+    """Authlib's state data for one login flow (key chosen by Authlib: _state_<provider>_<state>)."""
+    return f"{PREFIX}:oauth:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def login_flow(state_digest: str) -> str:
+    """Our side of one login flow: which handover it ends in, for which site."""
+    return f"{PREFIX}:{{flow:{state_digest}}}"
+
+
+def handover(secret_hash: str) -> str:
+    return f"{PREFIX}:{{ho:{secret_hash}}}"
+
+
+def user(user_id_digest: str) -> str:
+    return f"{PREFIX}:{{u:{user_id_digest}}}"
+
+
+def avatar(digest: str) -> str:
+    return f"{PREFIX}:{{av:{digest}}}"

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from ..store import keys
+from . import keys
 
 
 def token_hash(token: str) -> str:
