@@ -129,6 +129,7 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="embedded database, demo site and blog page, one command")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--data", default=".rejoinder", help="data folder (comments survive restarts)")
+    demo.add_argument("--no-local-login", action="store_true", help="do not start the local test OAuth provider")
     demo.set_defaults(func=cmd_demo)
 
     site = sub.add_parser("site", help="register and inspect sites")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 from .embedded import EmbeddedRedis
@@ -31,6 +34,21 @@ async def _register(settings: Settings, page_origin: str) -> None:
         await redis.aclose()
 
 
+def _local_provider(port: int, redirect_base: str) -> tuple[subprocess.Popen[bytes] | None, dict[str, str]]:
+    """From a clone, start the tests' local OAuth provider so every sign-in button works
+    without registering apps. Installed from a wheel (no tests/), login stays off."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "tests" / "support" / "oauth_provider.py").exists():
+        return None, {}
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from tests.support.oauth_provider import app_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.oauth_provider", "--port", str(port),
+                             "--redirect-base", redirect_base], cwd=root)
+    return proc, app_env(f"http://127.0.0.1:{port}")
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -41,11 +59,13 @@ def run(args: argparse.Namespace) -> int:
         secret_file.write_text(secrets.token_hex(32))
         secret_file.chmod(0o600)
     db = EmbeddedRedis(data / "valkey").start()
+    provider, provider_env = (None, {}) if args.no_local_login else _local_provider(
+        args.port + 1, f"http://localhost:{args.port}")
     try:
         # The page and the widget on two sites (127.0.0.1 vs localhost), so the
         # demo runs the same cross-site path a real blog does.
         settings = Settings.from_env(
-            redis_url=db.url, port=args.port, host="127.0.0.1",
+            {**os.environ, **provider_env}, redis_url=db.url, port=args.port, host="127.0.0.1",
             public_url=f"http://localhost:{args.port}", secret_key=secret_file.read_text().strip(),
             demo_page=True)
         page_origin = f"http://127.0.0.1:{args.port}"
@@ -53,12 +73,16 @@ def run(args: argparse.Namespace) -> int:
         from .app import create_app
 
         print(f"\n  Rejoinder demo\n  blog post with comments: {page_origin}/demo/\n"
-              f"  API: {settings.public_url}/api/openapi.json\n  data: {data.resolve()}\n  Ctrl-C stops.\n",
+              f"  API: {settings.public_url}/api/openapi.json\n"
+              f"  sign-in: {'local test provider on port ' + str(args.port + 1) if provider else 'off'}\n  data: {data.resolve()}\n  Ctrl-C stops.\n",
               flush=True)
         from .__main__ import uvicorn_options
 
         uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port,
                     **{**uvicorn_options(settings), "log_level": "warning"})
     finally:
+        if provider is not None:
+            provider.terminate()
+            provider.wait(10)
         db.stop()
     return 0
