@@ -1,0 +1,991 @@
+#!/usr/bin/env python3
+"""Live updates benchmark: Rejoinder's websocket fan-out next to a bare Starlette broadcast app, in one run.
+
+    .venv/bin/python bench/live_fanout.py             # full run (about 15 minutes), updates bench/RESULTS.md
+    .venv/bin/python bench/live_fanout.py --quick     # smoke run (small counts), no RESULTS.md
+    .venv/bin/python bench/live_fanout.py --profile   # py-spy on the server during the Rejoinder phases, no RESULTS.md
+
+What it measures (issue 3, "Figures"), on this machine, load generator on the same box:
+
+1. one-thread: 10,000 readers of one thread, a poster at 2 comments/s
+   through the HTTP API: delivered/expected, lost, duplicates, out of order,
+   latency p50/p99/max from the POST's scheduled send time to each reader
+   receiving the comment (the POST goes out on schedule, so this includes
+   the whole write path: validation, Lua write, XREAD wake-up, fan-out).
+2. many-threads: 10,000 readers spread over 1,000 threads (10 each), the
+   same 2 comments/s spread over the threads (seeded random choice).
+3. saturation: 5,000 readers of one thread, comments posted back to back
+   (the next POST when the previous returned and fewer than --window
+   comments are still on their way to some reader), for Rejoinder and for
+   the bare broadcast app of ../shared/bench-tools/servers/minimal_app.py
+   (run from there under uvicorn with Rejoinder's websocket settings), which
+   broadcasts the very bytes Rejoinder sent (a captured comment.created
+   event, its marker and seq substituted). --sat-runs runs each, alternating;
+   the ratio of the medians is the figure.
+4. memory: server RSS (/proc VmRSS) before and after connecting the idle
+   readers, per 1,000 readers, for both servers (fresh server each time).
+   The bare app also gets the one-thread load (10,000 readers, 2 msg/s):
+   the physical ceiling of scenario 1 on this box.
+
+Servers: one Valkey (rejoinder.embedded, append-only file on, appendfsync
+everysec, as in production), `rejoinder serve --workers 1` (ONE uvicorn
+worker, like the bare app; a fresh process for each phase) with
+REJOINDER_LIVE_PER_IP raised to 100,000 (every reader comes from
+127.0.0.1; the default is 50), REJOINDER_RATE_IP_WRITES and
+REJOINDER_RATE_IDENTITY_WRITES raised to 10^9 (the poster writes far more
+than a person may), REJOINDER_LOG_LEVEL=warning (at info uvicorn logs two
+lines per websocket), everything else default (REJOINDER_LIVE_PER_NODE
+20,000, send queue 256 events, ping 20 s).
+
+Load generator: bench/live/loadgen.mjs (Node + ws, its own package.json and
+lock; `npm ci` runs there on first use). Before each measurement the script
+waits (bounded) until processes other than its own use less than
+--quiet-threshold % of a core, and it records how busy the rest of the
+machine was during every measurement. CPU shares are % of one core, from
+/proc, over the posting window. The fd soft limit is raised to the hard one.
+
+Everything targets 127.0.0.1; every loop is bounded in count and time; only
+the processes this script started are stopped, by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import random
+import re
+import resource
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import http.client
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work"
+LIVE = HERE / "live"
+LOADGEN = LIVE / "loadgen.mjs"
+RESULTS = HERE / "RESULTS.md"
+VENV_BIN = ROOT / ".venv" / "bin"
+BARE_DIR = Path("/work/shared/bench-tools/servers")  # the anchor app, run in place (not copied)
+PROF_VENV = WORK / "live-prof-venv"
+SITE = "bench"
+SITE_ORIGIN = "http://127.0.0.1:9999"
+HIGH = "1000000000"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MARK_BEGIN = "<!-- live_fanout:begin (written by bench/live_fanout.py; edits here are overwritten) -->"
+MARK_END = "<!-- live_fanout:end -->"
+LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
+         "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris.")
+
+T_START = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.monotonic() - T_START:7.1f}s] {msg}", flush=True)
+
+
+# ------------------------------------------------------------------ /proc
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out.extend(int(x) for x in f.read().split())
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo and len(seen) < 1000:
+        p = todo.pop()
+        if p not in seen:
+            seen.append(p)
+            todo.extend(children(p))
+    return seen
+
+
+def cpu_s(pid: int, recursive: bool = True) -> float:
+    """user + system CPU seconds of pid (and its live descendants if recursive)."""
+    total = 0.0
+    for p in (tree(pid) if recursive else [pid]):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def rss_kib(pid: int) -> int:
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def machine_busy_s() -> float:
+    with open("/proc/stat") as f:
+        parts = [int(x) for x in f.readline().split()[1:]]
+    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)  # idle + iowait
+    return (sum(parts[:8]) - idle) / CLK_TCK
+
+
+def top_processes(n: int = 6) -> str:
+    out = subprocess.run(["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    return "\n".join(line[:150] for line in out.splitlines()[: n + 1])
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+class Meter:
+    """CPU of each of our processes and of the whole machine between two snapshots."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = {k: v for k, v in pids.items() if v}
+        self.t0 = time.monotonic()
+        self.m0 = machine_busy_s()
+        # the driver's children are the servers and the client: count only its own process
+        self.c0 = {k: cpu_s(v, k != "driver") for k, v in self.pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        wall = max(1e-6, time.monotonic() - self.t0)
+        machine = machine_busy_s() - self.m0
+        used = {k: cpu_s(v, k != "driver") - self.c0[k] for k, v in self.pids.items()}
+        out = {f"{k}_cpu_pct": round(100 * v / wall, 1) for k, v in used.items()}
+        out["machine_cpu_pct"] = round(100 * machine / wall, 1)
+        out["other_cpu_pct"] = round(max(0.0, 100 * (machine - sum(used.values())) / wall), 1)
+        out["wall_s"] = round(wall, 2)
+        return out
+
+
+class Quiet:
+    """Waits (bounded) until processes that are not ours use < threshold % of a core."""
+
+    def __init__(self, threshold: float, max_wait: float, max_total: float) -> None:
+        self.threshold, self.max_wait, self.budget = threshold, max_wait, max_total
+        self.checks: list[dict[str, Any]] = []
+
+    def wait(self, label: str, pids: dict[str, int], sample: float = 3.0) -> dict[str, Any]:
+        t0 = time.monotonic()
+        deadline = t0 + min(self.max_wait, max(0.0, self.budget))
+        last_log = -1e9
+        while True:
+            m = Meter(pids | {"driver": os.getpid()})
+            time.sleep(sample)
+            other = m.stop()["other_cpu_pct"]
+            if other < self.threshold or time.monotonic() > deadline:
+                break
+            if time.monotonic() - last_log > 60:
+                last_log = time.monotonic()
+                log(f"  machine busy: other processes use {other:.0f}% of a core (load {loadavg()}); waiting\n"
+                    f"{top_processes()}")
+            time.sleep(5)
+        waited = time.monotonic() - t0
+        self.budget -= waited
+        check = {"label": label, "other_cpu_pct": other, "quiet": other < self.threshold,
+                 "waited_s": round(waited, 1), "load": loadavg(), "at": datetime.now().strftime("%H:%M:%S")}
+        if not check["quiet"]:
+            check["top"] = top_processes()
+            log(f"  not quiet after waiting {waited:.0f}s (other {other}%), measuring anyway (flagged)")
+        self.checks.append(check)
+        return check
+
+
+# ------------------------------------------------------------------ machine
+
+
+def _version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def _run(cmd: list[str], **kw: Any) -> str:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, **kw)
+        return (p.stdout + p.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    from rejoinder.embedded import server_binary
+
+    valkey = _run([str(server_binary()), "--version"])
+    m = re.search(r"v=(\S+)", valkey)
+    ws_version = "-"
+    try:
+        ws_version = json.loads((LIVE / "node_modules" / "ws" / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    head = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = bool(_run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "server"]))
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(), "os": _run(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+        "python": platform.python_version(), "rejoinder": _version("rejoinder"),
+        "git": head + (" + uncommitted changes in server/" if dirty else ""),
+        "starlette": _version("starlette"), "uvicorn": _version("uvicorn"), "websockets": _version("websockets"),
+        "uvloop": _version("uvloop"), "httptools": _version("httptools"), "redis-py": _version("redis"),
+        "hiredis": _version("hiredis"), "orjson": _version("orjson"),
+        "valkey-server": m.group(1) if m else valkey, "node": _run(["node", "--version"]), "ws": ws_version,
+        "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        "somaxconn": Path("/proc/sys/net/core/somaxconn").read_text().strip(),
+        "tcp_tw_reuse": Path("/proc/sys/net/ipv4/tcp_tw_reuse").read_text().strip(),
+    }
+
+
+# ------------------------------------------------------------------ servers
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def wait_http(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if http_get(port, path, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not answer {path} within {timeout}s")
+
+
+class Server:
+    """A server process we started; stopped by its PID only."""
+
+    def __init__(self, kind: str, port: int, proc: subprocess.Popen[bytes], logfile: Path) -> None:
+        self.kind, self.port, self.proc, self.logfile = kind, port, proc, logfile
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def rejoinder_env(redis_url: str, port: int, secret: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "REJOINDER_REDIS_URL": redis_url,
+        "REJOINDER_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "REJOINDER_SECRET_KEY": secret,
+        "REJOINDER_LOG_LEVEL": "warning",
+        "REJOINDER_RATE_IP_WRITES": HIGH,
+        "REJOINDER_RATE_IDENTITY_WRITES": HIGH,
+        "REJOINDER_LIVE_PER_IP": "100000",
+    })
+    return env
+
+
+def start_rejoinder(redis_url: str, secret: str, logdir: Path) -> Server:
+    port = free_port()
+    logfile = logdir / f"rejoinder-{port}.log"
+    with open(logfile, "ab") as out:
+        proc = subprocess.Popen([str(VENV_BIN / "rejoinder"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", "1"], env=rejoinder_env(redis_url, port, secret), stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = Server("rejoinder", port, proc, logfile)
+    try:
+        wait_http(port, f"/api/threads?site={SITE}&page=" + urllib.parse.quote("https://bench.example/probe"), proc)
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+def start_bare(logdir: Path, ws_ping: float, ws_ping_timeout: float) -> Server:
+    """The anchor app with the websocket settings `rejoinder serve` gives uvicorn."""
+    port = free_port()
+    logfile = logdir / f"bare-{port}.log"
+    cmd = [str(VENV_BIN / "python"), "-m", "uvicorn", "minimal_app:app", "--app-dir", str(BARE_DIR),
+           "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+           "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--ws-max-size", "4096",
+           "--ws-ping-interval", str(ws_ping), "--ws-ping-timeout", str(ws_ping_timeout),
+           "--no-access-log", "--log-level", "warning"]
+    env = dict(os.environ, FANOUT_MODE="seq")
+    with open(logfile, "ab") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = Server("bare", port, proc, logfile)
+    try:
+        wait_http(port, "/stats", proc)
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+def open_threads(port: int, pages: list[str], client: str) -> list[tuple[str, int]]:
+    """(thread id, head) of each page, as the widget's first GET gets them (creates the thread)."""
+    out = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for page in pages:
+            q = urllib.parse.urlencode({"site": SITE, "page": page, "title": "Bench"})
+            conn.request("GET", f"/api/threads?{q}", headers={"X-Rejoinder-Client": client})
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"GET /api/threads -> {r.status}: {body[:200]!r}")
+            t = json.loads(body)["thread"]
+            out.append((t["id"], int(t["head"])))
+    finally:
+        conn.close()
+    return out
+
+
+# ------------------------------------------------------------------ load generator
+
+
+class LoadGen:
+    """One run of bench/live/loadgen.mjs, driven line by line."""
+
+    def __init__(self, config: dict[str, Any], workdir: Path) -> None:
+        fd, path = tempfile.mkstemp(prefix="loadgen-", suffix=".json", dir=workdir)
+        with os.fdopen(fd, "w") as f:
+            json.dump(config, f)
+        self.config_path = Path(path)
+        self.proc = subprocess.Popen(["node", str(LOADGEN), path], cwd=LIVE, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout
+        for line in self.proc.stdout:
+            try:
+                self.lines.put(json.loads(line))
+            except ValueError:
+                self.lines.put({"event": "log", "message": line.rstrip()})
+        self.lines.put(None)
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr
+        for line in self.proc.stderr:
+            self.stderr.append(line.rstrip())
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def expect(self, event: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"load generator: no '{event}' within {timeout:.0f}s")
+            try:
+                msg = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if msg is None:
+                raise RuntimeError(f"load generator exited (waiting for '{event}'): " + " | ".join(self.stderr[-5:]))
+            if msg.get("event") == "log":
+                log("  loadgen: " + str(msg.get("message")))
+                continue
+            if msg.get("event") == "error":
+                raise RuntimeError("load generator: " + str(msg.get("message")))
+            if msg.get("event") == event:
+                return msg
+
+    def send(self, line: str) -> None:
+        try:
+            assert self.proc.stdin
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def finish(self) -> None:
+        self.send("quit")
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.config_path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ the benchmark
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.quiet = Quiet(args.quiet_threshold, args.quiet_wait, args.quiet_wait_total)
+        self.secret = secrets.token_hex(32)
+        self.workdir = Path(tempfile.mkdtemp(prefix="live-", dir=WORK))
+        self.redis: Any = None
+        self.runs: list[dict[str, Any]] = []
+        self.sample_message: str | None = None
+        self.profiles: list[dict[str, Any]] = []
+
+    # ---------------------------------------------------------- setup
+    def start_valkey(self) -> None:
+        from rejoinder.embedded import EmbeddedRedis
+
+        self.redis = EmbeddedRedis(self.workdir / "valkey", password=secrets.token_hex(16)).start()
+        env = dict(os.environ, REJOINDER_REDIS_URL=self.redis.url)
+        out = subprocess.run([str(VENV_BIN / "rejoinder"), "site", "add", SITE, "--name", "Bench",
+                              "--origin", SITE_ORIGIN], env=env, capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError(f"site add failed: {out.stderr}")
+        log(f"valkey pid {self.redis.proc.pid} on port {self.redis.port}; site '{SITE}' registered")
+
+    def stop_all(self) -> None:
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+
+    def pids(self, server: Server | None, gen: LoadGen | None = None) -> dict[str, int]:
+        out = {"valkey": self.redis.proc.pid if self.redis and self.redis.proc else 0}
+        if server:
+            out["server"] = server.pid
+        if gen:
+            out["client"] = gen.pid
+        return out
+
+    # ---------------------------------------------------------- one phase
+    def phase(self, name: str, server: Server, threads: list[dict[str, Any]], plan: list[int], body: str,
+              protocol: str, rate: float, origin: str | None, post_headers: dict[str, str],
+              connect_concurrency: int = 100) -> dict[str, Any]:
+        a = self.args
+        readers = sum(t["readers"] for t in threads)
+        messages = len(plan)
+        max_post = (messages / rate if rate > 0 else a.sat_max_s) + a.drain_timeout + 60
+        config = {
+            "protocol": protocol, "origin": origin, "threads": threads, "plan": plan, "body": body,
+            "post_headers": post_headers, "messages": messages, "rate": rate, "window": a.window,
+            "window_timeout_s": 10, "connect_concurrency": connect_concurrency, "handshake_timeout_s": 30,
+            "connect_max_s": a.connect_max_s, "drain_timeout_s": a.drain_timeout,
+            "max_time_s": a.connect_max_s + a.quiet_wait + max_post + 120, "command_timeout_s": a.quiet_wait + 120,
+            "resume": True, "max_resumes": 3,
+        }
+        self.quiet.wait(f"{name}: before connecting", self.pids(server))
+        rss_before = rss_kib(server.pid)
+        log(f"{name}: connecting {readers} readers ({len(threads)} thread(s)); server RSS {rss_before / 1024:.1f} MiB")
+        gen = LoadGen(config, self.workdir)
+        result: dict[str, Any] = {"phase": name, "server": server.kind, "readers": readers,
+                                  "threads": len(threads), "rss_before_kib": rss_before}
+        profiler = None
+        try:
+            connected = gen.expect("connected", a.connect_max_s + 60)
+            log(f"  {connected['ready']}/{readers} ready in {connected['connect_s']}s"
+                + (f", errors {connected['errors']}" if connected["errors"] else "")
+                + (f", close codes {connected['close_codes']}" if connected["close_codes"] else ""))
+            result.update({"ready": connected["ready"], "connect_s": connected["connect_s"],
+                           "connect_errors": connected["errors"]})
+            time.sleep(a.settle)
+            rss_idle = rss_kib(server.pid)
+            result["rss_idle_kib"] = rss_idle
+            if connected["ready"]:
+                result["kib_per_1000_idle"] = round((rss_idle - rss_before) / connected["ready"] * 1000)
+            log(f"  server RSS with {connected['ready']} idle readers: {rss_idle / 1024:.1f} MiB "
+                f"({result.get('kib_per_1000_idle', 0) / 1024:.1f} MiB per 1,000)")
+            if not messages:
+                return result
+            result["quiet_before"] = self.quiet.wait(f"{name}: before posting", self.pids(server, gen))
+            if a.profile and server.kind == "rejoinder":
+                profiler = self.start_profiler(server.pid, name)
+            gen.send("post")
+            gen.expect("post_start", 30)
+            meter = Meter(self.pids(server, gen) | {"driver": os.getpid()})
+            gen.expect("post_end", max_post)
+            result.update(meter.stop())
+            if profiler:
+                self.stop_profiler(profiler)
+                profiler = None
+            res = gen.expect("result", 60)
+            result["rss_after_kib"] = rss_kib(server.pid)
+            if res.get("sample_message") and server.kind == "rejoinder" and self.sample_message is None:
+                self.sample_message = res["sample_message"]
+            res.pop("sample_message", None)
+            result.update(res)
+            log(f"  {name}: delivered {res['delivered']}/{res['expected']} (lost {res['lost']}, dup {res['duplicates']}, "
+                f"ooo {res['out_of_order']}, seq gaps {res['seq_gaps']}, resumes {res['resumes']}); latency p50 "
+                f"{res['lat_p50_ms']} p99 {res['lat_p99_ms']} max {res['lat_max_ms']} ms; {res['deliveries_per_s']} "
+                f"deliveries/s; CPU server {result.get('server_cpu_pct')}% valkey {result.get('valkey_cpu_pct')}% "
+                f"client {result.get('client_cpu_pct')}% other {result.get('other_cpu_pct')}%")
+            return result
+        finally:
+            if profiler:
+                self.stop_profiler(profiler)
+            gen.finish()
+            self.runs.append(result)
+
+    # ---------------------------------------------------------- scenarios
+    def rejoinder_headers(self, port: int) -> dict[str, str]:
+        return {"Content-Type": "application/json", "X-Rejoinder-Client": "bench-poster-000000000001",
+                "Origin": f"http://127.0.0.1:{port}"}
+
+    def rejoinder_threads(self, server: Server, pages: list[str], per_thread: int) -> list[dict[str, Any]]:
+        found = open_threads(server.port, pages, "bench-opener-0000000001")
+        base = f"127.0.0.1:{server.port}"
+        return [{"ws": f"ws://{base}/api/threads/{tid}/live", "post": f"http://{base}/api/threads/{tid}/comments",
+                 "head": head, "readers": per_thread} for tid, head in found]
+
+    def comment_body(self) -> str:
+        return json.dumps({"text": "{marker} " + LOREM, "name": "Bench poster"})
+
+    def run_rejoinder(self, name: str, pages: list[str], per_thread: int, plan: list[int], rate: float,
+                      label: str) -> dict[str, Any]:
+        server = start_rejoinder(self.redis.url, self.secret, self.workdir)
+        log(f"{name}: rejoinder serve --workers 1, pid {server.pid}, port {server.port}")
+        try:
+            threads = self.rejoinder_threads(server, pages, per_thread)
+            res = self.phase(name, server, threads, plan, self.comment_body(), "rejoinder", rate,
+                             f"http://127.0.0.1:{server.port}", self.rejoinder_headers(server.port))
+            res["label"] = label
+            return res
+        finally:
+            server.stop()
+
+    def bare_body(self) -> str:
+        """The exact bytes Rejoinder sent for a comment, marker and seq made placeholders."""
+        msg = self.sample_message
+        if not msg:
+            msg = json.dumps({"type": "comment.created", "seq": 1, "comment": {"html": "<p>bench:0:0 " + LOREM + "</p>"}})
+        msg = re.sub(r"bench:\d+:\d+", "{marker}", msg)
+        return re.sub(r'"seq":\d+', '"seq":{n}', msg, count=1)
+
+    def run_bare(self, name: str, readers: int, messages: int, rate: float, label: str) -> dict[str, Any]:
+        server = start_bare(self.workdir, 20.0, 20.0)
+        log(f"{name}: bare Starlette app (uvicorn 1 worker), pid {server.pid}, port {server.port}")
+        try:
+            threads = [{"ws": f"ws://127.0.0.1:{server.port}/ws", "post": f"http://127.0.0.1:{server.port}/publish",
+                        "head": 0, "readers": readers}]
+            res = self.phase(name, server, threads, [0] * messages, self.bare_body(), "bare", rate, None,
+                             {"Content-Type": "application/json"})
+            res["label"] = label
+            return res
+        finally:
+            server.stop()
+
+    def main(self) -> dict[str, Any]:
+        a = self.args
+        stamp = datetime.now().strftime("%H%M%S")
+        self.start_valkey()
+        results: dict[str, Any] = {}
+        # 1. one thread
+        results["one"] = self.run_rejoinder("one-thread", [f"https://bench.example/{stamp}/one"], a.readers,
+                                            [0] * a.comments, a.rate, "Rejoinder, 1 thread")
+        if a.profile_only_one:
+            return results
+        # 2. many threads (seeded random choice of thread per comment)
+        rng = random.Random(3)
+        plan = [rng.randrange(a.threads) for _ in range(a.comments)]
+        pages = [f"https://bench.example/{stamp}/many/{i}" for i in range(a.threads)]
+        results["many"] = self.run_rejoinder("many-threads", pages, a.readers // a.threads, plan, a.rate,
+                                             f"Rejoinder, {a.threads} threads")
+        # bare app at the one-thread load: the ceiling of scenario 1 (and its idle memory)
+        if not a.profile:
+            results["bare_one"] = self.run_bare("bare-one", a.readers, a.comments, a.rate, "bare app, same load")
+        # 3. saturation, alternating
+        results["sat"] = {"rejoinder": [], "bare": []}
+        for i in range(a.sat_runs):
+            for kind in ("rejoinder", "bare"):
+                if kind == "bare" and a.profile:
+                    continue
+                for attempt in range(a.retries + 1):
+                    if kind == "rejoinder":
+                        r = self.run_rejoinder(f"sat-rejoinder-{i + 1}", [f"https://bench.example/{stamp}/sat/{i}/{attempt}"],
+                                               a.sat_readers, [0] * a.sat_messages, 0, "Rejoinder, back to back")
+                    else:
+                        r = self.run_bare(f"sat-bare-{i + 1}", a.sat_readers, a.sat_messages, 0, "bare, back to back")
+                    r["attempt"] = attempt + 1
+                    if r.get("other_cpu_pct", 0) <= a.quiet_threshold or attempt == a.retries:
+                        r["disturbed"] = r.get("other_cpu_pct", 0) > a.quiet_threshold
+                        results["sat"][kind].append(r)
+                        break
+                    log(f"  other processes used {r['other_cpu_pct']}% of a core: repeating this run")
+        return results
+
+    # ---------------------------------------------------------- profiling
+    def start_profiler(self, pid: int, name: str) -> tuple[subprocess.Popen[bytes], Path, str]:
+        pyspy = PROF_VENV / "bin" / "py-spy"
+        if not pyspy.exists():
+            log("installing py-spy into bench/.work/live-prof-venv")
+            subprocess.run([sys.executable, "-m", "venv", str(PROF_VENV)], check=True)
+            subprocess.run([str(PROF_VENV / "bin" / "pip"), "install", "-q", "py-spy"], check=True)
+        out = WORK / f"live-profile-{name}.txt"
+        proc = subprocess.Popen([str(pyspy), "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
+                                 "--output", str(out), "--duration", "600", "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        return proc, out, name
+
+    def stop_profiler(self, prof: tuple[subprocess.Popen[bytes], Path, str]) -> None:
+        proc, out, name = prof
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        if out.exists():
+            report = profile_report(out)
+            (WORK / f"live-profile-{name}-report.txt").write_text(report)
+            log(f"profile of {name}: {out.relative_to(ROOT)}\n{report}")
+            self.profiles.append({"name": name, "raw": str(out), "report": report})
+
+
+def profile_report(path: Path, top: int = 25) -> str:
+    """Inclusive and self shares of the functions in py-spy's collapsed stacks."""
+    incl: dict[str, int] = {}
+    selfc: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        count = int(n)
+        frames = [re.sub(r"^(.*?) \((.*?):\d+\)$", r"\1 (\2)", f) for f in stack.split(";")]
+        total += count
+        for f in set(frames):
+            incl[f] = incl.get(f, 0) + count
+        selfc[frames[-1]] = selfc.get(frames[-1], 0) + count
+    if not total:
+        return "(no samples)"
+    short = lambda f: re.sub(r"/[^ ]*/(site-packages|lib/python3\.\d+|server)/", "", f)  # noqa: E731
+    lines = [f"{total} samples", "inclusive:"]
+    lines += [f"  {100 * c / total:5.1f}%  {short(f)}" for f, c in sorted(incl.items(), key=lambda x: -x[1])[:top]]
+    lines += ["self:"]
+    lines += [f"  {100 * c / total:5.1f}%  {short(f)}" for f, c in sorted(selfc.items(), key=lambda x: -x[1])[:top]]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ report
+
+
+def fmt(x: Any, nd: int = 1) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:,.{nd}f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def med(rows: list[dict[str, Any]], key: str) -> float | None:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict[str, Any], quiet: Quiet,
+                   started: datetime, elapsed: float) -> tuple[str, dict[str, Any]]:
+    one, many, bare_one = results["one"], results["many"], results.get("bare_one", {})
+    sat_r, sat_b = results["sat"]["rejoinder"], results["sat"]["bare"]
+    r_dps, b_dps = med(sat_r, "deliveries_per_s"), med(sat_b, "deliveries_per_s")
+    ratio = (r_dps / b_dps) if r_dps and b_dps else None
+    mem_r = [x["kib_per_1000_idle"] for x in (one, many) if x.get("kib_per_1000_idle")]
+    mem_b = bare_one.get("kib_per_1000_idle")
+    mem_r5 = med(sat_r, "kib_per_1000_idle")
+    mem_b5 = med(sat_b, "kib_per_1000_idle")
+
+    def ok(cond: bool | None) -> str:
+        return "–" if cond is None else ("**met**" if cond else "**missed**")
+
+    verdict = {
+        "one_thread": (one.get("lost") == 0 and (one.get("lat_p99_ms") or 1e9) < 100),
+        "many_threads": (many.get("lost") == 0 and (many.get("lat_p99_ms") or 1e9) < 100),
+        "saturation": None if ratio is None else ratio >= 0.6,
+        "memory": None if not (mem_r and mem_b) else max(mem_r) <= mem_b,
+    }
+    L: list[str] = [MARK_BEGIN, "## Live updates", ""]
+    L.append(f"Measured {started.strftime('%Y-%m-%d %H:%M')} UTC by `bench/live_fanout.py` "
+             f"({elapsed / 60:.0f} min). Issue 3's figures: readers connected to ONE Rejoinder node "
+             f"(`rejoinder serve --workers 1`: one uvicorn worker), a poster posting through the HTTP API, "
+             f"and in the same run the bare ceiling: `../shared/bench-tools/servers/minimal_app.py` under "
+             f"uvicorn, one worker, with Rejoinder's websocket settings (websockets-sansio, no compression, "
+             f"max frame 4 KiB, ping 20 s), broadcasting the very bytes of a Rejoinder comment event "
+             f"({fmt(one.get('mean_frame_bytes'))} bytes).")
+    L.append("")
+    L.append(f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM, Linux {info['kernel']} "
+             f"({info['os']}); Python {info['python']}, starlette {info['starlette']}, uvicorn {info['uvicorn']}, "
+             f"websockets {info['websockets']}, uvloop {info['uvloop']}, httptools {info['httptools']}, "
+             f"redis-py {info['redis-py']}, hiredis {info['hiredis']}, orjson {info['orjson']}, "
+             f"valkey-server {info['valkey-server']}; load generator Node {info['node']} + ws {info['ws']} "
+             f"(`bench/live/loadgen.mjs`, one process, on the same 2 cores). Rejoinder {info['rejoinder']} at "
+             f"{info['git']}. fd limit {info['fd_limit']}.")
+    L.append("")
+    L.append(f"Server settings for the benchmark: `REJOINDER_LIVE_PER_IP=100000` (all readers come from 127.0.0.1; "
+             f"default 50), `REJOINDER_RATE_IP_WRITES` and `REJOINDER_RATE_IDENTITY_WRITES` = 10^9 (the poster "
+             f"is one client), `REJOINDER_LOG_LEVEL=warning`; everything else default (per-node cap 20,000 "
+             f"sockets, send queue 256 events, ping 20 s / timeout 20 s). Valkey: append-only file, "
+             f"appendfsync everysec. Readers send the widget's hello with their own client id and resume with "
+             f"`?since=` if the server closes them with a resume code.")
+    L.append("")
+    L.append("### Targets")
+    L.append("")
+    L.append("| target | figure | |")
+    L.append("|---|---|---|")
+    L.append(f"| 10,000 readers, 1 thread, {fmt(args.rate)} comments/s: 0 lost, p99 < 100 ms | lost {fmt(one.get('lost'))}, "
+             f"p99 {fmt(one.get('lat_p99_ms'))} ms | {ok(verdict['one_thread'])} |")
+    L.append(f"| 10,000 readers over {fmt(args.threads)} threads, same: 0 lost, p99 < 100 ms | lost {fmt(many.get('lost'))}, "
+             f"p99 {fmt(many.get('lat_p99_ms'))} ms | {ok(verdict['many_threads'])} |")
+    L.append(f"| saturation deliveries/s ≥ 60% of the bare app ({fmt(args.sat_readers)} readers) | "
+             f"{fmt(r_dps and round(r_dps))} vs {fmt(b_dps and round(b_dps))} = "
+             f"{fmt(ratio and 100 * ratio, 0)}% | {ok(verdict['saturation'])} |")
+    L.append(f"| memory per idle reader ≤ the bare app's | {fmt(max(mem_r) / 1024 if mem_r else None, 1)} vs "
+             f"{fmt(mem_b / 1024 if mem_b else None, 1)} MiB per 1,000 readers | {ok(verdict['memory'])} |")
+    L.append("")
+    L.append("### Steady rate: delivery and latency")
+    L.append("")
+    L.append(f"{fmt(args.comments)} comments at {fmt(args.rate)}/s. Latency: from the POST's scheduled send time "
+             f"(the poster keeps its schedule) to a reader receiving the comment; \"last reader\": to the last of "
+             f"its readers. Out of order: a reader got a comment before an earlier one; seq gaps/backward: the "
+             f"thread's sequence numbers a reader saw skipped or went back. CPU in % of one core over the "
+             f"posting window; \"other\" = every process not started by the benchmark.")
+    L.append("")
+    L.append("| run | readers | delivered / expected | lost | dup | out of order | seq gaps / backward | resumes | "
+             "p50 | p90 | p99 | max | last reader p99 | POST p50 / p99 | server CPU | Valkey CPU | client CPU | other CPU |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in (one, many, bare_one):
+        if not r:
+            continue
+        L.append(f"| {r['label']} | {fmt(r.get('ready'))} | {fmt(r.get('delivered'))} / {fmt(r.get('expected'))} | "
+                 f"{fmt(r.get('lost'))} | {fmt(r.get('duplicates'))} | {fmt(r.get('out_of_order'))} | "
+                 f"{fmt(r.get('seq_gaps'))} / {fmt(r.get('seq_backward'))} | {fmt(r.get('resumes'))} | "
+                 f"{fmt(r.get('lat_p50_ms'))} ms | {fmt(r.get('lat_p90_ms'))} ms | {fmt(r.get('lat_p99_ms'))} ms | "
+                 f"{fmt(r.get('lat_max_ms'))} ms | {fmt(r.get('last_reader_p99_ms'))} ms | "
+                 f"{fmt(r.get('post_rtt_p50_ms'))} / {fmt(r.get('post_rtt_p99_ms'))} ms | "
+                 f"{fmt(r.get('server_cpu_pct'))}% | {fmt(r.get('valkey_cpu_pct'))}% | {fmt(r.get('client_cpu_pct'))}% | "
+                 f"{fmt(r.get('other_cpu_pct'))}% |")
+    L.append("")
+    L.append("### Saturation: back-to-back posting")
+    L.append("")
+    L.append(f"{fmt(args.sat_readers)} readers of one thread, {fmt(args.sat_messages)} messages per run, the next "
+             f"POST as soon as the previous one returned and fewer than {args.window} messages were still on their "
+             f"way to some reader (the same rule for both servers: Rejoinder's POST returns before the fan-out, "
+             f"the bare app's after it). deliveries/s = deliveries / (first POST → last delivery). "
+             f"A fresh server per run, runs alternating; median of {len(sat_r)} each.")
+    L.append("")
+    L.append("| server | deliveries/s (runs) | p50 | p99 | lost | server CPU | Valkey CPU | client CPU | other CPU |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, rows in (("Rejoinder", sat_r), ("bare app", sat_b)):
+        if not rows:
+            continue
+        runs = ", ".join(fmt(r.get("deliveries_per_s")) + ("*" if r.get("disturbed") else "") for r in rows)
+        L.append(f"| {label} | **{fmt(med(rows, 'deliveries_per_s'))}** ({runs}) | {fmt(med(rows, 'lat_p50_ms'))} ms | "
+                 f"{fmt(med(rows, 'lat_p99_ms'))} ms | {fmt(sum(r.get('lost') or 0 for r in rows))} | "
+                 f"{fmt(med(rows, 'server_cpu_pct'))}% | {fmt(med(rows, 'valkey_cpu_pct'))}% | "
+                 f"{fmt(med(rows, 'client_cpu_pct'))}% | {fmt(med(rows, 'other_cpu_pct'))}% |")
+    L.append("")
+    L.append(f"Ratio Rejoinder / bare: **{fmt(ratio and 100 * ratio, 0)}%** (target ≥ 60%)."
+             + (" (* = other processes used more than the quiet threshold during that run)"
+                if any(r.get("disturbed") for r in sat_r + sat_b) else ""))
+    L.append("")
+    L.append("### Memory of idle readers")
+    L.append("")
+    L.append("Server RSS (VmRSS from /proc) of a fresh server before the readers connect and a few seconds after "
+             "the last one is ready (before any comment is posted).")
+    L.append("")
+    L.append("| server | readers | RSS before | RSS with readers | per 1,000 readers |")
+    L.append("|---|---:|---:|---:|---:|")
+    mem_rows = [one, many, bare_one] + sat_r[:1] + sat_b[:1]
+    for r in mem_rows:
+        if not r or not r.get("rss_idle_kib"):
+            continue
+        L.append(f"| {r['label']}{' (saturation run 1)' if r['phase'].startswith('sat') else ''} | {fmt(r.get('ready'))} | "
+                 f"{fmt(r['rss_before_kib'] / 1024)} MiB | {fmt(r['rss_idle_kib'] / 1024)} MiB | "
+                 f"**{fmt(r.get('kib_per_1000_idle', 0) / 1024, 1)} MiB** |")
+    L.append("")
+    if mem_r5 and mem_b5:
+        L.append(f"Median over the {len(sat_r)} saturation runs ({fmt(args.sat_readers)} readers, fresh servers): "
+                 f"Rejoinder {fmt(mem_r5 / 1024, 1)} MiB, bare {fmt(mem_b5 / 1024, 1)} MiB per 1,000 readers.")
+        L.append("")
+    L.append("### How quiet the machine was")
+    L.append("")
+    waited = sum(c["waited_s"] for c in quiet.checks)
+    loud = [c for c in quiet.checks if not c["quiet"]]
+    L.append(f"Before each measurement the script waited until processes it did not start used less than "
+             f"{fmt(args.quiet_threshold, 0)}% of a core (3-s sample, bounded wait); it waited {waited:.0f} s in "
+             f"all, and {len(loud)} of {len(quiet.checks)} checks ended without quiet. \"other CPU\" in the tables is "
+             f"what the rest of the machine used during each measurement. Checks: "
+             + "; ".join(f"{c['at']} {c['other_cpu_pct']:.0f}%" + ("" if c["quiet"] else " (busy)") for c in quiet.checks)
+             + ".")
+    L.append("")
+    L.append(f"Raw results: `bench/.work/live_fanout-last.json` (not committed). Rerun: "
+             f"`.venv/bin/python bench/live_fanout.py`.")
+    L.append(MARK_END)
+    return "\n".join(L) + "\n", verdict
+
+
+def update_results_md(section: str) -> None:
+    """Replace only this script's section; every other section stays as it is (re-read right before writing)."""
+    if RESULTS.exists():
+        text = RESULTS.read_text()
+        if MARK_BEGIN in text and MARK_END in text:
+            head, rest = text.split(MARK_BEGIN, 1)
+            _, tail = rest.split(MARK_END, 1)
+            text = head + section.rstrip("\n") + tail
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+    else:
+        text = ("# Benchmark results\n\nFigures measured on this project's machine. Each section is written by "
+                "the script it names; rerun that script to update it.\n\n" + section)
+    tmp = RESULTS.with_suffix(".md.tmp-live")
+    tmp.write_text(text)
+    os.replace(tmp, RESULTS)
+
+
+# ------------------------------------------------------------------ main
+
+
+def raise_fd_limit(needed: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft < needed:
+        raise SystemExit(f"fd limit {soft} (hard {hard}) is below the {needed} this run needs: lower --readers")
+    return soft
+
+
+def ensure_node_modules() -> None:
+    if (LIVE / "node_modules" / "ws" / "package.json").exists():
+        return
+    log("installing the load generator's dependencies (npm ci in bench/live)")
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=LIVE, check=True, timeout=300)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--readers", type=int, default=10_000, help="readers in scenarios 1 and 2")
+    ap.add_argument("--threads", type=int, default=1000, help="threads in scenario 2")
+    ap.add_argument("--comments", type=int, default=120, help="comments posted in scenarios 1 and 2")
+    ap.add_argument("--rate", type=float, default=2.0, help="comments per second in scenarios 1 and 2")
+    ap.add_argument("--sat-readers", type=int, default=5000)
+    ap.add_argument("--sat-messages", type=int, default=200)
+    ap.add_argument("--sat-runs", type=int, default=3)
+    ap.add_argument("--sat-max-s", type=float, default=300, help="time cap of one back-to-back run")
+    ap.add_argument("--window", type=int, default=8, help="back to back: most messages on their way at once")
+    ap.add_argument("--settle", type=float, default=3.0, help="seconds between the last reader ready and the RSS reading")
+    ap.add_argument("--drain-timeout", type=float, default=30.0)
+    ap.add_argument("--connect-max-s", type=float, default=300.0)
+    ap.add_argument("--quiet-threshold", type=float, default=25.0, help="%% of a core others may use")
+    ap.add_argument("--quiet-wait", type=float, default=600.0, help="longest wait for quiet before one measurement")
+    ap.add_argument("--quiet-wait-total", type=float, default=2400.0, help="longest wait for quiet in all")
+    ap.add_argument("--retries", type=int, default=1, help="repeat a saturation run disturbed by other processes")
+    ap.add_argument("--quick", action="store_true", help="smoke run: small counts, no RESULTS.md")
+    ap.add_argument("--profile", action="store_true", help="py-spy on the Rejoinder server; no RESULTS.md")
+    ap.add_argument("--profile-only-one", action="store_true", help="with --profile: the one-thread phase only")
+    ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.readers, args.threads, args.comments, args.rate = 1000, 100, 10, 5.0
+        args.sat_readers, args.sat_messages, args.sat_runs = 500, 40, 1
+        args.quiet_wait, args.quiet_wait_total, args.settle = 20.0, 60.0, 1.0
+    if args.profile or args.quick:
+        args.no_write = True
+    if args.readers % args.threads:
+        ap.error("--readers must be a multiple of --threads")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    WORK.mkdir(exist_ok=True)
+    fd = raise_fd_limit(max(args.readers, args.sat_readers) + 500)
+    log(f"fd limit {fd}")
+    ensure_node_modules()
+    info = machine_info()
+    started = datetime.now(timezone.utc)
+    bench = Bench(args)
+    t0 = time.monotonic()
+    try:
+        results = bench.main()
+    finally:
+        bench.stop_all()
+    elapsed = time.monotonic() - t0
+    raw = {"info": info, "args": vars(args), "started": started.isoformat(), "elapsed_s": round(elapsed, 1),
+           "results": results, "quiet_checks": bench.quiet.checks, "runs": bench.runs, "profiles": bench.profiles}
+    out = WORK / ("live_fanout-last.json" if not (args.quick or args.profile) else "live_fanout-scratch.json")
+    out.write_text(json.dumps(raw, indent=1))
+    shutil.rmtree(bench.workdir, ignore_errors=True)
+    if args.profile and args.profile_only_one:
+        return 0
+    section, verdict = render_section(info, args, results, bench.quiet, started, elapsed)
+    print(section)
+    print("targets:", json.dumps(verdict))
+    if not args.no_write:
+        update_results_md(section)
+        log(f"updated {RESULTS.relative_to(ROOT)}; raw results in {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
