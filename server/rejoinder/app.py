@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
@@ -49,16 +50,24 @@ def static_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "static"
 
 
-def connect(settings: Settings, single: bool = False) -> aioredis.Redis:
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
+
+def connect(settings: Settings) -> aioredis.Redis:
+    """A client for a single Redis, or for a Redis/Valkey Cluster when the URL says
+    redis+cluster:// (any node's address; the rest are discovered)."""
+    url = settings.redis_url
+    if url.startswith(CLUSTER_SCHEMES):
+        return RedisCluster.from_url(url.replace("+cluster", "", 1), decode_responses=True,  # type: ignore[return-value]
+                                     socket_keepalive=True)
     # redis-py retries connection errors (3 times, with jittered backoff); every
     # write here is safe to repeat (creates carry an idempotency key). uvloop can
     # also surface a connection cut during the handshake as RuntimeError: retry that too.
-    return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30,
-                                   socket_keepalive=True, retry_on_error=[RuntimeError],
-                                   single_connection_client=single)
+    return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                                   socket_keepalive=True, retry_on_error=[RuntimeError])
 
 
-def build_state(settings: Settings, redis: aioredis.Redis, reader: aioredis.Redis | None = None) -> State:
+def build_state(settings: Settings, redis: aioredis.Redis) -> State:
     return State(
         settings=settings,
         redis=redis,
@@ -68,7 +77,7 @@ def build_state(settings: Settings, redis: aioredis.Redis, reader: aioredis.Redi
         sessions=SessionStore(redis, settings.session_days * 24 * 3600),
         limiter=RateLimiter(redis, settings.rate_window_seconds),
         origins=OriginIndex(redis, settings.site_cache_seconds),
-        hub=Hub(redis, reader or redis),
+        hub=Hub(redis),
         live_limits=Limits(),
         oauth=providers.registry(settings, redis),
         users=UserStore(redis),
@@ -141,8 +150,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, State]]:
         redis = connect(settings)
-        reader = connect(settings, single=True)
-        state = build_state(settings, redis, reader)
+        state = build_state(settings, redis)
         holder["state"] = state
         await state.hub.start()
         if threading.current_thread() is threading.main_thread():
@@ -151,7 +159,6 @@ def create_app(settings: Settings) -> Starlette:
             yield {"app": state}
         finally:
             await state.hub.stop()
-            await reader.aclose()
             await redis.aclose()
 
     routes = [

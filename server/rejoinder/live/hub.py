@@ -1,14 +1,23 @@
 """The node's hub: one reader task follows the event logs of threads with local
-readers, and fans each event out to their bounded queues without ever waiting on one."""
+readers, and fans each event out to their bounded queues without ever waiting on one.
+
+Sharded pub/sub wakes the reader when a followed thread's log grows; the log
+itself carries the events. A wake-up lost to a dropped connection only delays
+delivery until the next sweep (every few seconds, and at once after a
+reconnect), because each thread is read from its own cursor. Sharded channels
+live in their thread's slot, so this works the same on a Redis Cluster.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
-from typing import Protocol
+import time
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -18,9 +27,11 @@ from ..store import keys
 
 log = logging.getLogger("rejoinder.live")
 
-# How long one blocking read waits before looking again at which threads to follow.
-# A new thread interrupts it at once (CLIENT UNBLOCK), so this only bounds idle loops.
-BLOCK_MS = 5000
+# Every followed thread is re-read this often even without a wake-up: the bound on
+# how late an event can be if its wake-up message was lost.
+SWEEP_SECONDS = 5.0
+# Events read per thread per round; a thread with more waiting is read again at once.
+READ_BATCH = 500
 
 
 class Subscriber(Protocol):
@@ -38,15 +49,18 @@ class Limits:
 
 
 class Hub:
-    def __init__(self, redis: Redis, reader: Redis) -> None:
-        self.redis = redis  # shared pool: looks up heads, unblocks the reader
-        self.reader = reader  # one dedicated connection for the blocking reads
+    def __init__(self, redis: Redis | RedisCluster) -> None:
+        self.redis = redis
+        self.cluster = isinstance(redis, RedisCluster)
         self.subscribers: dict[str, set[Subscriber]] = {}
-        self.cursors: dict[str, str] = {}  # thread id -> last event id read
+        self.cursors: dict[str, int] = {}  # thread id -> last sequence number read
         self.delivered = 0
         self.dropped = 0
-        self._reader_id: int | None = None
-        self._wake = asyncio.Event()
+        self._dirty: set[str] = set()
+        self._to_subscribe: set[str] = set()
+        self._to_unsubscribe: set[str] = set()
+        self._changed = asyncio.Event()
+        self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -61,18 +75,21 @@ class Hub:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
+        await self._drop_pubsub()
 
     async def subscribe(self, tid: str, sub: Subscriber) -> None:
         """Deliver the thread's future events to `sub`. Events it already has are
         dropped by the subscriber itself (it knows its last sequence number)."""
-        subs = self.subscribers.setdefault(tid, set())
-        subs.add(sub)
+        self.subscribers.setdefault(tid, set()).add(sub)
         if tid in self.cursors:
             return
-        last = await self.redis.xrevrange(keys.events(tid), count=1)
-        if tid not in self.cursors and sub in self.subscribers.get(tid, ()):
-            self.cursors[tid] = last[0][0] if last else "0-0"
-            await self._interrupt()
+        meta_seq = await self.redis.hget(keys.thread_meta(tid), "seq")
+        if tid in self.cursors or sub not in self.subscribers.get(tid, ()):
+            return
+        self.cursors[tid] = int(meta_seq or 0)
+        self._to_unsubscribe.discard(tid)
+        self._to_subscribe.add(tid)
+        self._changed.set()
 
     def unsubscribe(self, tid: str, sub: Subscriber) -> None:
         subs = self.subscribers.get(tid)
@@ -80,9 +97,10 @@ class Hub:
             return
         subs.discard(sub)
         if not subs:
-            # The next read leaves the thread out; no need to interrupt the current one.
             del self.subscribers[tid]
             self.cursors.pop(tid, None)
+            self._to_subscribe.discard(tid)
+            self._to_unsubscribe.add(tid)
 
     async def close_all(self, code: int) -> None:
         """Close every socket (node shutdown: 1001 sends readers to another node)."""
@@ -95,52 +113,122 @@ class Hub:
     def connections(self) -> int:
         return sum(len(s) for s in self.subscribers.values())
 
-    async def _interrupt(self) -> None:
-        self._wake.set()
-        if self._reader_id is not None:
-            try:
-                await self.redis.client_unblock(self._reader_id)
-            except RedisError:
-                pass  # the reader is reconnecting; it will pick the thread up
+    # --- the reader task -------------------------------------------------------
 
     async def _run(self) -> None:
         backoff = 0.05
+        last_sweep = time.monotonic()
         while not self._closing:
             try:
-                if self._reader_id is None:
-                    self._reader_id = await self.reader.client_id()
-                    await self._check_regressions()
-                if not self.cursors:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                self._wake.clear()
-                streams = {keys.events(tid): cursor for tid, cursor in self.cursors.items()}
-                reply = await self.reader.xread(streams, block=BLOCK_MS)
+                if self._pubsub is None:
+                    await self._connect()
+                    last_sweep = 0.0  # after a reconnect, read everything at once
+                await self._apply_subscriptions()
+                await self._collect_wakeups()
+                if time.monotonic() - last_sweep > SWEEP_SECONDS:
+                    self._dirty |= set(self.cursors)
+                    last_sweep = time.monotonic()
+                while self._dirty:
+                    await self._read_dirty()
                 backoff = 0.05
-                for stream_key, entries in reply or []:
-                    self._fan_out(keys.thread_of_events(stream_key), entries)
             except asyncio.CancelledError:
                 raise
             except (RedisConnectionError, RedisTimeoutError, RuntimeError, OSError) as exc:
-                # Redis restarted or the link dropped: keep every socket, keep the
-                # cursors, and read on from them when Redis is back.
+                # Redis restarted or the link dropped: keep every socket and every
+                # cursor, and read on from them when Redis is back.
                 log.warning("live reader lost Redis (%s); retrying in %.2fs", exc, backoff)
-                self._reader_id = None
+                await self._drop_pubsub()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             except Exception:
                 log.exception("live reader failed; restarting it")
-                self._reader_id = None
+                await self._drop_pubsub()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    async def _connect(self) -> None:
+        if self.cluster:
+            await self.redis.initialize()
+        self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        await self._check_regressions()
+        self._to_subscribe |= set(self.cursors)
+        self._to_unsubscribe.clear()
+
+    async def _drop_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            try:
+                await pubsub.aclose()
+            except Exception:
+                pass
+
+    async def _apply_subscriptions(self) -> None:
+        if self._to_subscribe:
+            tids = list(self._to_subscribe)
+            if self.cluster:
+                for tid in tids:
+                    await self._pubsub.ssubscribe(keys.wake(tid))
+            else:
+                await self._pubsub.ssubscribe(*[keys.wake(t) for t in tids])
+            self._to_subscribe.difference_update(tids)
+            # Anything logged before the subscription took effect is read now.
+            self._dirty.update(t for t in tids if t in self.cursors)
+        if self._to_unsubscribe:
+            tids = list(self._to_unsubscribe)
+            await self._pubsub.sunsubscribe(*[keys.wake(t) for t in tids])
+            self._to_unsubscribe.difference_update(tids)
+
+    async def _next_message(self, timeout: float) -> dict[str, Any] | None:
+        if self.cluster:
+            if not self._pubsub.shard_channels:
+                await asyncio.sleep(timeout)
+                return None
+            return await self._pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=timeout)
+        if not self._pubsub.subscribed:
+            await asyncio.sleep(timeout)
+            return None
+        return await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+
+    async def _collect_wakeups(self) -> None:
+        """Wait for a wake-up (or a new thread to follow), then take every wake-up waiting."""
+        if not self.cursors:
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), SWEEP_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            return
+        timeout = 0.0 if (self._to_subscribe or self._dirty) else 0.25
+        message = await self._next_message(timeout)
+        while message is not None:
+            if message.get("type") == "smessage":
+                tid = keys.thread_of_wake(message["channel"])
+                if tid in self.cursors:
+                    self._dirty.add(tid)
+            message = await self._next_message(0.0)
+
+    async def _read_dirty(self) -> None:
+        """Read every woken thread from its cursor in one pipeline, and fan out."""
+        tids = [t for t in self._dirty if t in self.cursors]
+        self._dirty.clear()
+        if not tids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tid in tids:
+                pipe.xrange(keys.events(tid), f"{self.cursors[tid] + 1}-1", "+", count=READ_BATCH)
+            replies = await pipe.execute()
+        for tid, entries in zip(tids, replies):
+            if entries:
+                self._fan_out(tid, entries)
+                if len(entries) == READ_BATCH:
+                    self._dirty.add(tid)
 
     def _fan_out(self, tid: str, entries: list[tuple[str, dict[str, str]]]) -> None:
         subs = self.subscribers.get(tid)
         if tid not in self.cursors:
             return
         for entry_id, fields in entries:
-            self.cursors[tid] = entry_id
+            self.cursors[tid] = events.seq_of(entry_id)
             if not subs:
                 continue
             event = events.parse(entry_id, fields)
@@ -148,12 +236,11 @@ class Hub:
                 sub.push(event)
 
     async def _check_regressions(self) -> None:
-        """After a reconnect: a log that now ends before our cursor means Redis lost
-        data (a new epoch). Readers of such threads must refetch."""
+        """After a reconnect: a thread whose sequence is now behind our cursor lost
+        data in Redis (a new epoch). Its readers must refetch."""
         for tid, cursor in list(self.cursors.items()):
-            last = await self.redis.xrevrange(keys.events(tid), count=1)
-            last_seq = events.seq_of(last[0][0]) if last else 0
-            if last_seq < events.seq_of(cursor):
-                self.cursors[tid] = last[0][0] if last else "0-0"
+            seq = int(await self.redis.hget(keys.thread_meta(tid), "seq") or 0)
+            if seq < cursor:
+                self.cursors[tid] = seq
                 for sub in list(self.subscribers.get(tid, ())):
                     sub.push_resync()

@@ -107,3 +107,12 @@ def user(user_id_digest: str) -> str:
 
 def avatar(digest: str) -> str:
     return f"{PREFIX}:{{av:{digest}}}"
+
+
+def wake(tid: str) -> str:
+    """The sharded pub/sub channel that wakes nodes when the thread's log grows (same slot as its keys)."""
+    return f"{_t(tid)}:wake"
+
+
+def thread_of_wake(channel: str) -> str:
+    return channel[len(PREFIX) + 4:len(PREFIX) + 4 + 24]

@@ -77,5 +77,7 @@ if doc.status == 'approved' then
 end
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
   'type', 'comment.created', 'doc', encoded, 'count', count)
+-- Wake the nodes whose readers follow this thread (the log, not this message, carries the event).
+redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 redis.call('SET', idem, ARGV[7] .. '|' .. cid, 'EX', ARGV[6])
 return {'ok', encoded, count}

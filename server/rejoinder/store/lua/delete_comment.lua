@@ -51,4 +51,6 @@ end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[4], seq .. '-1',
   'type', 'comment.deleted', 'doc', encoded, 'count', count)
+-- Wake the nodes whose readers follow this thread (the log, not this message, carries the event).
+redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 return {'ok', encoded, count}

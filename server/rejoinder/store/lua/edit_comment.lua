@@ -19,4 +19,6 @@ local seq = redis.call('HINCRBY', meta, 'seq', 1)
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
   'type', 'comment.edited', 'doc', encoded, 'count', redis.call('HGET', meta, 'count'),
   'likes', redis.call('HGET', KEYS[4], ARGV[1]) or 0)
+-- Wake the nodes whose readers follow this thread (the log, not this message, carries the event).
+redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 return {'ok', encoded}

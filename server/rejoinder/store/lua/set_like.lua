@@ -37,5 +37,7 @@ if changed == 1 then
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
   redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], seq .. '-1',
     'type', 'like.changed', 'target', target, 'likes', count)
+  -- Wake the nodes whose readers follow this thread (the log, not this message, carries the event).
+  redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 end
 return {'ok', count, ARGV[2] == '1' and 1 or 0}
