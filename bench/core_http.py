@@ -71,6 +71,8 @@ LUA = HERE / "wrk_sequence.lua"
 RESULTS = HERE / "RESULTS.md"
 VENV_BIN = ROOT / ".venv" / "bin"
 ISSO_VENV = WORK / "isso-venv"
+# this script's own scratch space (bench/.work is shared with other bench scripts)
+RUN = WORK / "core_http"
 ISSO_VERSION = "0.14.0"
 SITE = "bench"
 SITE_ORIGIN = "http://127.0.0.1:9999"
@@ -176,14 +178,17 @@ def machine_busy_pct(seconds: float) -> float:
 def wait_idle(threshold: float, max_wait: float, sample: float = 3.0) -> dict[str, Any]:
     """Wait until the whole machine uses < threshold % of one core over `sample` s."""
     deadline = time.monotonic() + max_wait
+    last_log = -1e9
     while True:
         busy = machine_busy_pct(sample)
         if busy < threshold:
             return {"busy_pct": round(busy, 1), "idle": True}
         if time.monotonic() > deadline:
             return {"busy_pct": round(busy, 1), "idle": False, "top": top_processes()}
-        log(f"machine busy ({busy:.0f}% of a core over {sample:.0f} s), waiting:\n{top_processes()}")
-        time.sleep(10)
+        if time.monotonic() - last_log > 60:
+            last_log = time.monotonic()
+            log(f"machine busy ({busy:.0f}% of a core over {sample:.0f} s), waiting:\n{top_processes()}")
+        time.sleep(5)
 
 
 # ------------------------------------------------------------------- machine info
@@ -535,7 +540,7 @@ class Load:
 def run_wrk(port: int, load: Load, conc: int, count: int, cap_s: int, server_pids: Callable[[], list[int]],
             redis_pid: int | None, tag: str) -> dict[str, Any]:
     """One bounded wrk run (count sequences or cap_s seconds); latencies from the Lua log."""
-    outdir = WORK / "wrk" / tag
+    outdir = RUN / "wrk" / tag
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
     env = dict(os.environ, SEQ_PATH=load.path, SEQ_NEXT=load.next_prefix, SEQ_METHOD=load.method,
@@ -558,6 +563,10 @@ def run_wrk(port: int, load: Load, conc: int, count: int, cap_s: int, server_pid
     except subprocess.TimeoutExpired:
         proc.kill()
         stdout, stderr = proc.communicate()
+    except BaseException:  # interrupted: do not leave the load generator running
+        proc.kill()
+        proc.wait()
+        raise
     wall = time.monotonic() - t0
     # communicate() reaped wrk; its CPU is in our children's rusage
     client_cpu = _child_cpu_delta()
@@ -649,7 +658,9 @@ class Bench:
     # one measured run, repeated if other processes disturbed it
     def measure(self, label: str, fn: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
         for attempt in range(self.args.retries + 1):
-            _child_cpu_delta()
+            quiet = wait_idle(self.args.idle_threshold, self.args.idle_wait_run, sample=2.0)
+            if not quiet["idle"]:
+                log(f"  still busy ({quiet['busy_pct']}% of a core) after {self.args.idle_wait_run:.0f} s: measuring anyway")
             res = fn(attempt)
             log(f"  {label}: {fmt_rate(res['rate'])}/s, p50 {fmt_ms(res['p50_ms'])}, p99 {fmt_ms(res['p99_ms'])}, "
                 f"max {fmt_ms(res['max_ms'])}, n={res['ok']}"
@@ -657,6 +668,8 @@ class Bench:
                 + (f" socket errors={res['socket_errors']}" if res["socket_errors"] else "")
                 + f" | cpu server {res['server_cpu_pct']}% valkey {res['redis_cpu_pct']}% "
                 f"client {res['client_cpu_pct']}% other {res['other_cpu_pct']}%")
+            self.results.setdefault("log", []).append({"label": label, "attempt": attempt, **res})
+            (RUN / "partial.json").write_text(json.dumps(self.results, default=str))
             if res["other_cpu_pct"] <= self.args.max_other_cpu:
                 return res
             if attempt < self.args.retries:
@@ -668,8 +681,8 @@ class Bench:
         return res
 
     def start_rejoinder(self) -> None:
-        self.valkey = Valkey(WORK / "valkey").start()
-        self.rj = RejoinderServer(self.valkey.url, self.args.workers, WORK / "rejoinder")
+        self.valkey = Valkey(RUN / "valkey").start()
+        self.rj = RejoinderServer(self.valkey.url, self.args.workers, RUN / "rejoinder")
         self.rj.register_site()
         self.rj.start()
         log(f"Rejoinder on 127.0.0.1:{self.rj.port} ({self.args.workers} workers, pids {self.rj.pids()}), "
@@ -697,7 +710,7 @@ class Bench:
             for r in range(a.runs):
                 # Isso: fresh database per run, thread created by one comment first
                 def isso_run(attempt: int) -> dict[str, Any]:
-                    srv = IssoServer(WORK / "isso-create", a.workers).start()
+                    srv = IssoServer(RUN / "isso-create", a.workers).start()
                     try:
                         c = HttpClient(srv.port)
                         uri = f"/bench-post-{conc}-{r}"
@@ -735,7 +748,7 @@ class Bench:
     def seed(self) -> tuple[IssoServer, dict[int, str]]:
         a = self.args
         assert self.rj
-        isso = IssoServer(WORK / "isso-read", a.workers).start()
+        isso = IssoServer(RUN / "isso-read", a.workers).start()
         ic, rc = HttpClient(isso.port), HttpClient(self.rj.port)
         tids: dict[int, str] = {}
         hdr = {"X-Rejoinder-Client": "bench-seeder-0123456789"}
@@ -1032,8 +1045,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--retries", type=int, default=2)
     ap.add_argument("--idle-threshold", type=float, default=15.0, help="%% of one core the idle machine may use")
     ap.add_argument("--idle-wait", type=float, default=300.0, help="wait this long for an idle machine, s")
+    ap.add_argument("--idle-wait-run", type=float, default=180.0,
+                    help="before each run, wait this long for the machine to be idle again, s")
     ap.add_argument("--allow-busy", action="store_true", help="run even if the machine never became idle")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    ap.add_argument("--report", metavar="JSON",
+                    help="no measuring: render a saved run (bench/.work/core_http/last.json) into RESULTS.md")
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 run, small counts, no RESULTS.md")
     args = ap.parse_args(argv)
     if args.quick:
@@ -1044,11 +1061,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        return report(Path(args.report), write=not args.no_write)
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
     if not (VENV_BIN / "rejoinder").exists():
         sys.exit(f"{VENV_BIN / 'rejoinder'} not found: install the project into .venv first")
-    WORK.mkdir(parents=True, exist_ok=True)
+    RUN.mkdir(parents=True, exist_ok=True)
     ensure_isso_venv()
     info = machine_info()
     log(f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB, kernel {info['kernel']}")
@@ -1058,6 +1077,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.allow_busy:
             sys.exit(f"machine not idle after {args.idle_wait:.0f} s:\n{idle['top']}\n(--allow-busy to run anyway)")
         log("machine NOT idle; running anyway (--allow-busy); figures will be flagged")
+    # stop our servers on SIGTERM/SIGHUP too (SIGINT already raises KeyboardInterrupt)
+    def _terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     t0 = time.monotonic()
     bench = Bench(args)
@@ -1073,14 +1098,28 @@ def main(argv: list[str] | None = None) -> int:
         bench.stop()
     elapsed = time.monotonic() - t0
     idle_after = machine_busy_pct(3)
-    raw = WORK / "core_http-last.json"
-    raw.write_text(json.dumps({"info": info, "args": vars(args), "results": bench.results}, indent=1, default=str))
-    section = render_section(info, args, bench.results, idle, idle_after, started, elapsed)
+    raw = RUN / "last.json"
+    raw.write_text(json.dumps({"info": info, "args": vars(args), "results": bench.results, "idle_before": idle,
+                               "idle_after": idle_after, "started": started, "elapsed": elapsed},
+                              indent=1, default=str))
+    return report(raw, write=not args.no_write)
+
+
+def report(raw: Path, write: bool) -> int:
+    """Print the section for a saved run and, if asked, put it into bench/RESULTS.md."""
+    data = json.loads(raw.read_text())
+    results = data["results"]
+    # JSON turned the int keys (concurrency, thread size) into strings
+    results["create"] = {int(c): per for c, per in results["create"].items()}
+    results["read"] = {int(n): {int(c): per for c, per in by.items()} for n, by in results["read"].items()}
+    args = argparse.Namespace(**data["args"])
+    section = render_section(data["info"], args, results, data["idle_before"], data["idle_after"], data["started"],
+                             data["elapsed"])
     print()
     print(section)
-    if not args.no_write:
+    if write:
         update_results_md(section)
-        log(f"updated {RESULTS.relative_to(ROOT)}; raw runs in {raw.relative_to(ROOT)}")
+        log(f"updated {RESULTS.relative_to(ROOT)} from {raw.relative_to(ROOT)}")
     return 0
 
 

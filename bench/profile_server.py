@@ -9,7 +9,7 @@ drives one scenario with wrk (bounded in count and time, 127.0.0.1 only)
 while `py-spy record` samples every worker, then prints the functions with
 the most samples: inclusive (the function and what it calls) and self (the
 function's own code), and a breakdown by library. The raw collapsed stacks
-(flamegraph.pl / speedscope input) go to bench/.work/profile-<scenario>.txt.
+(flamegraph.pl / speedscope input) go to bench/.work/profile/<scenario>-stacks.txt.
 
 py-spy is installed on first use into a scratch venv, bench/.work/prof-venv
 (git-ignored). Sampling slows the workers a little: read the shares, not the
@@ -87,8 +87,8 @@ def report(raw: Path, top: int) -> str:
             continue
         n = int(count)
         frames = [f for f in stack.split(";") if f]
-        # drop py-spy's "process ..." / "thread ..." pseudo-frames
-        frames = [f for f in frames if not f.startswith(("process ", "thread "))]
+        # drop py-spy's pseudo-frames (process and thread names: they have no file)
+        frames = [f for f in frames if parse_frame(f)[1]]
         if not frames:
             continue
         total += n
@@ -113,6 +113,9 @@ def report(raw: Path, top: int) -> str:
     out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in areas.most_common()]
     out += ["", f"Top {top} inclusive (function and its callees):"]
     out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
+    out += ["", "Rejoinder's own functions, inclusive:"]
+    out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common()
+            if "(rejoinder/" in name and 100 * n / total >= 0.5]
     out += ["", f"Top {top} self:"]
     out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in self_.most_common(top)]
     return "\n".join(out)
@@ -137,11 +140,11 @@ def main() -> int:
     args = ap.parse_args()
     ensure_pyspy()
     conc = args.concurrency or (16 if args.scenario == "create" else 1)
-    valkey = ch.Valkey(ch.WORK / "valkey-prof").start()
-    srv = ch.RejoinderServer(valkey.url, args.workers, ch.WORK / "rejoinder-prof")
+    valkey = ch.Valkey(ch.WORK / "profile" / "valkey").start()
+    srv = ch.RejoinderServer(valkey.url, args.workers, ch.WORK / "profile" / "rejoinder")
     srv.register_site()
     srv.start()
-    raw = ch.WORK / f"profile-{args.scenario}.txt"
+    raw = ch.WORK / "profile" / f"{args.scenario}-stacks.txt"
     headers = ["X-Rejoinder-Client: bench-prof-{t}-0123456789"]
     try:
         c = ch.HttpClient(srv.port)
@@ -178,7 +181,7 @@ def main() -> int:
         valkey.stop()
     text = report(raw, args.top)
     print(text)
-    (ch.WORK / f"profile-{args.scenario}-report.txt").write_text(text + "\n")
+    (ch.WORK / "profile" / f"{args.scenario}-report.txt").write_text(text + "\n")
     ch.log(f"raw stacks: {raw.relative_to(ch.ROOT)}")
     return 0
 
