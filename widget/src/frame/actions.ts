@@ -53,9 +53,11 @@ export class Actions {
     header.setLikes(thread.likes, this.postLiked);
   }
 
-  /** A live like count for the post: the count is everyone's, the pressed state stays ours. */
-  postLikes(likes: number): void {
+  /** A new like count for the post: the count is everyone's; the pressed state is ours,
+   * known from the server's thread (when it says) or kept from our own clicks. */
+  postLikes(likes: number, liked?: boolean): void {
     this.ctx.thread.likes = likes;
+    if (liked !== undefined) this.postLiked = liked;
     this.ctx.header.setLikes(likes, this.postLiked);
   }
 
@@ -109,6 +111,7 @@ export class Actions {
       const r = await api.remove(thread.id, id, tokenFor(thread.id, id));
       const parent = list.get(id)?.parent ?? null;
       dropToken(thread.id, id);
+      this.ctx.leaving(id);
       list.removeOrMark(r.comment);
       this.ctx.setCount(r.thread.count);
       // Focus somewhere sensible rather than letting it fall to the document.

@@ -1,7 +1,7 @@
 // The HTTP API as the iframe uses it. Same origin as the server, so no CORS;
 // identity travels in headers (client id, later a bearer token), never in URLs.
 
-import type { Created, Liked, RepliesPage, Site, ThreadPage, Comment } from "./types";
+import type { Comment, Created, Handover, Liked, RepliesPage, Site, ThreadPage } from "./types";
 
 /** A refusal from the server ({"error": {...}}) or a network failure (code "network"). */
 export class ApiError extends Error {
@@ -75,6 +75,15 @@ export class Api {
 
   remove(tid: string, cid: number, editToken: string | null): Promise<{ comment: Comment; thread: { count: number } }> {
     return this.call("DELETE", `/api/threads/${enc(tid)}/comments/${cid}`, undefined, editHeader(editToken));
+  }
+
+  /** Collect the session of a login this iframe started (secret), once. */
+  handover(secret: string, code: string | null): Promise<Handover> {
+    return this.call("POST", "/api/auth/handover", code ? { secret, code } : { secret });
+  }
+
+  logout(): Promise<unknown> {
+    return this.call("POST", "/api/auth/logout");
   }
 
   /** Like or unlike a comment (target = its id) or the post (target = "post"). */

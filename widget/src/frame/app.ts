@@ -3,7 +3,7 @@
 // and placing arrivals (arrivals.ts) live in their own files.
 
 import { Actions } from "./actions";
-import { Api } from "./api";
+import { Api, ApiError, type Session } from "./api";
 import { Arrivals } from "./arrivals";
 import { Compose } from "./compose";
 import type { Ctx } from "./context";
@@ -12,20 +12,31 @@ import type { Host } from "./host";
 import type { I18n } from "./i18n";
 import { Live, type LiveEvent } from "./live";
 import type { Params } from "./params";
-import { remove } from "./storage";
+import { Login } from "./login";
+import { signIn, signOut } from "./session";
 import { tokenFor } from "./tokens";
-import type { Comment, Site, ThreadPage } from "./types";
+import type { Comment, Me, Site, ThreadPage } from "./types";
 import { Announcer } from "./views/announcer";
 import { commentArticle } from "./views/comment";
 import { Header } from "./views/header";
+import { providerName } from "./views/form";
 import { CommentList } from "./views/list";
 
 // Relative times ("3 minutes ago") and edit windows are refreshed this often.
 const TICK_MS = 30_000;
-export const TOKEN_KEY = "rj:token";
 
-export async function startApp(params: Params, i18n: I18n, api: Api, host: Host, clientId: string,
-  token: string | null): Promise<void> {
+/** The thread's first page; a session the server no longer knows is dropped and the reader goes on as a guest. */
+async function firstPage(api: Api, params: Params, session: Session): Promise<ThreadPage> {
+  try {
+    return await api.openThread(params);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === "invalid_session" && session.token)) throw e;
+    signOut(session);
+    return api.openThread(params);
+  }
+}
+
+export async function startApp(params: Params, i18n: I18n, api: Api, host: Host, session: Session): Promise<void> {
   const main = h("main", { class: "rj", "aria-labelledby": "rj-title" }, h("p", { class: "rj-muted" }, i18n.t("loading")));
   document.body.append(main);
 
@@ -33,7 +44,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   let site: Site | null;
   try {
     [page, site] = await Promise.all([
-      api.openThread(params),
+      firstPage(api, params, session),
       api.site(params.site).then((r) => r.site, () => null),
     ]);
   } catch (e) {
@@ -45,6 +56,8 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     return;
   }
 
+  // User Timing marks: bench/widget_load.py reads them to split load time into parts.
+  performance.mark("rejoinder:fetched");
   const header = new Header(i18n, page.thread.title || params.title);
   const ctx: Ctx = {
     params, i18n, api, host, site,
@@ -54,6 +67,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     announcer: new Announcer(),
     list: new CommentList((c) => render(c), i18n),
     redrawAll: () => ctx.list.all().forEach((c) => ctx.list.refresh(c.id)),
+    leaving: (id) => compose.leaving(id),
     setCount: (n) => {
       ctx.thread.count = n;
       header.setCount(n);
@@ -70,13 +84,33 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
 
   const actions = new Actions(ctx);
   const arrivals = new Arrivals(ctx);
+  // A new identity changes what the page shows: own comments, likes, the form.
+  const becomes = async (me: Me): Promise<void> => {
+    ctx.me = me;
+    compose.form.setMe(me);
+    live.restart();
+    try {
+      const p = await api.openThread(params);
+      addPage(p);
+      actions.postLikes(p.thread.likes, p.thread.liked);
+    } catch {
+      // the page keeps what it shows; the next live event or reload corrects it
+    }
+  };
+  const login = new Login(api, params.site, {
+    signedIn: ({ token, me }) => {
+      signIn(session, token);
+      ctx.announcer.say(i18n.t("signedIn", { provider: providerName(site, me.provider) }));
+      void becomes(me);
+    },
+    failed: (message) => ctx.announcer.say(message || i18n.t("loginFailed")),
+  });
   const compose = new Compose(ctx, {
-    // The login issue fills these in: a popup on our origin, then a one-time
-    // handover of the session to this iframe (DESIGN.md, "Identity and login").
-    logIn: (provider) => window.open(`/auth/${encodeURIComponent(provider)}/start`, "rejoinder-login", "popup,width=520,height=640"),
-    logOut: () => {
-      remove(TOKEN_KEY);
-      location.reload();
+    logIn: (provider) => login.start(provider),
+    logOut: async () => {
+      await api.logout().catch(() => undefined); // revoke if we can; forget it either way
+      signOut(session);
+      await becomes({ kind: "guest" });
     },
   });
 
@@ -148,6 +182,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   addPage(page);
   compose.restoreDraft();
   main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
+  performance.mark("rejoinder:rendered");
   host.startSizing();
 
   const apply = (e: LiveEvent): void => {
@@ -161,6 +196,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         break;
       case "comment.deleted":
         ctx.setCount(e.count);
+        ctx.leaving(e.comment.id);
         ctx.list.removeOrMark(e.comment);
         break;
       case "like.changed":
@@ -178,18 +214,20 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     }
   };
 
-  new Live(ctx.thread.id, ctx.thread.head, ctx.thread.epoch, () => ({ client: clientId, token }), {
+  const live = new Live(ctx.thread.id, ctx.thread.head, ctx.thread.epoch,
+    () => ({ client: session.clientId, token: session.token }), {
     event: apply,
     state: (s) => header.setOnline(s !== "offline"),
     resync: async () => {
       const p = await api.openThread(params);
       Object.assign(ctx.thread, p.thread);
       ctx.setCount(p.thread.count);
-      actions.postLikes(p.thread.likes);
+      actions.postLikes(p.thread.likes, p.thread.liked);
       addPage(p);
       return { head: p.thread.head, epoch: p.thread.epoch };
     },
-  }).start();
+  });
+  live.start();
 
   window.setInterval(() => {
     const now = Date.now();

@@ -32,7 +32,7 @@ export class Compose {
   /** Live arrivals held while our own post is in flight, so it never shows twice. */
   private deferred: (() => void)[] = [];
 
-  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(): void }) {
+  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(): Promise<void> | void }) {
     this.form = new CommentForm(ctx.i18n, ctx.site, {
       submit: (v) => void this.submit(v),
       cancelReply: () => this.replyTo(null, true),
@@ -81,6 +81,12 @@ export class Compose {
       if (focus && before !== null) list.item(before)?.querySelector<HTMLElement>('[data-action="reply"]')?.focus();
     }
     this.scheduleSave();
+  }
+
+  /** Comment `id` is about to leave the page: take the form home first if it sits under it. */
+  leaving(id: number): void {
+    const li = this.ctx.list.item(id);
+    if (this.parent !== null && li && li.contains(this.form.el)) this.replyTo(null, false);
   }
 
   /** Run now, or after our own post is answered if one is in flight. */

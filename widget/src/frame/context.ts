@@ -22,6 +22,8 @@ export interface Ctx {
   announcer: Announcer;
   /** Redraw every comment (the thread was locked, the reader signed in...). */
   redrawAll(): void;
+  /** Comment `id` is about to be removed: anything parked under it (the reply form) moves away. */
+  leaving(id: number): void;
   /** Set the comment count everywhere it shows. */
   setCount(n: number): void;
 }

@@ -59,6 +59,7 @@ const en = {
   signedIn: "You are commenting using your {provider} account.",
   logOut: "Log Out",
   change: "Change",
+  loginFailed: "The sign-in did not complete. If no window opened, allow pop-ups for this site and try again.",
 };
 
 export type Key = keyof typeof en;
@@ -119,6 +120,7 @@ const fr: Dict = {
   signedIn: "Vous commentez avec votre compte {provider}.",
   logOut: "Déconnexion",
   change: "Changer",
+  loginFailed: "La connexion n’a pas abouti. Si aucune fenêtre ne s’est ouverte, autorisez les fenêtres pop-up pour ce site et réessayez.",
 };
 
 const de: Dict = {
@@ -176,6 +178,7 @@ const de: Dict = {
   signedIn: "Du kommentierst mit deinem {provider}-Konto.",
   logOut: "Abmelden",
   change: "Ändern",
+  loginFailed: "Die Anmeldung wurde nicht abgeschlossen. Wenn sich kein Fenster geöffnet hat, erlaube Pop-ups für diese Seite und versuche es noch einmal.",
 };
 
 const DICTS: Record<string, Dict> = { en, fr, de };

@@ -84,6 +84,15 @@ export class Live {
     this.connect();
   }
 
+  /** Reconnect now, saying hello again (the reader signed in or out). */
+  restart(): void {
+    const ws = this.socket;
+    this.socket = null;
+    ws?.close(1000);
+    this.delay = FIRST_DELAY_MS;
+    this.connect();
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);

@@ -5,7 +5,7 @@
 
 const memory = new Map<string, string>();
 // Never handed to the host page: its scripts could read it. A session token
-// lives for one page view when the iframe has no storage of its own.
+// lives for one page view when the iframe has no storage of its own (session.ts).
 const PRIVATE = new Set(["rj:token"]);
 let relay: ((key: string, raw: string | null) => void) | null = null;
 let local: Storage | null = null;

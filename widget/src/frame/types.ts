@@ -51,6 +51,11 @@ export interface Me {
   profile?: string | null;
 }
 
+export interface Handover {
+  token: string;
+  me: Me;
+}
+
 export interface ThreadPage {
   thread: Thread;
   comments: Comment[];
@@ -64,12 +69,17 @@ export interface RepliesPage {
   next: string | null;
 }
 
+export interface Provider {
+  id: string;
+  name: string;
+}
+
 export interface Site {
   id: string;
   name: string;
   moderation: string;
-  /** Social login providers, once the login issue lands. */
-  providers?: string[];
+  /** Social login providers the server has configured. */
+  providers?: Provider[];
   /** Whether the site sends "new comment" emails, once notifications land. */
   notifications?: boolean;
 }

@@ -8,6 +8,11 @@ import type { I18n, Key } from "../i18n";
 import { renderPreview } from "../preview";
 import type { Me, Site } from "../types";
 
+/** A provider's display name as the server gives it ("github" -> "GitHub"). */
+export function providerName(site: Site | null, id: string | undefined): string {
+  return site?.providers?.find((p) => p.id === id)?.name || id || "";
+}
+
 export interface FormValues {
   text: string;
   name: string;
@@ -21,7 +26,7 @@ export interface FormHooks {
   submit(values: FormValues): void;
   cancelReply(): void;
   input(values: FormValues): void;
-  logOut(): void;
+  logOut(): Promise<void> | void;
   logIn(provider: string): void;
 }
 
@@ -44,7 +49,7 @@ export class CommentForm {
   private readonly previewButton: HTMLButtonElement;
   private readonly submitButton: HTMLButtonElement;
 
-  constructor(private readonly i18n: I18n, site: Site | null, private readonly hooks: FormHooks) {
+  constructor(private readonly i18n: I18n, private readonly site: Site | null, private readonly hooks: FormHooks) {
     const t = (k: Key, vars?: Record<string, string>): string => i18n.t(k, vars);
     this.heading = h("h3", { class: "rj-formtitle", id: uid("ft") }, t("leaveReply"));
     this.cancel = h("button", { type: "button", class: "rj-link", hidden: true }, t("cancelReply"));
@@ -81,12 +86,13 @@ export class CommentForm {
       name.row, email.row, website.row,
       h("p", { class: "rj-check" }, this.remember, h("label", { for: this.remember.id }, t("remember"))));
 
-    const providers = site?.providers?.filter((p) => /^[a-z0-9_-]{1,32}$/.test(p)) || [];
+    const providers = (site?.providers || []).filter((p) => typeof p.id === "string" && typeof p.name === "string");
     this.login = providers.length
       ? h("div", { class: "rj-login" }, h("p", {}, t("loginIntro")),
         ...providers.map((p) => {
-          const b = h("button", { type: "button", class: "rj-button rj-provider", "data-provider": p }, t("loginWith", { provider: label(p) }));
-          on(b, "click", () => hooks.logIn(p));
+          const b = h("button", { type: "button", class: "rj-button rj-provider", "data-provider": p.id },
+            t("loginWith", { provider: p.name }));
+          on(b, "click", () => hooks.logIn(p.id));
           return b;
         }))
       : null;
@@ -166,8 +172,12 @@ export class CommentForm {
       const out = h("button", { type: "button", class: "rj-link" }, this.i18n.t("logOut"));
       const change = h("button", { type: "button", class: "rj-link" }, this.i18n.t("change"));
       on(out, "click", () => this.hooks.logOut());
-      on(change, "click", () => this.hooks.logOut());
-      this.signedIn.replaceChildren(this.i18n.t("signedIn", { provider: label(me.provider || "") }), " ", out, " / ", change);
+      // "Change" is log out, then the login choices are right there: put focus on them.
+      on(change, "click", () => {
+        void Promise.resolve(this.hooks.logOut()).then(() => this.login?.querySelector("button")?.focus());
+      });
+      this.signedIn.replaceChildren(this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }),
+        " ", out, " / ", change);
     }
   }
 
@@ -227,10 +237,4 @@ export class CommentForm {
     this.previewButton.textContent = this.i18n.t(showing ? "backToEdit" : "preview");
     this.previewButton.setAttribute("aria-pressed", showing ? "true" : "false");
   }
-}
-
-/** A provider id as people write it: "github" -> "GitHub". */
-function label(provider: string): string {
-  const known: Record<string, string> = { twitter: "X", x: "X", github: "GitHub", google: "Google", facebook: "Facebook" };
-  return known[provider] || provider.charAt(0).toUpperCase() + provider.slice(1);
 }

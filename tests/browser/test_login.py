@@ -1,0 +1,40 @@
+"""Social login from the widget: a popup on the server's origin, a one-time handover, no third-party storage."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ReaderFactory
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_with_a_provider_post_as_that_user_and_log_out(reader: ReaderFactory) -> None:
+    r = reader().open_demo()
+    # While the popup runs, the iframe may ask for its handover before it is ready.
+    r.expect_refusal(404)
+    f = r.frame
+    # The proof that login needs no third-party cookie or storage: this browser denies both to the iframe.
+    assert f.locator("html").evaluate("() => { try { return !!window.localStorage } catch (e) { return false } }") is False
+    for name in ("X", "Facebook", "GitHub", "Google"):
+        assert f.get_by_role("button", name=f"Log in with {name}").count() == 1
+
+    with r.page.expect_popup() as opened:
+        f.get_by_role("button", name="Log in with GitHub").click()
+    popup = opened.value
+    popup.get_by_role("button", name="Allow").click()
+    f.get_by_text("You are commenting using your GitHub account.").wait_for()
+    assert r.field("Name").count() == 0 or r.field("Name").is_hidden()
+
+    r.field("Comment").fill("Signed in and commenting.")
+    f.get_by_role("button", name="Post Comment").click()
+    mine = r.comment("Signed in and commenting.")
+    mine.wait_for()
+    assert mine.locator(".rj-name").text_content() == "Gita Hub"
+    assert (mine.locator("img.rj-avatar").get_attribute("src") or "").startswith("/api/avatars/u/")
+    assert mine.get_by_role("button", name="Edit").count() == 1
+
+    f.get_by_role("button", name="Log Out").click()
+    r.field("Name").wait_for()
+    assert f.get_by_role("button", name="Log in with GitHub").is_visible()
+    assert r.comment("Signed in and commenting.").get_by_role("button", name="Edit").count() == 0
