@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
+from playwright.sync_api import WebSocketRoute
 
 from .conftest import ReaderFactory, see
+from .seed import comment, demo_thread
 
 pytestmark = pytest.mark.browser
 
@@ -49,3 +54,39 @@ def test_new_comment_above_the_view_waits_behind_a_button(reader: ReaderFactory,
     assert ann.comment("A reply far above").count() == 0
     bar.click()
     ann.comment("A reply far above").wait_for()
+
+
+def test_offline_state_shows_quietly_and_the_widget_resumes(reader: ReaderFactory, live_endpoint: bool,
+                                                            api: httpx.Client) -> None:
+    """The socket drops and stays down: "offline, reconnecting" appears after a grace
+    period; once the server is reachable again it goes away and events resume."""
+    if not live_endpoint:
+        pytest.skip("needs the live websocket endpoint (live-updates issue)")
+    up = {"yes": True}
+    routes: list[WebSocketRoute] = []
+
+    def handle(ws: WebSocketRoute) -> None:
+        if up["yes"]:
+            ws.connect_to_server()
+            routes.append(ws)
+        else:
+            ws.close(code=4001, reason="test: server unreachable")
+
+    ann = reader()
+    ann.context.route_web_socket(re.compile(r"/live\?"), handle)
+    ann.open_demo()
+    tid = demo_thread(api)["id"]
+    comment(api, tid, "Before the outage")
+    ann.comment("Before the outage").wait_for()  # live, so the socket is up
+
+    up["yes"] = False
+    routes[-1].close(code=4001, reason="test: connection lost")
+    status = ann.frame.locator(".rj-status")
+    status.wait_for(state="visible", timeout=10_000)
+    assert status.text_content() == "Offline, reconnecting…"
+    comment(api, tid, "During the outage")
+
+    up["yes"] = True
+    status.wait_for(state="hidden", timeout=30_000)
+    ann.comment("During the outage").wait_for()  # replayed from where it left off
+    assert ann.comment("Before the outage").count() == 1

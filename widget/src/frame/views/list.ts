@@ -134,6 +134,9 @@ export class CommentList {
   }
 
   private nextSibling(into: HTMLOListElement, id: number): Element | null {
+    // Comments nearly always arrive in order: check the end first, skip the scan.
+    const last = into.lastElementChild as HTMLElement | null;
+    if (!last || Number(last.dataset.id || Infinity) < id) return null;
     for (const li of Array.from(into.children)) {
       const other = Number((li as HTMLElement).dataset.id || Infinity);
       if (other > id) return li;
