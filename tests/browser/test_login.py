@@ -38,3 +38,4 @@ def test_sign_in_with_a_provider_post_as_that_user_and_log_out(reader: ReaderFac
     r.field("Name").wait_for()
     assert f.get_by_role("button", name="Log in with GitHub").is_visible()
     assert r.comment("Signed in and commenting.").get_by_role("button", name="Edit").count() == 0
+    assert r.comment("Signed in and commenting.").locator(".rj-you").count() == 0

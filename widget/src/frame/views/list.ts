@@ -39,14 +39,19 @@ export class CommentList {
   }
 
   /** Add a comment, or refresh one we have. A reply whose parent is not loaded is skipped.
-   * `live`: the comment comes from an event, which cannot know whether this reader liked it. */
+   * `live`: the comment comes from an event rather than a page fetched for this reader. */
   upsert(incoming: Comment, live = false): Upsert {
     const known = this.entries.get(incoming.id);
     if (known) {
-      // Events may carry the public view; keep what only the author's own view has.
-      let c = incoming.mine || !known.c.mine || incoming.status === "deleted" ? incoming
-        : { ...incoming, mine: true, text: known.c.text, email: known.c.email, editable_until: known.c.editable_until };
-      if (live) c = { ...c, liked: known.c.liked };
+      let c = incoming;
+      if (live) {
+        // An event may carry the public view, and cannot know this reader's like:
+        // keep what only the author's own view has, and the reader's like.
+        if (known.c.mine && !incoming.mine && incoming.status !== "deleted") {
+          c = { ...incoming, mine: true, text: known.c.text, email: known.c.email, editable_until: known.c.editable_until };
+        }
+        c = { ...c, liked: known.c.liked };
+      }
       known.c = c;
       this.redraw(known);
       return "updated";
