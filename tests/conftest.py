@@ -11,18 +11,27 @@ import httpx
 import orjson
 import pytest
 import redis as redis_sync
+from redis.cluster import RedisCluster
 
 from rejoinder.embedded import EmbeddedRedis, free_port
 from rejoinder.store import keys
 
 from .support.oauth_provider import app_env as provider_env
+from .support.cluster import ValkeyCluster
 from .support.servers import AppServer, ProviderServer
 
 SITE = "demo"
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[EmbeddedRedis]:
+@pytest.fixture(scope="session", params=["single", "cluster"])
+def redis_server(request: pytest.FixtureRequest) -> Iterator[EmbeddedRedis | ValkeyCluster]:
+    """Every test that uses the database runs against a single Valkey and against a
+    3-master Valkey Cluster: the same code must hold on both."""
+    if request.param == "cluster":
+        cluster = ValkeyCluster().start()
+        yield cluster
+        cluster.stop()
+        return
     folder = tempfile.mkdtemp(prefix="rejoinder-valkey-")
     server = EmbeddedRedis(Path(folder), password="test-password").start()
     yield server
@@ -49,9 +58,15 @@ def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, app_
     server.stop()
 
 
+def sync_client(url: str) -> redis_sync.Redis:
+    if url.startswith("redis+cluster://"):
+        return RedisCluster.from_url(url.replace("+cluster", ""), decode_responses=True)  # type: ignore[return-value]
+    return redis_sync.Redis.from_url(url, decode_responses=True)
+
+
 @pytest.fixture(scope="session")
 def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis_sync.Redis]:
-    client = redis_sync.Redis.from_url(redis_server.url, decode_responses=True)
+    client = sync_client(redis_server.url)
     yield client
     client.close()
 
@@ -72,7 +87,10 @@ def empty_database(request: pytest.FixtureRequest) -> None:
     if "redis_server" not in request.fixturenames and "app_server" not in request.fixturenames:
         return
     client = request.getfixturevalue("redis_client")
-    client.flushdb()
+    if isinstance(client, RedisCluster):
+        client.flushdb(target_nodes=RedisCluster.PRIMARIES)
+    else:
+        client.flushdb()
     app = request.getfixturevalue("app_server") if "app_server" in request.fixturenames else None
     origins = [app.page_origin] if app else ["http://127.0.0.1:9"]
     register_site(client, SITE, origins)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -119,10 +120,20 @@ async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
     return error_response(ApiError("unavailable", headers={"Retry-After": "2"}))
 
 
-async def on_runtime_error(request: Request, exc: Exception) -> JSONResponse:
-    # uvloop reports writing to a Redis connection cut mid-handshake as RuntimeError
-    # ("the handler is closed"), past redis-py's retries: that is Redis trouble, not a bug.
-    if "handler is closed" in str(exc):
+def _raised_in_redis_client(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}redis{os.sep}" in tb.tb_frame.f_code.co_filename
+
+
+async def on_client_error(request: Request, exc: Exception) -> JSONResponse:
+    # A Redis connection cut under a request can surface from the client library
+    # as something other than ConnectionError: uvloop's RuntimeError ("the handler
+    # is closed") during a handshake, or AttributeError on a connection whose writer
+    # another task just dropped (redis-py's cluster client). Raised inside the
+    # client, that is Redis trouble (503, retry), not a bug of ours.
+    if _raised_in_redis_client(exc) or "handler is closed" in str(exc):
         return await on_redis_down(request, exc)
     return await on_crash(request, exc)
 
@@ -184,7 +195,8 @@ def create_app(settings: Settings) -> Starlette:
             HTTPException: on_http_error,
             RedisConnectionError: on_redis_down,
             RedisTimeoutError: on_redis_down,
-            RuntimeError: on_runtime_error,
+            RuntimeError: on_client_error,
+            AttributeError: on_client_error,
             Exception: on_crash,
         },
     )
