@@ -121,3 +121,18 @@ def thread(api: httpx.Client) -> dict:
     r = api.get("/api/threads", params={"site": SITE, "page": "https://blog.example/post-1", "title": "Post one"})
     assert r.status_code == 200, r.text
     return r.json()["thread"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests exercise the widget, not the database: they run on the single server only."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        is_browser = "tests/browser/" in str(item.fspath).replace("\\", "/")
+        if is_browser and callspec is not None and callspec.params.get("redis_server") == "cluster":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
