@@ -20,6 +20,9 @@ const LAZY_MARGIN = "1200px 0px";
 // Host-page CSS custom properties a site may set on the placeholder to restyle
 // the widget (the iframe's own CSS cannot see the host's stylesheets).
 const STYLE_VARS = ["accent", "text", "muted", "bg", "surface", "border", "radius", "font"];
+// If the iframe loaded but never reported a height by then, something is wrong
+// (site not registered, this origin not allowed): give the space back.
+const GIVE_UP_MS = 10_000;
 // Prefix of what the iframe keeps in this page's storage when the browser
 // denies it its own (see StoreMessage in messages.ts).
 const KEEP = "rejoinder:";
@@ -150,6 +153,13 @@ function start(script: HTMLScriptElement): void {
   });
   addEventListener("scroll", onViewChange, { passive: true });
   addEventListener("resize", onViewChange, { passive: true });
+
+  frame.addEventListener("load", () => setTimeout(() => {
+    if (revealed) return;
+    box!.style.minHeight = "";
+    s.height = "0";
+    console.warn(`Rejoinder: the comments did not load. Is ${location.origin} registered for site "${site}"?`);
+  }, GIVE_UP_MS), { once: true });
 
   const load = (): void => {
     frame.src = server + "/frame?" + params.toString();
