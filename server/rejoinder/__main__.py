@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from .logs import log_config
 from .settings import Settings
 
 
@@ -25,6 +26,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         ws_ping_timeout=settings.ws_ping_timeout_seconds,
         access_log=False,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         timeout_graceful_shutdown=5,

@@ -33,6 +33,7 @@ from .store.users import UserStore
 from .errors import ApiError, error_response, handle_api_error
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
+from .metrics import Metrics, RequestMetrics, get_metrics
 from .middleware import BodyLimit, Cors, SecurityHeaders
 from .settings import Settings
 from .state import State
@@ -69,6 +70,7 @@ def connect(settings: Settings) -> aioredis.Redis:
 
 
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
+    hub, limits = Hub(redis), Limits()
     return State(
         settings=settings,
         redis=redis,
@@ -78,8 +80,9 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         sessions=SessionStore(redis, settings.session_days * 24 * 3600),
         limiter=RateLimiter(redis, settings.rate_window_seconds),
         origins=OriginIndex(redis, settings.site_cache_seconds),
-        hub=Hub(redis),
-        live_limits=Limits(),
+        hub=hub,
+        live_limits=limits,
+        metrics=Metrics(lambda: (hub, limits)),
         oauth=providers.registry(settings, redis),
         users=UserStore(redis),
         logins=LoginStore(redis),
@@ -117,6 +120,7 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("redis unavailable: %s", exc)
+    request.state.app.metrics.redis_errors.inc()
     return error_response(ApiError("unavailable", headers={"Retry-After": "2"}))
 
 
@@ -172,7 +176,25 @@ def create_app(settings: Settings) -> Starlette:
             await state.hub.stop()
             await redis.aclose()
 
+    async def healthz(request: Request) -> JSONResponse:
+        """GET /healthz: the process is up (no dependency checked)."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        """GET /readyz: Redis answers and our scripts are loaded; 503 otherwise."""
+        state = holder["state"]
+        try:
+            await state.redis.ping()
+            await state.comments.scripts.load()
+        except Exception as exc:  # any failure means: do not send traffic here yet
+            log.warning("not ready: %s", exc)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
     routes = [
+        Route("/healthz", healthz, methods=["GET"], name="ops:healthz"),
+        Route("/readyz", readyz, methods=["GET"], name="ops:readyz"),
+        Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
         *live_socket.routes, *auth.routes,
         Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(
@@ -186,6 +208,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(RequestMetrics, metrics=lambda: holder["state"].metrics if "state" in holder else None),
             Middleware(SecurityHeaders),
             Middleware(Cors, origins=lambda: holder["state"].origins),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),

@@ -9,6 +9,7 @@ import orjson
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import logs
 from .errors import ApiError
 
 # Headers every response carries. nosniff stops a browser from running a JSON
@@ -44,6 +45,7 @@ class SecurityHeaders:
         if not (0 < len(request_id) <= 64 and request_id.replace("-", "").isalnum()):
             request_id = secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        logs.request_id.set(request_id)
         is_api = scope["path"].startswith("/api/")
 
         async def send_with_headers(message: Message) -> None:

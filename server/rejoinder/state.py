@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from authlib.integrations.starlette_client import OAuth
 
     from .live.hub import Hub, Limits
+    from .metrics import Metrics
     from .store.logins import LoginStore
     from .store.users import UserStore
     from .store.comments import CommentStore
@@ -36,6 +37,7 @@ class State:
     oauth: "OAuth"
     users: "UserStore"
     logins: "LoginStore"
+    metrics: "Metrics"
     live_limits: "Limits"
 
 

@@ -19,3 +19,8 @@ class Scripts:
 
     def __getitem__(self, name: str) -> AsyncScript:
         return self._by_name[name]
+
+    async def load(self) -> None:
+        """Load every script (on every primary of a cluster): idempotent, for readiness."""
+        for script in self._by_name.values():
+            await script.registered_client.script_load(script.script)

@@ -1,0 +1,50 @@
+"""Operations: health and readiness, Prometheus metrics, structured JSON logs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from rejoinder.embedded import EmbeddedRedis
+
+from ..support.api import post
+from ..support.servers import AppServer
+
+
+def test_health_and_readiness(api) -> None:
+    assert api.get("/healthz").json() == {"status": "ok"}
+    assert api.get("/readyz").json() == {"status": "ready"}
+
+
+def test_metrics_count_requests_by_route_template(api, thread) -> None:
+    post(api, thread["id"], "counted")
+    api.get(f"/api/threads/{thread['id']}")
+    text = api.get("/metrics").text
+    assert 'rejoinder_http_requests_total{method="POST",route="/api/threads/{tid}/comments",status="201"}' in text
+    assert 'rejoinder_http_request_seconds_bucket{le="0.005",method="GET",route="/api/threads/{tid}"}' in text
+    assert thread["id"] not in text  # never raw paths: bounded label sets
+    for name in ("rejoinder_websockets_open", "rejoinder_events_delivered_total", "rejoinder_live_queue_drops_total",
+                 "rejoinder_redis_errors_total"):
+        assert name in text
+
+
+def test_not_ready_without_redis_and_logs_are_json_with_request_id(tmp_path: Path) -> None:
+    db = EmbeddedRedis(tmp_path / "db", password="pw").start()
+    node = AppServer(db.url, env={"REJOINDER_LOG_LEVEL": "info"}).start()
+    try:
+        db.kill()
+        with httpx.Client(base_url=node.base, timeout=10) as c:
+            assert c.get("/healthz").status_code == 200
+            assert c.get("/readyz").status_code == 503
+            r = c.get("/api/threads", params={"site": "demo", "page": "p"}, headers={"X-Request-Id": "req-abc-123"})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+            assert r.headers["x-request-id"] == "req-abc-123"
+            assert "rejoinder_redis_errors_total 1.0" in c.get("/metrics").text
+    finally:
+        node.stop()
+    lines = [json.loads(line) for line in node.output().splitlines() if line.startswith("{")]
+    assert any(entry.get("request_id") == "req-abc-123" and entry["level"] == "warning" for entry in lines), lines
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)
