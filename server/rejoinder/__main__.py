@@ -117,6 +117,63 @@ def cmd_site(args: argparse.Namespace) -> int:
     return asyncio.run(_site_command(args))
 
 
+async def _backup(args: argparse.Namespace) -> int:
+    from .app import connect_binary
+    from .store.backups import BackupStore
+
+    settings = Settings.from_env()
+    redis = connect_binary(settings)
+    counts: dict[str, int] = {}
+    try:
+        store = BackupStore(redis)
+        out = sys.stdout if args.out == "-" else open(args.out, "w")
+        try:
+            async for item in store.export(args.site):
+                out.write(json.dumps(item, separators=(",", ":")) + "\n")
+                counts[item["type"]] = counts.get(item["type"], 0) + 1
+        finally:
+            if out is not sys.stdout:
+                out.close()
+    finally:
+        await redis.aclose()
+    print(f"backed up {counts.get('site', 0)} sites, {counts.get('thread', 0)} threads, "
+          f"{counts.get('key', 0)} accounts and avatars", file=sys.stderr)
+    return 0
+
+
+async def _restore(args: argparse.Namespace) -> int:
+    from redis.exceptions import RedisError
+
+    from .app import build_state, connect, connect_binary
+    from .store.backups import BackupStore
+
+    settings = Settings.from_env()
+    redis = connect_binary(settings)
+    counts: dict[str, int] = {}
+    try:
+        store = BackupStore(redis)
+        with open(args.file) as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    kind = await store.restore(json.loads(line))
+                except (ValueError, KeyError, TypeError, RedisError) as exc:
+                    print(f"line {number}: {exc}; stopped (earlier lines are restored)", file=sys.stderr)
+                    return 1
+                counts[kind] = counts.get(kind, 0) + 1
+    finally:
+        await redis.aclose()
+    text = connect(settings)
+    try:
+        await _rebuild_origins(build_state(settings, text))
+    finally:
+        await text.aclose()
+    print(f"restored {counts.get('site', 0)} sites, {counts.get('thread', 0)} threads, "
+          f"{counts.get('key', 0)} accounts and avatars", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rejoinder", description="Self-hosted comments for blogs.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -146,6 +203,14 @@ def parser() -> argparse.ArgumentParser:
     show = ssub.add_parser("show")
     show.add_argument("id")
     site.set_defaults(func=cmd_site)
+
+    backup = sub.add_parser("backup", help="write one site (or everything) to a file, while the server runs")
+    backup.add_argument("--site", help="only this site (default: everything)")
+    backup.add_argument("--out", required=True, help="file to write, or - for standard output")
+    backup.set_defaults(func=lambda a: asyncio.run(_backup(a)))
+    restore = sub.add_parser("restore", help="put back what `rejoinder backup` wrote (replaces those threads)")
+    restore.add_argument("file")
+    restore.set_defaults(func=lambda a: asyncio.run(_restore(a)))
     return p
 
 

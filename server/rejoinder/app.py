@@ -69,6 +69,14 @@ def connect(settings: Settings) -> aioredis.Redis:
                                    socket_keepalive=True, retry_on_error=[RuntimeError])
 
 
+def connect_binary(settings: Settings) -> aioredis.Redis:
+    """A client that returns bytes, for backups (DUMP payloads are binary)."""
+    url = settings.redis_url
+    if url.startswith(CLUSTER_SCHEMES):
+        return RedisCluster.from_url(url.replace("+cluster", "", 1))  # type: ignore[return-value]
+    return aioredis.Redis.from_url(url)
+
+
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
     hub, limits = Hub(redis), Limits()
     return State(

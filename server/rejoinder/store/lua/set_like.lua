@@ -22,6 +22,8 @@ end
 local changed
 if ARGV[2] == '1' then
   changed = redis.call('SADD', likedby, target)
+  -- Remember which likers' sets this thread has, so a backup can name every key.
+  redis.call('SADD', (string.gsub(KEYS[1], 'meta$', 'likers')), KEYS[4])
 else
   changed = redis.call('SREM', likedby, target)
 end
