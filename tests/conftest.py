@@ -71,11 +71,12 @@ def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis_sync.Redis]:
     client.close()
 
 
-def register_site(client: redis_sync.Redis, site_id: str, origins: list[str], moderation: str = "publish") -> None:
+def register_site(client: redis_sync.Redis, site_id: str, origins: list[str], moderation: str = "publish",
+                  blocklist: list[str] | None = None) -> None:
     """Write a site the way SiteStore does (the test process has no event loop to spare)."""
     client.hset(keys.site(site_id), mapping={
         "id": site_id, "name": site_id.title(), "origins": orjson.dumps(origins).decode(),
-        "moderation": moderation, "created": 1,
+        "moderation": moderation, "created": 1, "blocklist": orjson.dumps(blocklist or []).decode(),
     })
     client.sadd(keys.site_index(), site_id)
     client.sadd(keys.origin_index(), *origins)

@@ -70,6 +70,8 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
         if args.moderation not in POLICIES:
             raise SystemExit(f"moderation must be one of {', '.join(POLICIES)}")
         site.moderation = args.moderation
+    if getattr(args, "block", None):
+        site.blocklist = [w.strip() for w in args.block if w.strip()]
     return site
 
 
@@ -198,7 +200,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("id")
         s.add_argument("--name")
         s.add_argument("--origin", action="append", help="an allowed origin, e.g. https://blog.example (repeat)")
-        s.add_argument("--moderation", help="publish | hold_all")
+        s.add_argument("--moderation", help="publish | hold_first_guests | hold_all | hold_links")
+        s.add_argument("--block", action="append", help="a blocked word or phrase: its comments go to spam (repeat)")
     ssub.add_parser("list")
     show = ssub.add_parser("show")
     show.add_argument("id")

@@ -84,6 +84,14 @@ class Settings:
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     # How long a login session lasts.
     session_days: int = 30
+    # Spam defences. A form sent sooner than this after it loaded is a bot's.
+    spam_min_seconds: float = 3.0
+    # More links than this in one comment is spam (one or two are normal).
+    spam_max_links: int = 3
+    # Akismet: on when a key is set; the endpoint can point at a test server.
+    akismet_key: str = ""
+    akismet_endpoint: str = "https://rest.akismet.com"
+    akismet_timeout_seconds: float = 3.0
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 

@@ -105,38 +105,60 @@ class AppServer:
         self.proc = None
 
 
-class ProviderServer:
-    """The local OAuth provider (tests/support/oauth_provider.py) as a child process."""
+class ModuleServer:
+    """A test peer (python -m tests.support.<module>) as a child process on a free port."""
 
-    def __init__(self, redirect_base: str, port: int | None = None) -> None:
+    module = ""
+    ready_path = "/"
+
+    def __init__(self, *args: str, port: int | None = None) -> None:
         self.port = port or free_port()
-        self.redirect_base = redirect_base
+        self.args = list(args)
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = Path(tempfile.mkstemp(prefix="rejoinder-oauth-", suffix=".log")[1])
+        self.log_path = Path(tempfile.mkstemp(prefix="rejoinder-peer-", suffix=".log")[1])
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> "ProviderServer":
+    def start(self, timeout: float = 20.0) -> "ModuleServer":
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.support.oauth_provider", "--port", str(self.port),
-                 "--redirect-base", self.redirect_base], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            self.proc = subprocess.Popen([sys.executable, "-m", self.module, "--port", str(self.port), *self.args],
+                                         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"provider exited:\n{self.log_path.read_text()}")
+                raise RuntimeError(f"{self.module} exited:\n{self.log_path.read_text()}")
             try:
-                if httpx.get(f"{self.base}/google/jwks", timeout=1).status_code == 200:
-                    return self
+                httpx.get(f"{self.base}{self.ready_path}", timeout=1)
+                return self
             except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"provider did not start:\n{self.log_path.read_text()}")
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.module} did not start:\n{self.log_path.read_text()}")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
+
+
+class ProviderServer(ModuleServer):
+    """The local OAuth provider (tests/support/oauth_provider.py)."""
+
+    module = "tests.support.oauth_provider"
+    ready_path = "/google/jwks"
+
+    def __init__(self, redirect_base: str, port: int | None = None) -> None:
+        super().__init__("--redirect-base", redirect_base, port=port)
+
+
+class AkismetServer(ModuleServer):
+    """The local Akismet protocol server (tests/support/akismet_server.py)."""
+
+    module = "tests.support.akismet_server"
+    ready_path = "/_calls"
+    key = "test-akismet-key"
+
+    def __init__(self) -> None:
+        super().__init__("--key", self.key)

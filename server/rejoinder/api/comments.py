@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .. import models
+from .. import models, spam
 from ..auth import identity
 from ..errors import ApiError
 from ..models import Identity
@@ -96,10 +96,24 @@ async def create_comment(request: Request) -> JSON:
         raise ApiError("invalid_field", "Idempotency-Key is at most 200 characters.", field="Idempotency-Key")
     await _limit(request, viewer, "write")
 
+    now = _now_ms()
+    guest_who = ""
+    if viewer.kind == "guest":
+        guest_who = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) \
+            if doc["email"] else viewer.key
+    known = site.moderation == "hold_first_guests" and await st.sites.is_known(site.id, guest_who)
+    verdict = spam.local_rules(site, doc["text"], body, viewer, st.settings, now, known)
+    if verdict.status != "spam":
+        verdict = spam.combine(verdict, await spam.akismet(
+            st.settings, site, doc["text"], doc["author"], doc["email"], identity.client_ip(request),
+            request.headers.get("user-agent", ""), request.headers.get("referer", ""),
+            (await st.comments.meta(tid)).get("url", "") if st.settings.akismet_key else ""))
+
     edit_token = secrets.token_urlsafe(24) if viewer.kind == "guest" else ""
     doc.update({
-        "created": _now_ms(),
-        "status": "pending" if site.moderation == "hold_all" else "approved",
+        "created": now,
+        "status": verdict.status,
+        "spam_reasons": ",".join(verdict.reasons),
         "owner": viewer.key,
         "edit_hash": _digest(edit_token) if edit_token else "",
         "ip": identity.ip_hash(request),
@@ -109,8 +123,11 @@ async def create_comment(request: Request) -> JSON:
     # a retry inside the Redis client after a dropped connection cannot store twice.
     scope_key = _digest(f"{viewer.key}\n{key}") if key else secrets.token_hex(16)
     fingerprint = _digest(f"{viewer.key}\n{parent}\n{doc['text']}\n{doc['author'].get('name')}")[:32]
-    written = await st.comments.create(tid, doc, parent, idempotency=scope_key, fingerprint=fingerprint)
+    written = await st.comments.create(tid, doc, parent, idempotency=scope_key, fingerprint=fingerprint,
+                                       body_digest=_digest(doc["text"].lower())[:32])
     stored = written.doc
+    if stored.get("status") == "approved" and guest_who and site.moderation == "hold_first_guests":
+        await st.sites.mark_known(site.id, guest_who)
     out: dict[str, Any] = {
         "comment": models.owner(stored, 0, False, st.settings.edit_window_seconds * 1000),
         "thread": {"id": tid, "count": written.count},

@@ -14,6 +14,10 @@ from . import keys
 from .scripts import Scripts
 
 
+# The same text posted to the same thread within an hour is a duplicate.
+DUPLICATE_SECONDS = 3600
+
+
 @dataclass
 class Page:
     meta: dict[str, str]
@@ -105,12 +109,13 @@ class CommentStore:
         return int(count or 0), bool(liked)
 
     async def create(self, tid: str, doc: dict[str, Any], parent: int | None, *,
-                     idempotency: str, fingerprint: str) -> Written:
+                     idempotency: str, fingerprint: str, body_digest: str = "") -> Written:
         result = await self.scripts["create_comment"](
             keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
                   keys.idempotency(tid, idempotency)],
             args=[keys.thread_prefix(tid), orjson.dumps(doc).decode(), "" if parent is None else parent,
-                  self.max_depth, self.events_maxlen, self.idempotency_seconds, fingerprint],
+                  self.max_depth, self.events_maxlen, self.idempotency_seconds, fingerprint,
+                  body_digest, DUPLICATE_SECONDS],
         )
         _refusal(result)
         return Written(orjson.loads(result[1]), int(result[2]), duplicate=result[0] == "dup")

@@ -116,3 +116,8 @@ def wake(tid: str) -> str:
 
 def thread_of_wake(channel: str) -> str:
     return channel[len(PREFIX) + 4:len(PREFIX) + 4 + 24]
+
+
+def known_guests(site_id: str) -> str:
+    """Guests with an approved comment on the site (keyed hashes), for hold_first_guests."""
+    return f"{PREFIX}:{{s:{site_id}}}:known"

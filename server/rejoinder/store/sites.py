@@ -11,7 +11,9 @@ from redis.asyncio import Redis
 
 from . import keys
 
-POLICIES = ("publish", "hold_all")
+# publish: everything at once; hold_first_guests: a guest's first comment waits for
+# approval; hold_all: everything waits; hold_links: comments with links wait.
+POLICIES = ("publish", "hold_first_guests", "hold_all", "hold_links")
 
 # Create the site's hash only if it does not exist: all fields or none.
 _CREATE = """
@@ -28,6 +30,7 @@ class Site:
     origins: list[str] = field(default_factory=list)
     moderation: str = "publish"
     created: int = 0
+    blocklist: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +42,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         name=data.get("name", ""),
         origins=orjson.loads(data.get("origins", "[]")),
         moderation=data.get("moderation", "publish"),
+        blocklist=orjson.loads(data.get("blocklist", "[]")),
         created=int(data.get("created", 0)),
     )
 
@@ -81,7 +85,16 @@ class SiteStore:
     @staticmethod
     def _fields(site: Site) -> list[Any]:
         return ["id", site.id, "name", site.name, "origins", orjson.dumps(site.origins).decode(),
-                "moderation", site.moderation, "created", site.created]
+                "moderation", site.moderation, "created", site.created,
+                "blocklist", orjson.dumps(site.blocklist).decode()]
+
+    async def is_known(self, site_id: str, who: str) -> bool:
+        """Has this guest (by email hash or anonymous id) had a comment approved here?"""
+        return bool(who) and bool(await self.redis.sismember(keys.known_guests(site_id), who))
+
+    async def mark_known(self, site_id: str, who: str) -> None:
+        if who:
+            await self.redis.sadd(keys.known_guests(site_id), who)
 
     async def list(self) -> list[Site]:
         ids = sorted(await self.redis.smembers(keys.site_index()))

@@ -3,7 +3,8 @@
 -- so a refusal must leave nothing behind.
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events, KEYS[5] idempotency
 -- ARGV: 1 prefix, 2 comment doc JSON, 3 parent cid or "", 4 max depth,
---       5 events maxlen, 6 idempotency ttl s, 7 request fingerprint
+--       5 events maxlen, 6 idempotency ttl s, 7 request fingerprint,
+--       8 body digest ("" to skip the duplicate check), 9 seconds a body counts as a duplicate
 local meta, comments, roots, events, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix = ARGV[1]
 
@@ -55,6 +56,17 @@ if ARGV[3] ~= '' then
   end
 end
 
+-- The same text in the same thread again soon is spam (an honest retry carries
+-- its Idempotency-Key and was answered above).
+local bodykey = nil
+if ARGV[8] ~= '' then
+  bodykey = prefix .. 'body:' .. ARGV[8]
+  if redis.call('EXISTS', bodykey) == 1 then
+    doc.status = 'spam'
+    doc.spam_reasons = (doc.spam_reasons or '') .. (doc.spam_reasons and doc.spam_reasons ~= '' and ',' or '') .. 'duplicate'
+  end
+end
+
 local cid = redis.call('HINCRBY', meta, 'cids', 1)
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 doc.id = cid
@@ -80,4 +92,7 @@ redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
 -- Wake the nodes whose readers follow this thread (the log, not this message, carries the event).
 redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 redis.call('SET', idem, ARGV[7] .. '|' .. cid, 'EX', ARGV[6])
+if bodykey then
+  redis.call('SET', bodykey, cid, 'EX', ARGV[9])
+end
 return {'ok', encoded, count}
