@@ -140,14 +140,19 @@ async def create_comment(request: Request) -> JSON:
     return JSON(out, status_code=201 if first else 200)
 
 
-async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
-    """The comment named in the path, if the caller may change it."""
-    st = state(request)
+async def _named(request: Request) -> tuple[str, int, dict[str, Any] | None, Identity]:
+    """The thread, comment id, stored comment (or None) and caller of a comment route."""
     tid = request.path_params["tid"]
     await thread_site(request, tid)
     cid = comment_id(request)
     viewer = await identity.current(request)
-    doc = await st.comments.get(tid, cid)
+    return tid, cid, await state(request).comments.get(tid, cid), viewer
+
+
+async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
+    """The comment named in the path, if the caller may change it."""
+    st = state(request)
+    tid, cid, doc, viewer = await _named(request)
     if doc is None:
         raise ApiError("comment_not_found")
     if doc.get("status") == "deleted":
@@ -171,11 +176,7 @@ async def get_comment(request: Request) -> JSON:
     Errors: thread_not_found, comment_not_found, origin_not_allowed.
     """
     st = state(request)
-    tid = request.path_params["tid"]
-    await thread_site(request, tid)
-    cid = comment_id(request)
-    viewer = await identity.current(request)
-    doc = await st.comments.get(tid, cid)
+    tid, cid, doc, viewer = await _named(request)
     if doc is None or not models.visible_to(doc, viewer):
         raise ApiError("comment_not_found")
     likes, liked = await st.comments.like_state(tid, cid, viewer.key)
