@@ -185,8 +185,8 @@ def test_theme_auto_follows_the_system_setting_live(reader: ReaderFactory, api: 
 
 
 def test_page_does_not_shift_when_comments_load(reader: ReaderFactory, api: httpx.Client) -> None:
-    """Cumulative layout shift of the host page stays zero while the widget loads,
-    sizes itself and the reader scrolls down to it."""
+    """Cumulative layout shift of the host page stays zero while the widget loads
+    (below the fold, as on the demo post), sizes itself, and the reader scrolls down to it."""
     _populate(api)
     r = reader(height=800)
     r.page.add_init_script("""
@@ -196,6 +196,10 @@ def test_page_does_not_shift_when_comments_load(reader: ReaderFactory, api: http
       }).observe({ type: 'layout-shift', buffered: true });""")
     r.page.goto(f"{r.server.page_origin}/demo/")
     heading = r.page.locator("h1").bounding_box()
+    # The comments sit below the fold; the loader fetches them while the reader is
+    # still reading the post, so they are sized before they scroll into view.
+    r.page.wait_for_function("() => { const f = document.querySelector('#rejoinder iframe');"
+                             " return !!f && f.style.visibility === ''; }", timeout=10_000)
     for _ in range(12):
         r.page.mouse.wheel(0, 300)
         r.page.wait_for_timeout(60)
