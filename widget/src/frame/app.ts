@@ -24,6 +24,14 @@ import { CommentList } from "./views/list";
 
 // Relative times ("3 minutes ago") and edit windows are refreshed this often.
 const TICK_MS = 30_000;
+// A big first page is rendered in slices: the first (more than a screenful)
+// before the iframe is revealed, the rest between tasks, so comments show
+// sooner and the page never stalls on one long task. 200 comments took about
+// 200 ms to build and lay out on the 2-core test machine (bench/widget_load.py).
+const FIRST_SLICE = 30;
+const SLICE = 60;
+
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The thread's first page; a session the server no longer knows is dropped and the reader goes on as a guest. */
 async function firstPage(api: Api, params: Params, session: Session): Promise<ThreadPage> {
@@ -179,11 +187,24 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
 
   header.setCount(ctx.thread.count);
   header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
-  addPage(page);
-  compose.restoreDraft();
+  more.hidden = true;
+  addPage({ comments: page.comments.slice(0, FIRST_SLICE) });
   main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
-  performance.mark("rejoinder:rendered");
+  performance.mark("rejoinder:visible");
   host.startSizing();
+  for (let i = FIRST_SLICE; i < page.comments.length; i += SLICE) {
+    await nextTask();
+    addPage({ comments: page.comments.slice(i, i + SLICE) });
+    // Reported at once, not left to the ResizeObserver: Chrome pauses rendering
+    // work in an off-screen cross-origin iframe, and the host page must grow now,
+    // while the reader is elsewhere, not later under their eyes.
+    host.reportHeight();
+  }
+  addPage({ comments: [], replies: page.replies });
+  more.hidden = !next;
+  compose.restoreDraft();
+  host.reportHeight();
+  performance.mark("rejoinder:rendered");
 
   const apply = (e: LiveEvent): void => {
     switch (e.type) {

@@ -62,17 +62,20 @@ export class Host {
   startSizing(): void {
     if (this.started) return;
     this.started = true;
-    const report = (): void => {
-      // body, not documentElement: the root is at least as tall as the iframe,
-      // so measuring it could only ever grow.
-      const height = Math.ceil(document.body.getBoundingClientRect().height);
-      if (height !== this.lastHeight) {
-        this.lastHeight = height;
-        this.send({ type: "height", height });
-      }
-    };
-    new ResizeObserver(report).observe(document.body);
-    report();
+    new ResizeObserver(() => this.reportHeight()).observe(document.body);
+    this.reportHeight();
+  }
+
+  /** Tell the host page our height now, if it changed. */
+  reportHeight(): void {
+    if (!this.started) return;
+    // body, not documentElement: the root is at least as tall as the iframe,
+    // so measuring it could only ever grow.
+    const height = Math.ceil(document.body.getBoundingClientRect().height);
+    if (height !== this.lastHeight) {
+      this.lastHeight = height;
+      this.send({ type: "height", height });
+    }
   }
 
   /** The part of the document the reader sees, or null when we cannot know yet. */

@@ -207,7 +207,12 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 export function makeI18n(lang: string): I18n {
   const dict = DICTS[lang] || en;
   const plural = new Intl.PluralRules(lang);
-  const number = new Intl.NumberFormat(lang);
+  // Intl.NumberFormat costs ~70 ms to create in a fresh renderer (it loads ICU
+  // number data), which is most of a thread's first render: small numbers, the
+  // usual case, read the same in our languages without it.
+  let number: Intl.NumberFormat | null = null;
+  const formatNumber = (n: number): string =>
+    Math.abs(n) < 1000 && Number.isInteger(n) ? String(n) : (number ||= new Intl.NumberFormat(lang)).format(n);
   const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
   const dtf = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
   return {
@@ -222,7 +227,7 @@ export function makeI18n(lang: string): I18n {
       }
       return text.replace(/\{(\w+)\}/g, (_, name: string) => {
         const v = vars[name];
-        return typeof v === "number" ? number.format(v) : v ?? "";
+        return typeof v === "number" ? formatNumber(v) : v ?? "";
       });
     },
     relative(date, now) {
