@@ -42,7 +42,7 @@ const cfg = {
   post_headers: { 'Content-Type': 'application/json' }, messages: 0, rate: 2, window: 8,
   window_timeout_s: 10, connect_concurrency: 100, handshake_timeout_s: 30, connect_max_s: 300,
   drain_timeout_s: 30, max_time_s: 900, command_timeout_s: 1800, resume: true, max_resumes: 3,
-  client_prefix: 'bench-reader-', sample_message: true,
+  client_prefix: 'bench-reader-', sample_message: true, connect_retries: 3, run_id: `bench-${process.pid}-${Date.now()}`,
   ...JSON.parse(readFileSync(process.argv[2], 'utf8')),
 };
 
@@ -81,8 +81,8 @@ const sched = new Float64Array(M);
 const postOk = new Uint8Array(M);
 const postRtt = [];
 const stats = {
-  delivered: 0, dup: 0, ooo: 0, seq_gap: 0, seq_back: 0, misrouted: 0, other_frames: 0, resync: 0,
-  resumes: 0, resume_failed: 0, connect_failed: 0, closed_early: 0, frame_bytes: 0, post_errors: 0,
+  delivered: 0, dup: 0, send_order_inversions: 0, seq_gap: 0, seq_back: 0, misrouted: 0, other_frames: 0, resync: 0,
+  resumes: 0, resume_failed: 0, connect_failed: 0, connect_retried: 0, closed_early: 0, frame_bytes: 0, post_errors: 0, post_retries: 0,
   window_stalls: 0,
 };
 const closeCodes = {};
@@ -127,12 +127,12 @@ function onFrame(r, ri, data) {
   if (k < 0 || data[k2] !== 58) { stats.other_frames++; return; }
   const [ts] = readInt(data, k2 + 1);
   if (k >= M) { stats.other_frames++; return; }
-  if (seq >= 0) seqStep(r, seq);
   if (cfg.plan[k] !== r.t) { stats.misrouted++; return; }
   const idx = ri * M + k;
-  if (seen[idx]) { stats.dup++; return; }
+  if (seen[idx]) { stats.dup++; return; } // a duplicate is not also counted as a step back
   seen[idx] = 1;
-  if (k < r.lastMark) stats.ooo++;
+  if (seq >= 0) seqStep(r, seq);
+  if (k < r.lastMark) stats.send_order_inversions++; // committed in another order than sent (overlapping POSTs)
   else r.lastMark = k;
   pushLat(t - ts);
   stats.delivered++;
@@ -195,14 +195,16 @@ function openReader(ri) {
 }
 
 // ------------------------------------------------------------------ poster
+let lastPostError = '';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-function post(url, body) {
+function post(url, body, k) {
   return new Promise((resolve) => {
     const req = http.request(url, {
-      method: 'POST', agent, headers: { ...cfg.post_headers, 'Content-Length': Buffer.byteLength(body) },
+      method: 'POST', agent,
+      headers: { ...cfg.post_headers, 'Idempotency-Key': `${cfg.run_id}-${k}`, 'Content-Length': Buffer.byteLength(body) },
     }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
     req.setTimeout(30000, () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(0));
+    req.on('error', (e) => { lastPostError = String(e.message).slice(0, 120); resolve(0); });
     req.end(body);
   });
 }
@@ -211,10 +213,13 @@ async function publish(k, tSched) {
   const th = cfg.threads[cfg.plan[k]];
   const body = cfg.body.replaceAll('{marker}', `bench:${k}:${Math.round(tSched)}`).replaceAll('{n}', String(k));
   const t0 = nowUs();
-  const st = await post(th.post, body);
+  let st = await post(th.post, body, k);
+  // a kept-alive connection the server closed just then (ECONNRESET): retry once, as a client
+  // would; the Idempotency-Key makes a retry of a POST that did land return the same comment
+  if (st === 0) { stats.post_retries++; st = await post(th.post, body, k); }
   postRtt.push((nowUs() - t0) / 1000);
   if (st >= 200 && st < 300) postOk[k] = 1;
-  else { stats.post_errors++; if (stats.post_errors <= 3) emit({ event: 'log', message: `POST ${k} -> ${st}` }); }
+  else { stats.post_errors++; if (stats.post_errors <= 3) emit({ event: 'log', message: `POST ${k} -> ${st || lastPostError}` }); }
 }
 
 function waitProgress(ms) {
@@ -301,13 +306,20 @@ const connectDeadline = t0 + cfg.connect_max_s * 1000;
 await Promise.all(Array.from({ length: Math.min(cfg.connect_concurrency, N) }, async () => {
   while (next < N && performance.now() < connectDeadline) {
     const ri = next++;
-    if (!(await openReader(ri))) stats.connect_failed++;
+    // a refused or failed handshake is retried (the widget retries too), at most connect_retries times
+    let ok = await openReader(ri);
+    for (let a = 0; !ok && a < cfg.connect_retries && performance.now() < connectDeadline; a++) {
+      stats.connect_retried++;
+      await sleep(500 + Math.random() * 500);
+      ok = await openReader(ri);
+    }
+    if (!ok) stats.connect_failed++;
     if (next >= progressAt) { progressAt += 2000; emit({ event: 'log', message: `${next}/${N} readers opened` }); }
   }
 }));
 const ready = readers.reduce((a, r) => a + (r.ready ? 1 : 0), 0);
 emit({
-  event: 'connected', readers: N, ready, connect_failed: N - ready, connect_s: r2((performance.now() - t0) / 1000),
+  event: 'connected', readers: N, ready, connect_failed: N - ready, connect_retried: stats.connect_retried, connect_s: r2((performance.now() - t0) / 1000),
   close_codes: closeCodes, errors: connectErrors,
   node: process.version, ws: JSON.parse(readFileSync(new URL('./node_modules/ws/package.json', import.meta.url))).version,
 });
@@ -340,9 +352,11 @@ emit({
   event: 'result',
   readers: N, ready, messages: M, posted_ok: postOk.reduce((a, x) => a + x, 0), rate: cfg.rate, window: cfg.window,
   expected, delivered: stats.delivered, lost: expected - stats.delivered,
-  duplicates: stats.dup, out_of_order: stats.ooo, seq_gaps: stats.seq_gap, seq_backward: stats.seq_back,
+  duplicates: stats.dup, out_of_order: stats.seq_back, seq_gaps: stats.seq_gap, seq_backward: stats.seq_back,
+  send_order_inversions: stats.send_order_inversions,
   misrouted: stats.misrouted, resync: stats.resync, resumes: stats.resumes, resume_failed: stats.resume_failed,
   closed_early: stats.closed_early, close_codes: closeCodes, post_errors: stats.post_errors,
+  post_retries: stats.post_retries,
   window_stalls: stats.window_stalls, other_frames: stats.other_frames,
   lat_p50_ms: r2(pct(L, 50)), lat_p90_ms: r2(pct(L, 90)), lat_p99_ms: r2(pct(L, 99)), lat_max_ms: r2(L.length ? L[L.length - 1] : null),
   last_reader_p50_ms: r2(pct(complete, 50)), last_reader_p99_ms: r2(pct(complete, 99)),
