@@ -853,6 +853,14 @@ def cpu_cell(m: dict[str, Any], redis: bool) -> str:
     return f"{s} / {m['client_cpu_pct']:.0f}%"
 
 
+def cpu_per_op(m: dict[str, Any]) -> str:
+    """Server (+ Valkey) CPU time per create or per whole-thread read, from the medians."""
+    if not m["rate"]:
+        return "-"
+    ms = (m["server_cpu_pct"] + m["redis_cpu_pct"]) / 100 / m["rate"] * 1000
+    return fmt_ms(ms)
+
+
 def share(m: dict[str, Any]) -> str:
     server = m["server_cpu_pct"] + m["redis_cpu_pct"]
     total = server + m["client_cpu_pct"]
@@ -864,15 +872,15 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     verdict: dict[str, Any] = {}
     if s["create"]:
         lines += ["### Create a comment", "",
-                  "| concurrency | server | comments/s | p50 | p90 | p99 | max | CPU server (+ Valkey) / client | server share | runs (comments/s) |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "| concurrency | server | comments/s | p50 | p90 | p99 | max | CPU server (+ Valkey) / client | server share | server CPU per comment | runs (comments/s) |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         ratio_lines = []
         for conc, per in s["create"].items():
             for who, name in (("isso", "Isso"), ("rejoinder", "Rejoinder")):
                 m = per[who]
                 lines.append(f"| {conc} | {name} | **{fmt_rate(m['rate'])}** | {fmt_ms(m['p50_ms'])} | {fmt_ms(m['p90_ms'])} | "
                              f"{fmt_ms(m['p99_ms'])} | {fmt_ms(m['max_ms'])} | {cpu_cell(m, who == 'rejoinder')} | "
-                             f"{share(m)} | {', '.join(fmt_rate(x) for x in m['runs'])} |")
+                             f"{share(m)} | {cpu_per_op(m)} | {', '.join(fmt_rate(x) for x in m['runs'])} |")
             i, r = per["isso"], per["rejoinder"]
             ratio = r["rate"] / i["rate"]
             ratio_lines.append(f"| {conc} | **{ratio:.1f}x** | {i['p50_ms'] / r['p50_ms']:.1f}x | "
@@ -882,8 +890,8 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
                   "| concurrency | throughput | p50 | p99 |", "|---:|---:|---:|---:|", *ratio_lines, ""]
     if s["read"]:
         lines += ["### Read a whole thread (all pages)", "",
-                  "| comments | concurrency | server | p50 | p90 | p99 | max | whole threads/s | pages | bytes | CPU server (+ Valkey) / client | server share |",
-                  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| comments | concurrency | server | p50 | p90 | p99 | max | whole threads/s | pages | bytes | CPU server (+ Valkey) / client | server share | server CPU per read |",
+                  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         ratio_lines = []
         for size, by_conc in s["read"].items():
             for conc, per in by_conc.items():
@@ -892,7 +900,7 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
                     lines.append(f"| {size:,} | {conc} | {name} | **{fmt_ms(m['p50_ms'])}** | {fmt_ms(m['p90_ms'])} | "
                                  f"{fmt_ms(m['p99_ms'])} | {fmt_ms(m['max_ms'])} | {fmt_rate(m['rate'])} | "
                                  f"{m['pages']:g} | {m['bytes'] / 1024:,.0f} KiB | {cpu_cell(m, who == 'rejoinder')} | "
-                                 f"{share(m)} |")
+                                 f"{share(m)} | {cpu_per_op(m)} |")
                 i, r = per["isso"], per["rejoinder"]
                 ratio_lines.append(f"| {size:,} | {conc} | **{i['p50_ms'] / r['p50_ms']:.1f}x** | "
                                    f"{i['p99_ms'] / r['p99_ms']:.1f}x | {r['rate'] / i['rate']:.1f}x |")
