@@ -69,6 +69,8 @@ def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis_sync.Redis]:
     client = sync_client(redis_server.url)
     yield client
     client.close()
+    if isinstance(client, RedisCluster):
+        client.disconnect_connection_pools()  # close() leaves the per-node pools open
 
 
 def register_site(client: redis_sync.Redis, site_id: str, origins: list[str], moderation: str = "publish",

@@ -205,3 +205,11 @@ def test_created_times_are_iso_utc(api: httpx.Client, thread: dict) -> None:
     from datetime import datetime
     stamp = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
     assert before - 1 <= stamp <= time.time() + 1
+
+
+def test_thread_says_whether_this_reader_liked_the_post(api, other_reader, thread) -> None:
+    api.put(f"/api/threads/{thread['id']}/like")
+    assert api.get(f"/api/threads/{thread['id']}").json()["thread"]["liked"] is True
+    assert other_reader.get(f"/api/threads/{thread['id']}").json()["thread"]["liked"] is False
+    opened = api.get("/api/threads", params={"site": SITE, "page": "https://blog.example/post-1"}).json()
+    assert opened["thread"]["liked"] is True and opened["site"]["id"] == SITE

@@ -105,8 +105,8 @@ def test_counts_batch(api: httpx.Client, app_server) -> None:
     pages = [f"https://blog.example/p{i}" for i in range(5)]
     for i, page in enumerate(pages[:3]):
         tid = api.get("/api/threads", params={"site": SITE, "page": page}).json()["thread"]["id"]
-        for _ in range(i + 1):
-            post(api, tid)
+        for n in range(i + 1):
+            post(api, tid, f"comment {n} on page {i}")
     r = api.get("/api/counts", params=[("site", SITE), *[("page", p) for p in pages]],
                 headers={"Origin": app_server.page_origin})
     assert r.json()["counts"] == {pages[0]: 1, pages[1]: 2, pages[2]: 3, pages[3]: 0, pages[4]: 0}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.test_xss import PAYLOADS
+from ..support.xss import PAYLOADS
 from .conftest import ReaderFactory
 
 pytestmark = pytest.mark.browser

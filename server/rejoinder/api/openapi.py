@@ -65,12 +65,14 @@ SCHEMAS: dict[str, Any] = {
         "url": {"type": "string", "nullable": True}, "title": {"type": "string"},
         "count": {"type": "integer"}, "likes": {"type": "integer"}, "locked": {"type": "boolean"},
         "head": {"type": "integer", "description": "Sequence number of the thread's last event"},
-        "epoch": {"type": "string"}}},
+        "epoch": {"type": "string"},
+        "liked": {"type": "boolean", "description": "Whether this reader liked the post"}}},
     "ThreadPage": {"type": "object", "properties": {
         "thread": _ref("Thread"), "comments": {"type": "array", "items": _ref("Comment")},
         "replies": {"type": "object", "additionalProperties": {"type": "object", "properties": {
             "left": {"type": "integer"}, "cursor": {"type": "string"}}}},
-        "next": {"type": "string", "nullable": True}, "me": {"type": "object"}}},
+        "next": {"type": "string", "nullable": True}, "me": {"type": "object"},
+        "site": {"type": "object", "description": "The site's public settings (GET /api/threads only)"}}},
     "CommentPage": {"type": "object", "properties": {
         "comments": {"type": "array", "items": _ref("Comment")}, "next": {"type": "string", "nullable": True}}},
     "NewComment": {"type": "object", "required": ["text"], "properties": {
@@ -89,7 +91,8 @@ SCHEMAS: dict[str, Any] = {
         "site": {"type": "string"}, "pages": {"type": "array", "maxItems": 100, "items": {"type": "string"}}}},
     "Site": {"type": "object", "properties": {"site": {"type": "object", "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "moderation": {"type": "string"},
-        "providers": {"type": "array", "items": _ref("ProviderInfo")}}}}},
+        "providers": {"type": "array", "items": _ref("ProviderInfo")},
+        "akismet": {"type": "boolean", "description": "Show 'This site uses Akismet to reduce spam'"}}}}},
     "ProviderInfo": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
     "Providers": {"type": "object", "properties": {"providers": {"type": "array", "items": _ref("ProviderInfo")}}},
     "Me": {"type": "object", "properties": {"me": {"type": "object", "properties": {

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.routing import Route
 
 from ..auth.providers import enabled
 from ..state import state
+from ..store.sites import Site
 from .common import JSON, site_for
+
+
+def public_site(request: Request, site: Site) -> dict[str, Any]:
+    settings = state(request).settings
+    return {"id": site.id, "name": site.name, "moderation": site.moderation,
+            "providers": [{"id": p.id, "name": p.label} for p in enabled(settings)],
+            "akismet": bool(settings.akismet_key)}
 
 
 async def get_site(request: Request) -> JSON:
     """GET /api/sites/{site}: public site settings. Errors: site_not_found, origin_not_allowed."""
     site = await site_for(request, request.path_params["site"])
-    providers = [{"id": p.id, "name": p.label} for p in enabled(state(request).settings)]
-    return JSON({"site": {"id": site.id, "name": site.name, "moderation": site.moderation, "providers": providers}})
+    return JSON({"site": public_site(request, site)})
 
 
 routes = [Route("/api/sites/{site}", get_site, methods=["GET"], name="sites:get")]

@@ -16,6 +16,7 @@ from ..pages import page_key
 from ..state import state
 from ..store import keys
 from ..store.comments import Page
+from .sites import public_site
 from .common import (JSON, decode_cursor, encode_cursor, int_param, order_param, read_json,
                      site_for, thread_site)
 
@@ -49,7 +50,7 @@ def page_body(request: Request, tid: str, page: Page, viewer: Identity, order: s
             replies[str(root)] = {"left": left, "cursor": f"o{last}"}
     last_root = page.groups[-1][0] if page.groups else None
     return {
-        "thread": models.thread_view(page.meta, tid),
+        "thread": {**models.thread_view(page.meta, tid), "liked": "post" in page.liked},
         "comments": out,
         "replies": replies,
         "next": encode_cursor(order, last_root) if page.more and last_root is not None else None,
@@ -88,7 +89,8 @@ async def open_thread(request: Request) -> JSON:
     create = {"site": site.id, "page": key, "url": url[:1024], "title": title, "now": str(int(time.time() * 1000))}
     page, viewer, order = await _page(request, tid, create)
     assert page is not None  # created if missing
-    return JSON(page_body(request, tid, page, viewer, order))
+    # The widget's first request also brings the site's public settings: one round trip less.
+    return JSON({**page_body(request, tid, page, viewer, order), "site": public_site(request, site)})
 
 
 async def get_thread(request: Request) -> JSON:
