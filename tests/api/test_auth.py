@@ -231,3 +231,14 @@ def test_bad_login_start_parameters(app_server) -> None:
     from ..support.login import secret_pair
     r = httpx.get(f"{app_server.base}/auth/x/start", params={"site": "nosuch", "h": secret_pair()[1]})
     assert r.status_code == 404
+
+
+def test_session_works_only_from_the_comments_frame(app_server, api, thread) -> None:
+    """The token may sit in the blog page's storage (browsers that deny the iframe its own):
+    the blog's scripts still cannot act as the reader through the API from the blog's origin."""
+    token = login(api, app_server.base, "x")
+    with as_user(api, token) as user:
+        assert user.get("/api/auth/me", headers={"Origin": app_server.base}).status_code == 200
+        r = user.post(f"/api/threads/{thread['id']}/comments", json={"text": "from the blog page"},
+                      headers={"Origin": app_server.page_origin})
+        assert r.status_code == 403 and error_of(r)["code"] == "origin_not_allowed"

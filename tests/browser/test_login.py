@@ -23,7 +23,7 @@ def test_sign_in_with_a_provider_post_as_that_user_and_log_out(reader: ReaderFac
         f.get_by_role("button", name="Log in with GitHub").click()
     popup = opened.value
     popup.get_by_role("button", name="Allow").click()
-    f.get_by_text("You are commenting using your GitHub account.").wait_for()
+    f.get_by_text("You are commenting using your GitHub account.", exact=False).first.wait_for()
     assert r.field("Name").count() == 0 or r.field("Name").is_hidden()
 
     r.field("Comment").fill("Signed in and commenting.")
@@ -33,6 +33,20 @@ def test_sign_in_with_a_provider_post_as_that_user_and_log_out(reader: ReaderFac
     assert mine.locator(".rj-name").text_content() == "Gita Hub"
     assert (mine.locator("img.rj-avatar").get_attribute("src") or "").startswith("/api/avatars/u/")
     assert mine.get_by_role("button", name="Edit").count() == 1
+
+    # Third-party cookies really are blocked here: one set inside the iframe is neither kept nor sent.
+    sent_cookies: list[str] = []
+    r.page.on("request", lambda req: sent_cookies.append(req.headers.get("cookie", ""))
+              if req.url.startswith(r.server.base) else None)
+    f.locator("html").evaluate("() => { document.cookie = 'rjprobe=1; path=/'; }")
+    assert "rjprobe" not in f.locator("html").evaluate("() => document.cookie")
+
+    # A reload keeps the reader signed in, with no third-party cookie or iframe storage.
+    r.reload()
+    f = r.frame
+    f.get_by_text("You are commenting using your GitHub account.", exact=False).first.wait_for()
+    assert r.comment("Signed in and commenting.").get_by_role("button", name="Edit").count() == 1
+    assert sent_cookies and not any("rjprobe" in c for c in sent_cookies)
 
     f.get_by_role("button", name="Log Out").click()
     r.field("Name").wait_for()

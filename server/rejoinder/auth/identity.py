@@ -46,6 +46,12 @@ async def current(conn: HTTPConnection) -> Identity:
     """A bearer session makes a user; otherwise the widget's client id makes a guest."""
     auth = conn.headers.get("authorization", "")
     if auth:
+        origin = conn.headers.get("origin")
+        if origin is not None and origin != state(conn).settings.public_origin:
+            # Sessions belong to the comments iframe. Where the browser denies the
+            # iframe storage, the token is kept in the blog page's storage: this stops
+            # that page's scripts from acting as the reader through the API.
+            raise ApiError("origin_not_allowed", "Sessions work only inside the comments frame.")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError("invalid_session")

@@ -239,6 +239,9 @@ async def _hello(ws: WebSocket, timeout: float) -> str | None:
     token, client = hello.get("token"), hello.get("client")
     st = state(ws)
     if isinstance(token, str) and token:
+        if ws.headers.get("origin", "") != st.settings.public_origin:
+            await ws.close(4403, "sessions work only inside the comments frame")
+            return None
         user = await st.sessions.get(token)
         if user is None:
             await ws.close(4401, "invalid session")

@@ -1,6 +1,6 @@
 // Who this reader is to the server: the anonymous client id, and the bearer
-// token once they sign in. The token stays in the iframe's own storage only
-// (storage.ts never relays it to the host page, whose scripts could read it).
+// token once they sign in. The token lives in the iframe's own storage where the
+// browser allows it, else in the blog page's storage through the loader (storage.ts).
 
 import type { Session } from "./api";
 import { clientId } from "./client-id";

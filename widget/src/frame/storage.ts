@@ -4,9 +4,12 @@
 // deny an iframe its storage), so drafts and the reader's id survive a reload.
 
 const memory = new Map<string, string>();
-// Never handed to the host page: its scripts could read it. A session token
-// lives for one page view when the iframe has no storage of its own (session.ts).
-const PRIVATE = new Set(["rj:token"]);
+// Nothing is held back from the relay: when the iframe has no storage of its own,
+// the session token too is kept in the blog page's storage (scoped to that blog),
+// so a reader stays signed in across reloads. The server accepts that token only
+// from the iframe's own origin (auth/identity.py); README "Social login" says what
+// this trades.
+const PRIVATE = new Set<string>();
 let relay: ((key: string, raw: string | null) => void) | null = null;
 let local: Storage | null = null;
 try {
