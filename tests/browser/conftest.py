@@ -61,8 +61,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def live_endpoint(app_server: AppServer, redis_client: redis_sync.Redis) -> bool:
-    """Whether the server has the live websocket yet (issue: live updates). Until it
-    does, the widget's quiet reconnect attempts log handshake errors we must tolerate."""
+    """The server's live websocket answers. It is part of the product now: if it stops
+    answering, the browser tests fail here instead of quietly falling back to reloads."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus
     from websockets.sync.client import connect
 
@@ -75,8 +75,8 @@ def live_endpoint(app_server: AppServer, redis_client: redis_sync.Redis) -> bool
     try:
         with connect(url, origin=app_server.page_origin, open_timeout=5):  # type: ignore[arg-type]
             return True
-    except (InvalidStatus, InvalidHandshake, OSError):
-        return False
+    except (InvalidStatus, InvalidHandshake, OSError) as exc:
+        raise AssertionError(f"the live websocket endpoint does not answer: {exc!r}") from exc
 
 
 class PageHost:

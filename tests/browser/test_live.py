@@ -38,8 +38,6 @@ def test_two_readers_see_each_others_comments_replies_and_likes(reader: ReaderFa
 
 
 def test_new_comment_above_the_view_waits_behind_a_button(reader: ReaderFactory, live_endpoint: bool) -> None:
-    if not live_endpoint:
-        pytest.skip("needs the live websocket endpoint (live-updates issue)")
     ann = reader(height=500).open_demo()
     bob = reader().open_demo()
     ann.post("Ann's first", name="Ann")
@@ -60,8 +58,6 @@ def test_offline_state_shows_quietly_and_the_widget_resumes(reader: ReaderFactor
                                                             api: httpx.Client) -> None:
     """The socket drops and stays down: "offline, reconnecting" appears after a grace
     period; once the server is reachable again it goes away and events resume."""
-    if not live_endpoint:
-        pytest.skip("needs the live websocket endpoint (live-updates issue)")
     up = {"yes": True}
     routes: list[WebSocketRoute] = []
 
