@@ -835,7 +835,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             "other_cpu_pct", "pages", "bytes"]
     out: dict[str, Any] = {"create": {}, "read": {}}
     for conc, per in results["create"].items():
-        out["create"][conc] = {who: {k: median_of(runs, k) for k in keys} | {"runs": [r["rate"] for r in runs]}
+        out["create"][conc] = {who: {k: median_of(runs, k) for k in keys}
+                               | {"runs": [(r["rate"], bool(r.get("disturbed"))) for r in runs]}
                                for who, runs in per.items()}
     for size, by_conc in results["read"].items():
         out["read"][size] = {}
@@ -872,7 +873,7 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     verdict: dict[str, Any] = {}
     if s["create"]:
         lines += ["### Create a comment", "",
-                  "| concurrency | server | comments/s | p50 | p90 | p99 | max | CPU server (+ Valkey) / client | server share | server CPU per comment | runs (comments/s) |",
+                  "| concurrency | server | comments/s | p50 | p90 | p99 | max | CPU server (+ Valkey) / client | server share | server + Valkey CPU per comment | runs (comments/s) |",
                   "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         ratio_lines = []
         for conc, per in s["create"].items():
@@ -880,17 +881,19 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
                 m = per[who]
                 lines.append(f"| {conc} | {name} | **{fmt_rate(m['rate'])}** | {fmt_ms(m['p50_ms'])} | {fmt_ms(m['p90_ms'])} | "
                              f"{fmt_ms(m['p99_ms'])} | {fmt_ms(m['max_ms'])} | {cpu_cell(m, who == 'rejoinder')} | "
-                             f"{share(m)} | {cpu_per_op(m)} | {', '.join(fmt_rate(x) for x in m['runs'])} |")
+                             f"{share(m)} | {cpu_per_op(m)} | {', '.join(fmt_rate(x) + ('*' if d else '') for x, d in m['runs'])} |")
             i, r = per["isso"], per["rejoinder"]
             ratio = r["rate"] / i["rate"]
-            ratio_lines.append(f"| {conc} | **{ratio:.1f}x** | {i['p50_ms'] / r['p50_ms']:.1f}x | "
-                               f"{i['p99_ms'] / r['p99_ms']:.1f}x |")
+            clean = [statistics.median([x for x, d in m["runs"] if not d] or [float("nan")]) for m in (i, r)]
+            ratio_lines.append(f"| {conc} | **{ratio:.1f}x** | {clean[1] / clean[0]:.1f}x | "
+                               f"{i['p50_ms'] / r['p50_ms']:.1f}x | {i['p99_ms'] / r['p99_ms']:.1f}x |")
             verdict[f"create_c{conc}"] = {"ratio": ratio, "p99_ms": r["p99_ms"]}
         lines += ["", "Ratios (Rejoinder vs Isso, same run; latency ratios = Isso's / Rejoinder's, higher is better):", "",
-                  "| concurrency | throughput | p50 | p99 |", "|---:|---:|---:|---:|", *ratio_lines, ""]
+                  "| concurrency | throughput | throughput, undisturbed runs only | p50 | p99 |",
+                  "|---:|---:|---:|---:|---:|", *ratio_lines, ""]
     if s["read"]:
         lines += ["### Read a whole thread (all pages)", "",
-                  "| comments | concurrency | server | p50 | p90 | p99 | max | whole threads/s | pages | bytes | CPU server (+ Valkey) / client | server share | server CPU per read |",
+                  "| comments | concurrency | server | p50 | p90 | p99 | max | whole threads/s | pages | bytes | CPU server (+ Valkey) / client | server share | server + Valkey CPU per read |",
                   "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         ratio_lines = []
         for size, by_conc in s["read"].items():
@@ -960,7 +963,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
         "append-only file on, appendfsync everysec, as in production); site `bench` registered with "
         "`rejoinder site add`. **Benchmark allowance:** `REJOINDER_RATE_IP_WRITES` and "
         "`REJOINDER_RATE_IDENTITY_WRITES` are set to 10^9 (all load comes from 127.0.0.1; the limiter still "
-        "runs its Redis pipeline on every write).",
+        "counts every write in Redis).",
         f"- Isso: gunicorn `-w {args.workers} --preload --worker-class sync isso.run`, SQLite on the same disk, "
         "moderation off, guard on with `ratelimit` and `direct-reply` lifted to 10^6 (as the anchor).",
         f"- Create: unique ~190-byte comments (`{REJOINDER_BODY[:60]}…`; Isso's body adds `title`, names "
@@ -983,7 +986,8 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
         "- CPU is read from /proc around each run, in % of one core (200% = both cores): server = all its "
         "processes; Valkey separately; client = wrk. \"Server share\" = (server + Valkey) / (server + "
         f"Valkey + client). A run where other processes used more than {args.max_other_cpu:g}% of a core "
-        f"is repeated (up to {args.retries} times).",
+        f"is repeated (up to {args.retries} times); before each run the script waits up to "
+        f"{getattr(args, 'idle_wait_run', 0):.0f} s for the machine to be idle.",
         "",
         *tables,
         *targets_lines(verdict),
@@ -992,7 +996,8 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     if results["retries"]:
         flags.append(f"{results['retries']} run(s) were repeated because other processes used CPU during them.")
     if results["disturbed"]:
-        flags.append("Still disturbed after retries (figures less reliable): " + ", ".join(results["disturbed"]) + ".")
+        flags.append("Still disturbed after retries, kept in the medians (marked * in the create table): "
+                     + ", ".join(results["disturbed"]) + ".")
     errors = [(k, r) for k, r in _all_runs(results) if r["non2xx"] or r["socket_errors"]]
     if errors:
         flags.append("Runs with errors: " + "; ".join(f"{k}: {r['non2xx']} non-2xx {r['non2xx_statuses']}, "
@@ -1018,10 +1023,10 @@ def _all_runs(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def update_results_md(section: str) -> None:
     if RESULTS.exists():
         text = RESULTS.read_text()
-        if MARK_BEGIN in text and MARK_END in text:
-            head, rest = text.split(MARK_BEGIN, 1)
-            _, tail = rest.split(MARK_END, 1)
-            text = head + section.rstrip("\n") + tail
+        # replace our section in place, whatever its begin marker's note says
+        m = re.search(r"<!-- core_http:begin[^>]*-->.*?" + re.escape(MARK_END), text, flags=re.S)
+        if m:
+            text = text[:m.start()] + section.rstrip("\n") + text[m.end():]
         else:
             text = text.rstrip("\n") + "\n\n" + section
     else:
@@ -1127,7 +1132,7 @@ def report(raw: Path, write: bool) -> int:
     print(section)
     if write:
         update_results_md(section)
-        log(f"updated {RESULTS.relative_to(ROOT)} from {raw.relative_to(ROOT)}")
+        log(f"updated {RESULTS.relative_to(ROOT)} from {raw}")
     return 0
 
 
