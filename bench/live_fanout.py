@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Live updates benchmark: Rejoinder's websocket fan-out next to a bare Starlette broadcast app, in one run.
 
-    .venv/bin/python bench/live_fanout.py             # full run (about 15 minutes), updates bench/RESULTS.md
+    .venv/bin/python bench/live_fanout.py             # full run, updates bench/RESULTS.md ("Live updates")
     .venv/bin/python bench/live_fanout.py --quick     # smoke run (small counts), no RESULTS.md
     .venv/bin/python bench/live_fanout.py --profile   # py-spy on the server during the Rejoinder phases, no RESULTS.md
+    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,many,bare-one,sat), no RESULTS.md
+    .venv/bin/python bench/live_fanout.py --render bench/.work/live_fanout-last.json   # rewrite the section from raw results
+
+A full run takes about 22 minutes on a quiet machine, longer while it waits for quiet (bounded by
+--quiet-wait per measurement and --quiet-wait-total). A run during which other processes used more
+than --quiet-threshold % of a core is repeated (--retries) and the quietest attempt is kept.
 
 What it measures (issue 3, "Figures"), on this machine, load generator on the same box:
 
