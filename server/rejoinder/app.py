@@ -38,6 +38,7 @@ from .middleware import BodyLimit, Cors, SecurityHeaders
 from .settings import Settings
 from .state import State
 from .store.comments import CommentStore
+from .store.feed import FeedStore
 from .store.origins import OriginIndex
 from .store.ratelimit import RateLimiter
 from .store.scripts import Scripts
@@ -85,6 +86,7 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         sites=SiteStore(redis, settings.site_cache_seconds),
         comments=CommentStore(redis, Scripts(redis), events_maxlen=settings.events_maxlen,
                               max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds),
+        feed=FeedStore(redis),
         sessions=SessionStore(redis, settings.session_days * 24 * 3600),
         limiter=RateLimiter(redis, settings.rate_window_seconds),
         origins=OriginIndex(redis, settings.site_cache_seconds),

@@ -92,6 +92,8 @@ class Settings:
     akismet_key: str = ""
     akismet_endpoint: str = "https://rest.akismet.com"
     akismet_timeout_seconds: float = 3.0
+    # How long the approve/delete links in a held-comment mail keep working.
+    moderation_link_hours: int = 72
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.logins import LoginStore
     from .store.users import UserStore
     from .store.comments import CommentStore
+    from .store.feed import FeedStore
     from .store.ratelimit import RateLimiter
     from .store.sites import SiteStore
     from .store.origins import OriginIndex
@@ -30,6 +31,7 @@ class State:
     redis: Redis
     sites: "SiteStore"
     comments: "CommentStore"
+    feed: "FeedStore"
     sessions: "SessionStore"
     limiter: "RateLimiter"
     origins: "OriginIndex"

@@ -126,6 +126,8 @@ async def create_comment(request: Request) -> JSON:
     written = await st.comments.create(tid, doc, parent, idempotency=scope_key, fingerprint=fingerprint,
                                        body_digest=_digest(doc["text"].lower())[:32])
     stored = written.doc
+    if not written.duplicate:
+        await st.feed.announce(site.id, tid, "comment.created")
     if stored.get("status") == "approved" and guest_who and site.moderation == "hold_first_guests":
         await st.sites.mark_known(site.id, guest_who)
     out: dict[str, Any] = {
@@ -196,6 +198,7 @@ async def edit_comment(request: Request) -> JSON:
     text = _body_text(body.get("text"), st.settings.max_comment_chars)
     await _limit(request, viewer, "write")
     doc = await st.comments.edit(tid, cid, render(text), text, _now_ms())
+    await st.feed.announce(doc["site"], tid, "comment.edited")
     likes, liked = await st.comments.like_state(tid, cid, viewer.key)
     return JSON({"comment": models.owner(doc, likes, liked, st.settings.edit_window_seconds * 1000)})
 
@@ -209,19 +212,21 @@ async def delete_comment(request: Request) -> JSON:
     tid, cid, _, viewer = await _owned(request)
     await _limit(request, viewer, "write")
     written = await st.comments.delete(tid, cid, _now_ms())
+    await st.feed.announce(written.doc["site"], tid, "comment.deleted")
     return JSON({"comment": models.public(written.doc), "thread": {"id": tid, "count": written.count}})
 
 
 async def _like(request: Request, target: str) -> JSON:
     st = state(request)
     tid = request.path_params["tid"]
-    await thread_site(request, tid)
+    site = await thread_site(request, tid)
     viewer = await identity.current(request)
     if not viewer.key:
         raise ApiError("missing_field", "Likes need the widget's anonymous id or a session.",
                        field="X-Rejoinder-Client")
     await _limit(request, viewer, "like", factor=5)
     count, liked = await st.comments.set_like(tid, target, viewer.key, request.method == "PUT")
+    await st.feed.announce(site.id, tid, "like.changed")
     return JSON({"target": target, "likes": count, "liked": liked})
 
 

@@ -121,3 +121,15 @@ def thread_of_wake(channel: str) -> str:
 def known_guests(site_id: str) -> str:
     """Guests with an approved comment on the site (keyed hashes), for hold_first_guests."""
     return f"{PREFIX}:{{s:{site_id}}}:known"
+
+
+def site_feed(site_id: str) -> str:
+    """The site's feed: one entry {tid, type} per write, written right after the
+    thread's own atomic step. Consumers (moderation queue, mail, webhooks) read
+    the thread's event log from their own cursor; the feed only says where to look."""
+    return f"{PREFIX}:{{s:{site_id}}}:feed"
+
+
+def site_threads(site_id: str) -> str:
+    """The site's threads that have had a write, scored by the time of the last one."""
+    return f"{PREFIX}:{{s:{site_id}}}:threads"
