@@ -13,6 +13,9 @@ from typing import Any, AsyncIterator
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import BlockingConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
@@ -56,6 +59,10 @@ def static_dir() -> Path:
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 
 
+# Longer than any command should take; then the request gets a 503 (redis_unavailable).
+POOL_WAIT_SECONDS = 5.0
+
+
 def connect(settings: Settings) -> aioredis.Redis:
     """A client for a single Redis, or for a Redis/Valkey Cluster when the URL says
     redis+cluster:// (any node's address; the rest are discovered)."""
@@ -63,11 +70,17 @@ def connect(settings: Settings) -> aioredis.Redis:
     if url.startswith(CLUSTER_SCHEMES):
         return RedisCluster.from_url(url.replace("+cluster", "", 1), decode_responses=True,  # type: ignore[return-value]
                                      socket_keepalive=True)
-    # redis-py retries connection errors (3 times, with jittered backoff); every
-    # write here is safe to repeat (creates carry an idempotency key). uvloop can
-    # also surface a connection cut during the handshake as RuntimeError: retry that too.
-    return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
-                                   socket_keepalive=True, retry_on_error=[RuntimeError])
+    # redis-py retries connection errors (10 times, jittered backoff from 10 ms to 1 s,
+    # its own defaults); every write here is safe to repeat (creates carry an
+    # idempotency key). uvloop can also surface a connection cut during the
+    # handshake as RuntimeError: retry that too. The pool waits for a free
+    # connection instead of failing: a burst of reconnecting readers queues for a
+    # moment rather than getting 503s (redis-py's plain pool raises at its cap).
+    pool = BlockingConnectionPool.from_url(
+        url, decode_responses=True, health_check_interval=30, socket_keepalive=True,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), 10), retry_on_error=[RuntimeError],
+        max_connections=settings.redis_max_connections, timeout=POOL_WAIT_SECONDS)
+    return aioredis.Redis.from_pool(pool)
 
 
 def connect_binary(settings: Settings) -> aioredis.Redis:

@@ -17,6 +17,8 @@ def _bool(value: str) -> bool:
 class Settings:
     # Where Redis lives. redis://, rediss://, unix:// or redis+cluster:// (issue 7).
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Connections one process keeps to a single Redis; a request beyond them waits for one.
+    redis_max_connections: int = 100
     # The origin readers' browsers use to reach this server: the iframe and
     # websocket are served from here, and it is the one origin always allowed.
     public_url: str = "http://localhost:8000"
