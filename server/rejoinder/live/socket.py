@@ -7,6 +7,7 @@ import asyncio
 import collections
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.routing import WebSocketRoute
@@ -223,55 +224,36 @@ def _deny(ws: WebSocket, code: str) -> Any:
     return ws.send_denial_response(JSON(error.body(), status_code=error.status))
 
 
+def _origin(ws: WebSocket) -> str:
+    # Read from the raw scope: Starlette's ws.headers would keep a copy of the
+    # header list for the socket's whole life.
+    for name, value in ws.scope["headers"]:
+        if name == b"origin":
+            return value.decode("latin-1")
+    return ""
+
+
 async def watch_thread(ws: WebSocket) -> None:
     """WS /api/threads/{tid}/live?since=N&epoch=E: the thread's events, from after N.
 
     Refused before accepting (as an HTTP answer): origin_not_allowed 403,
     thread_not_found 404, rate_limited 429 (too many sockets from this IP or on this node).
+    This frame lives as long as the socket, so the checks and the opening run in
+    helpers whose locals are gone once they return (memory per idle reader).
     """
     st = state(ws)
-    hub, limits = st.hub, st.live_limits
-    tid = ws.path_params["tid"]
-    origin = ws.headers.get("origin", "")
-    site_id = await st.comments.site_of(tid) if keys.THREAD_ID.match(tid) else None
-    if site_id is None:
-        await _deny(ws, "thread_not_found")
+    ip = await _admit(ws, st)
+    if ip is None:
         return
-    site = await st.sites.get(site_id)
-    # A page the site did not register must not watch its threads with a reader's identity.
-    if site is None or (origin != st.settings.public_origin and origin not in site.origins):
-        await _deny(ws, "origin_not_allowed")
-        return
-    ip = identity.client_ip(ws)
-    if limits.per_ip[ip] >= st.settings.live_per_ip or limits.total >= st.settings.live_per_node:
-        await _deny(ws, "rate_limited")
-        return
-    try:
-        since = int(ws.query_params.get("since", "0"))
-    except ValueError:
-        since = -1
+    limits = st.live_limits
     limits.per_ip[ip] += 1
     limits.total += 1
     conn: Connection | None = None
     try:
         await ws.accept()
-        viewer = await _hello(ws, st.settings.live_hello_seconds)
-        if viewer is None:
+        conn = await _open(ws, st)
+        if conn is None:
             return
-        meta = await st.redis.hmget(keys.thread_meta(tid), ["seq", "epoch"])
-        head, epoch = int(meta[0] or 0), meta[1] or ""
-        if since < 0 or since > head or ws.query_params.get("epoch", epoch) != epoch:
-            # The reader's view belongs to another history (Redis lost data, or a bad number).
-            await ws.send_text(events.resync())
-            await ws.close(1000, "resync")
-            return
-        conn = Connection(ws, tid, viewer, since, st.settings.live_queue,
-                          st.settings.edit_window_seconds * 1000, hub)
-        await hub.subscribe(tid, conn)
-        if not await conn.replay(None):
-            return
-        await ws.send_text(events.ready(conn.last_seq))
-        conn.start_live()
         while True:
             # Readers have nothing more to say; reading keeps close frames and pings flowing.
             message = await ws.receive()
@@ -286,9 +268,64 @@ async def watch_thread(ws: WebSocket) -> None:
         limits.total -= 1
         if conn is not None:
             conn.closing = True
-            hub.unsubscribe(tid, conn)
+            st.hub.unsubscribe(conn.tid, conn)
             if conn.sender is not None:
                 conn.sender.cancel()
+
+
+async def _admit(ws: WebSocket, st: Any) -> str | None:
+    """The checks before accepting; the client's IP if it may connect, else None (refused)."""
+    tid = ws.path_params["tid"]
+    origin = _origin(ws)
+    site_id = await st.comments.site_of(tid) if keys.THREAD_ID.match(tid) else None
+    if site_id is None:
+        await _deny(ws, "thread_not_found")
+        return None
+    site = await st.sites.get(site_id)
+    # A page the site did not register must not watch its threads with a reader's identity.
+    if site is None or (origin != st.settings.public_origin and origin not in site.origins):
+        await _deny(ws, "origin_not_allowed")
+        return None
+    ip = identity.client_ip(ws)
+    limits = st.live_limits
+    if limits.per_ip[ip] >= st.settings.live_per_ip or limits.total >= st.settings.live_per_node:
+        await _deny(ws, "rate_limited")
+        return None
+    return ip
+
+
+async def _open(ws: WebSocket, st: Any) -> Connection | None:
+    """Hello, the resume point, replay and `ready`: the socket's Connection, now live,
+    or None if the socket was closed (late or bad hello, resync)."""
+    tid = ws.path_params["tid"]
+    query = parse_qs(ws.scope["query_string"].decode("latin-1"))
+    try:
+        since = int(query.get("since", ["0"])[0])
+    except ValueError:
+        since = -1
+    viewer = await _hello(ws, st.settings.live_hello_seconds)
+    if viewer is None:
+        return None
+    meta = await st.redis.hmget(keys.thread_meta(tid), ["seq", "epoch"])
+    head, epoch = int(meta[0] or 0), meta[1] or ""
+    if since < 0 or since > head or query.get("epoch", [epoch])[0] != epoch:
+        # The reader's view belongs to another history (Redis lost data, or a bad number).
+        await ws.send_text(events.resync())
+        await ws.close(1000, "resync")
+        return None
+    conn = Connection(ws, tid, viewer, since, st.settings.live_queue,
+                      st.settings.edit_window_seconds * 1000, st.hub)
+    await st.hub.subscribe(tid, conn)
+    try:
+        if not await conn.replay(None):
+            return None
+        await ws.send_text(events.ready(conn.last_seq))
+    except BaseException:
+        conn.closing = True
+        st.hub.unsubscribe(tid, conn)
+        raise
+    conn.start_live()
+    return conn
 
 
 async def _hello(ws: WebSocket, timeout: float) -> str | None:
@@ -307,7 +344,7 @@ async def _hello(ws: WebSocket, timeout: float) -> str | None:
     token, client = hello.get("token"), hello.get("client")
     st = state(ws)
     if isinstance(token, str) and token:
-        if ws.headers.get("origin", "") != st.settings.public_origin:
+        if _origin(ws) != st.settings.public_origin:
             await ws.close(4403, "sessions work only inside the comments frame")
             return None
         user = await st.sessions.get(token)
