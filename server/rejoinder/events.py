@@ -27,6 +27,7 @@ class Event:
     doc: dict[str, Any] | None = None
     likes: int = 0
     count: int | None = None
+    frame: bytes | None = None  # the public form as a websocket frame, encoded once (live/wire.py)
 
     @property
     def owner(self) -> str:

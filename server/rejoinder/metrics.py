@@ -50,6 +50,9 @@ class _LiveCollector:
         yield GaugeMetricFamily("rejoinder_websockets_open", "Open websockets on this node", value=limits.total)
         yield GaugeMetricFamily("rejoinder_threads_followed", "Threads this node follows", value=len(hub.cursors))
         yield CounterMetricFamily("rejoinder_events_delivered", "Events sent to readers", value=hub.delivered)
+        yield CounterMetricFamily("rejoinder_events_written_directly",
+                                  "Events of those written as a pre-encoded frame straight to the socket "
+                                  "(the rest went through ASGI)", value=hub.direct)
         yield CounterMetricFamily("rejoinder_live_queue_drops",
                                   "Readers cut off because their queue was full", value=hub.dropped)
 

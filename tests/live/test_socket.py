@@ -205,3 +205,32 @@ async def test_silent_socket_is_closed(app_server, redis_server, thread) -> None
         assert closed.value.rcvd.code == 4408
     finally:
         quick.stop()
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def test_events_go_out_as_one_shared_frame_written_straight_to_each_socket(app_server, aapi, thread) -> None:
+    """The fan-out's fast path (live/wire.py) is what `rejoinder serve` runs: if an
+    upgrade of uvicorn or websockets disabled it, every send would fall back to the
+    slow path and this count would stay flat while readers still got their events."""
+    before = (await aapi.get("/metrics")).text
+    readers = [await connect(app_server.ws_base, thread["id"], origin=app_server.page_origin) for _ in range(3)]
+    for reader in readers:
+        assert (await reader.next())["type"] == "ready"
+    for text in ("first", "second"):
+        await apost(aapi, thread["id"], text)
+    for reader in readers:
+        got = [await reader.next() for _ in range(2)]
+        assert [m["comment"]["html"] for m in got] == ["<p>first</p>", "<p>second</p>"]
+        await reader.close()
+    after = (await aapi.get("/metrics")).text
+    delivered = _metric(after, "rejoinder_events_delivered_total") - _metric(before, "rejoinder_events_delivered_total")
+    direct = (_metric(after, "rejoinder_events_written_directly_total")
+              - _metric(before, "rejoinder_events_written_directly_total"))
+    assert delivered >= 6
+    assert direct == delivered

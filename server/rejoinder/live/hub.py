@@ -55,6 +55,7 @@ class Hub:
         self.subscribers: dict[str, set[Subscriber]] = {}
         self.cursors: dict[str, int] = {}  # thread id -> last sequence number read
         self.delivered = 0
+        self.direct = 0  # of those, written as a pre-encoded frame (live/wire.py)
         self.dropped = 0
         self._dirty: set[str] = set()
         self._to_subscribe: set[str] = set()
