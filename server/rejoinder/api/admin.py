@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from .. import models, spam
 from ..auth import identity
+from ..auth.providers import enabled
 from ..errors import ApiError
 from ..state import state
 from ..store import keys
@@ -179,6 +180,11 @@ async def _me_body(conn: HTTPConnection, user: dict[str, Any]) -> dict[str, Any]
             sites.append({"id": site.id, "name": site.name})
     return {"me": {"name": user.get("name", ""), "provider": user.get("provider", ""), "identity": key},
             "sites": sites}
+
+
+async def list_admin_providers(request: Request) -> JSON:
+    """GET /api/admin/providers: the sign-in providers the dashboard offers (no session needed)."""
+    return JSON({"providers": [{"id": p.id, "name": p.label} for p in enabled(state(request).settings)]})
 
 
 async def get_admin_me(request: Request) -> JSON:
@@ -480,6 +486,7 @@ SITE = "/api/admin/sites/{site}"
 routes = [
     Route("/api/admin/session", open_session, methods=["POST"], name="admin:session"),
     Route("/api/admin/me", get_admin_me, methods=["GET"], name="admin:me"),
+    Route("/api/admin/providers", list_admin_providers, methods=["GET"], name="admin:providers"),
     Route(SITE, get_site_settings, methods=["GET"], name="admin:site"),
     Route(SITE, update_site_settings, methods=["PATCH"], name="admin:site_update"),
     Route(SITE + "/comments", list_comments, methods=["GET"], name="admin:comments"),

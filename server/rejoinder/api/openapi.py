@@ -216,6 +216,8 @@ PATHS: dict[str, Any] = {
     "/api/admin/session": {"post": {
         "summary": "Exchange a one-time admin link for a session (once)", "requestBody": JSON_BODY("AdminLink"),
         "responses": {**_ok("AdminMe"), **_errors(400, 401, 403, 415, 422)}}},
+    "/api/admin/providers": {"get": {"summary": "Sign-in providers for the dashboard",
+                                     "responses": _ok("Providers")}},
     "/api/admin/me": {"get": {"summary": "The signed-in admin and the sites they administer",
                               "security": [{"session": []}], "responses": {**_ok("AdminMe"), **_errors(401, 403)}}},
     "/api/admin/sites/{site}": {
