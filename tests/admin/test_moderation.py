@@ -277,7 +277,8 @@ def test_lists_page_newest_first_and_drop_stale_pointers(redis_client, app_serve
     assert r.status_code == 200
     assert [c["id"] for c in queue(admin)] == ids[:0:-1]
     assert redis_client.zcard(keys.mod_list(SITE, "pending")) == 4
-    assert error_of(admin.get(f"{BASE}/comments", params={"cursor": "x"}))["code"] == "invalid_cursor"
+    for cursor in ("x", "9" * 40 + "~" + thread["id"] + ":1", "1~nothread:1"):
+        assert error_of(admin.get(f"{BASE}/comments", params={"cursor": cursor}))["code"] == "invalid_cursor"
     assert error_of(admin.get(f"{BASE}/comments", params={"list": "all"}))["field"] == "list"
 
 

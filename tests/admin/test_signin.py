@@ -159,3 +159,39 @@ def test_forged_expired_and_foreign_links_are_refused(clients: ClientFactory, ot
     assert error_of(r)["code"] == "link_invalid"
     assert old_token(payload, 71) and browser.get("/admin/act", params={"token": old_token(payload, 71)}).status_code == 200
     assert other_reader.get(f"/api/threads/{thread['id']}").json()["comments"] == []
+
+
+def test_listed_admins_sign_in_with_social_login(app_server, redis_client, clients: ClientFactory) -> None:
+    from ..support.login import callback, close_popups, code_of, consent, start
+
+    try:
+        flow = start(app_server.base, "github", site="", **{"for": "admin"})
+        page = callback(flow, consent(flow))
+        assert page.status_code == 200, page.text
+        r = clients().post("/api/auth/handover", json={"secret": flow.secret, "code": code_of(page)})
+    finally:
+        close_popups()
+    dashboard = clients(r.json()["token"])
+    me = dashboard.get("/api/admin/me").json()
+    assert me["sites"] == []  # signed in, but administers nothing yet
+    assert dashboard.get(f"/api/admin/sites/{SITE}").status_code == 403
+    assert cli(app_server, "admin", "add", SITE, me["me"]["identity"]).returncode == 0
+    assert dashboard.get("/api/admin/me").json()["sites"] == [{"id": SITE, "name": "Demo"}]
+    assert dashboard.get(f"/api/admin/sites/{SITE}").status_code == 200
+    # A reader's login still needs a registered site.
+    from ..support.login import secret_pair
+    _, h = secret_pair()
+    assert httpx.get(f"{app_server.base}/auth/github/start", params={"h": h}).status_code == 404
+
+
+def test_dashboard_page_is_served_with_a_strict_csp(clients: ClientFactory) -> None:
+    browser = clients()
+    r = browser.get("/admin", follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == "/admin/"
+    page = browser.get("/admin/")
+    csp = page.headers["content-security-policy"]
+    assert page.status_code == 200 and "<script src=\"/admin/admin.js\"" in page.text
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert browser.get("/admin/admin.js").status_code == 200
+    assert error_of(browser.get("/api/admin/sites/demo/comments", params={"cursor": "9" * 40 + "~x:1"}))["code"] \
+        == "auth_required"

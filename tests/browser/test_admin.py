@@ -82,3 +82,31 @@ def test_dashboard_has_no_axe_violations(reader: ReaderFactory, redis_client, ap
                                       nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary) }));
     }""", WCAG)
     assert result == []
+
+
+def test_widget_readers_see_approval_and_removal_live(reader: ReaderFactory, redis_client, app_server,
+                                                      api: httpx.Client) -> None:
+    """The widget applies comment.approved and comment.hidden: other readers gain and lose the
+    comment without a reload; its author keeps seeing it, marked as waiting."""
+    from ..admin.conftest import make_admin, make_session
+    from .seed import demo_thread
+
+    register_site(redis_client, SITE, [app_server.page_origin], moderation="hold_all")
+    make_admin(redis_client, SITE, "github:1001")
+    admin = httpx.Client(base_url=app_server.base, timeout=10,
+                         headers={"Authorization": f"Bearer {make_session(redis_client, 'github:1001')}"})
+    tid = demo_thread(api)["id"]
+    ann = reader().open_demo()
+    bob = reader().open_demo()
+    ann.post("Ann waits for a moderator", name="Ann")
+    ann.comment("Ann waits for a moderator").locator(".rj-notice").wait_for()
+    [row] = admin.get(f"/api/admin/sites/{SITE}/comments").json()["comments"]
+    assert admin.post(f"/api/admin/sites/{SITE}/comments/{tid}/{row['id']}/approve").status_code == 200
+    bob.comment("Ann waits for a moderator").wait_for()
+    bob.frame.locator("h2.rj-title", has_text="1 thought").wait_for()
+    ann.comment("Ann waits for a moderator").locator(".rj-notice").wait_for(state="detached")
+    assert admin.post(f"/api/admin/sites/{SITE}/comments/{tid}/{row['id']}/spam").status_code == 200
+    bob.comment("Ann waits for a moderator").wait_for(state="detached")
+    ann.comment("Ann waits for a moderator").locator(".rj-notice").wait_for()  # to her, it waits again
+    assert bob.frame.locator("li.rj-item[data-id]").count() == 0
+    admin.close()

@@ -246,7 +246,7 @@ def _cursor(raw: str | None) -> tuple[int, str] | None:
     if not raw:
         return None
     score, _, m = raw.partition("~")
-    if not score.isdigit() or parse_member(m) is None:
+    if not score.isdigit() or len(score) > 15 or parse_member(m) is None:
         raise ApiError("invalid_cursor")
     return int(score), m
 
@@ -258,7 +258,8 @@ def _matches(doc: dict[str, Any], text: str, author: str, email_hash: str) -> bo
             return False
     if author:
         name = ((doc.get("author") or {}).get("name") or "").lower()
-        if author not in name and author not in (doc.get("owner"), doc.get("ip"), email_hash):
+        exact = {(doc.get("owner") or "").lower(), doc.get("ip") or "", email_hash} - {""}
+        if author not in name and author not in exact:
             return False
     return True
 
