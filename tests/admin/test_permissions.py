@@ -102,3 +102,29 @@ async def test_admin_socket_is_refused_before_accepting(app_server, admin_token,
                                   open_timeout=5)
     assert ws.subprotocol == "rejoinder.admin"
     await ws.close()
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("PATCH", "/api/admin/sites/{site}/threads/{tid}", {"pinned": 10 ** 30}),
+    ("PATCH", "/api/admin/sites/{site}/threads/{tid}", {"pinned": "x"}),
+    ("PATCH", "/api/admin/sites/{site}/threads/{tid}", [1, 2]),
+    ("POST", "/api/admin/sites/{site}/bulk", {"action": "spam", "items": [{"tid": ["x"], "cid": 1.5}]}),
+    ("POST", "/api/admin/sites/{site}/bulk", {"action": "spam", "items": [{"tid": "{tid}", "cid": 10 ** 30}]}),
+    ("POST", "/api/admin/sites/{site}/comments/{tid}/99999999999999999999/approve", None),
+    ("GET", "/api/admin/sites/{site}/comments?limit=abc", None),
+    ("GET", "/api/admin/sites/{site}/comments?q=%00%01", None),
+    ("PATCH", "/api/admin/sites/{site}", {"blocklist": [1, 2]}),
+    ("PATCH", "/api/admin/sites/{site}", {"blocklist": ["x" * 500]}),
+    ("POST", "/api/admin/sites/{site}/bans", {"kind": "email", "email": 5}),
+    ("DELETE", "/api/admin/sites/{site}/bans/ip/%00", None),
+])
+def test_odd_input_from_an_admin_is_refused_never_a_crash(admin, thread, method, path, body) -> None:
+    url = path.format(site=SITE, tid=thread["id"])
+    if isinstance(body, dict) and "items" in body:
+        body = {**body, "items": [{k: (thread["id"] if v == "{tid}" else v) for k, v in i.items()}
+                                  for i in body["items"]]}
+    r = admin.request(method, url, json=body)
+    assert r.status_code < 500, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    if r.status_code >= 400:
+        assert error_of(r)["code"]
