@@ -119,6 +119,51 @@ def cmd_site(args: argparse.Namespace) -> int:
     return asyncio.run(_site_command(args))
 
 
+def _identity(value: str) -> str | None:
+    """An identity as the dashboard shows it ("u:github:123"), or without its "u:" prefix."""
+    value = value.strip()
+    if not value.startswith("u:"):
+        value = "u:" + value
+    provider, _, rest = value[2:].partition(":")
+    return value if provider.isalpha() and rest and " " not in rest else None
+
+
+async def _admin_command(args: argparse.Namespace) -> int:
+    from .app import build_state, connect
+    from .store import keys
+
+    settings = Settings.from_env()
+    redis = connect(settings)
+    st = build_state(settings, redis)
+    try:
+        if not keys.SITE_ID.match(args.site) or await st.sites.get(args.site) is None:
+            print(f"no site {args.site}", file=sys.stderr)
+            return 1
+        if args.admin_cmd in ("add", "remove"):
+            who = _identity(args.identity)
+            if who is None:
+                print("identity: provider:id, as the dashboard shows it (e.g. u:github:1234)", file=sys.stderr)
+                return 2
+            if args.admin_cmd == "add":
+                await st.admins.add(args.site, who)
+            elif not await st.admins.remove(args.site, who):
+                print(f"{who} is not an admin of {args.site}", file=sys.stderr)
+                return 1
+            print(json.dumps({"site": args.site, "admins": await st.admins.list(args.site)}))
+        elif args.admin_cmd == "list":
+            for who in await st.admins.list(args.site):
+                print(who)
+        elif args.admin_cmd == "token":
+            minutes = settings.admin_link_minutes
+            token = await st.admins.issue_link(args.site, minutes * 60)
+            # In the fragment: a browser never sends it to a server, so it stays out of logs.
+            print(f"{settings.public_url.rstrip('/')}/admin/#token={token}")
+            print(f"(one use, valid {minutes} minutes)", file=sys.stderr)
+        return 0
+    finally:
+        await redis.aclose()
+
+
 async def _backup(args: argparse.Namespace) -> int:
     from .app import connect_binary
     from .store.backups import BackupStore
@@ -206,6 +251,17 @@ def parser() -> argparse.ArgumentParser:
     show = ssub.add_parser("show")
     show.add_argument("id")
     site.set_defaults(func=cmd_site)
+
+    admin = sub.add_parser("admin", help="who administers a site; one-time sign-in links to the dashboard")
+    asub = admin.add_subparsers(dest="admin_cmd", required=True)
+    for name, what in (("add", "make IDENTITY an admin of SITE"), ("remove", "take SITE from IDENTITY")):
+        a = asub.add_parser(name, help=what)
+        a.add_argument("site")
+        a.add_argument("identity", help="provider:id as the dashboard shows it, e.g. u:github:1234")
+    asub.add_parser("list", help="the admins of SITE").add_argument("site")
+    asub.add_parser("token", help="print a one-time link that signs its holder in as an admin of SITE"
+                    ).add_argument("site")
+    admin.set_defaults(func=lambda a: asyncio.run(_admin_command(a)))
 
     backup = sub.add_parser("backup", help="write one site (or everything) to a file, while the server runs")
     backup.add_argument("--site", help="only this site (default: everything)")

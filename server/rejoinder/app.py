@@ -27,20 +27,25 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import frame
-from .api import auth, avatars, comments, openapi, sites, threads
+from . import admin_pages, frame
+from .api import admin, auth, avatars, comments, openapi, sites, threads
 from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
 from .store.users import UserStore
 from .errors import ApiError, error_response, handle_api_error
+from .live import admin_socket
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
 from .metrics import Metrics, RequestMetrics, get_metrics
 from .middleware import BodyLimit, Cors, SecurityHeaders
 from .settings import Settings
 from .state import State
+from .store.admins import AdminStore
+from .store.bans import BanStore
 from .store.comments import CommentStore
+from .store.moderation import ModerationStore
+from .store.queue import ModerationQueue
 from .store.feed import FeedStore
 from .store.origins import OriginIndex
 from .store.ratelimit import RateLimiter
@@ -93,11 +98,12 @@ def connect_binary(settings: Settings) -> aioredis.Redis:
 
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
     hub, limits = Hub(redis), Limits()
+    scripts = Scripts(redis)
     return State(
         settings=settings,
         redis=redis,
         sites=SiteStore(redis, settings.site_cache_seconds),
-        comments=CommentStore(redis, Scripts(redis), events_maxlen=settings.events_maxlen,
+        comments=CommentStore(redis, scripts, events_maxlen=settings.events_maxlen,
                               max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds),
         feed=FeedStore(redis),
         sessions=SessionStore(redis, settings.session_days * 24 * 3600),
@@ -109,6 +115,10 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         oauth=providers.registry(settings, redis),
         users=UserStore(redis),
         logins=LoginStore(redis),
+        admins=AdminStore(redis),
+        bans=BanStore(redis),
+        moderation=ModerationStore(redis, scripts, events_maxlen=settings.events_maxlen),
+        queue=ModerationQueue(redis),
     )
 
 
@@ -219,7 +229,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz, methods=["GET"], name="ops:readyz"),
         Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
-        *live_socket.routes, *auth.routes,
+        *live_socket.routes, *auth.routes, *admin.routes, *admin_socket.routes, *admin_pages.routes,
         Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(
             SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
             same_site="lax", https_only=settings.public_url.startswith("https://"))]),

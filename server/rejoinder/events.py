@@ -15,6 +15,11 @@ COMMENT_DELETED = "comment.deleted"
 LIKE_CHANGED = "like.changed"
 COUNT_CHANGED = "count.changed"
 THREAD_LOCKED = "thread.locked"
+# An admin's status changes: approved (now public: readers add it), hidden (no
+# longer public: readers drop it; its author sees it pending), pinned.
+COMMENT_APPROVED = "comment.approved"
+COMMENT_HIDDEN = "comment.hidden"
+THREAD_PINNED = "thread.pinned"
 
 
 @dataclass(slots=True)
@@ -64,11 +69,18 @@ def parse(entry_id: str, fields: dict[str, str]) -> Event:
         if "locked" in fields:
             body["locked"] = fields["locked"] == "1"
         return Event(seq, kind, orjson.dumps(body).decode())
+    if kind == THREAD_PINNED:
+        pinned = fields.get("pinned") or ""
+        body = {"type": kind, "seq": seq, "pinned": int(pinned) if pinned.isdigit() else None}
+        return Event(seq, kind, orjson.dumps(body).decode())
     doc = orjson.loads(fields.get("doc", "{}"))
     count = int(fields["count"]) if fields.get("count") not in (None, "") else None
     event = Event(seq, kind, None, doc, int(fields.get("likes", 0) or 0), count)
     if doc.get("status") in ("approved", "deleted"):
         event.public = _wire(event, models.public(doc, event.likes, False))
+    elif kind == COMMENT_HIDDEN:
+        # Readers learn only which comment to take away, never why.
+        event.public = orjson.dumps({"type": kind, "seq": seq, "id": doc.get("id"), "count": count}).decode()
     return event
 
 

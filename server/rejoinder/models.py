@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from .errors import ApiError
 
-STATUSES = ("approved", "pending", "spam", "deleted")
+STATUSES = ("approved", "pending", "spam", "rejected", "deleted")
 
 # A pragmatic address check: one @, a dotted domain, no spaces or controls.
 _EMAIL = re.compile(r"^[^@\s<>\"'(),;:\\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -113,8 +113,8 @@ def public(doc: dict[str, Any], likes: int = 0, liked: bool = False) -> dict[str
         "parent": doc.get("parent"),
         "reply_to": doc.get("reply_to"),
         "depth": doc.get("depth", 0),
-        # A spam verdict is never shown as such: to its author it looks pending.
-        "status": "pending" if status == "spam" else status,
+        # A spam verdict (or an admin's rejection) is never shown as such: to its author it looks pending.
+        "status": "pending" if status in ("spam", "rejected") else status,
         "created": iso(doc.get("created")),
         "edited": iso(doc.get("edited")),
         "author": None if deleted else public_author(doc),
@@ -151,6 +151,7 @@ def thread_view(meta: dict[str, str], tid: str) -> dict[str, Any]:
         "count": int(meta.get("count", 0)),
         "likes": int(meta.get("likes", 0)),
         "locked": meta.get("locked") == "1",
+        "pinned": int(meta["pinned"]) if (meta.get("pinned") or "").isdigit() else None,
         "head": int(meta.get("seq", 0)),
         "epoch": meta.get("epoch", ""),
     }

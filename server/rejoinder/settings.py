@@ -96,6 +96,10 @@ class Settings:
     akismet_timeout_seconds: float = 3.0
     # How long the approve/delete links in a held-comment mail keep working.
     moderation_link_hours: int = 72
+    # How long a one-time admin sign-in link from `rejoinder admin token` works:
+    # long enough to open a mail or a terminal's link, short enough that a link
+    # left in a scrollback is useless by tomorrow.
+    admin_link_minutes: int = 60
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 

@@ -92,6 +92,47 @@ async def akismet(settings: Settings, site: Site, text: str, author: dict[str, A
     return verdict
 
 
+def banned(verdict: Verdict) -> None:
+    """The site banned this commenter (identity, email hash or IP hash): straight to spam,
+    and like every spam verdict it looks pending to them, so a ban is never announced."""
+    verdict.spam("banned")
+
+
+def akismet_context(ip: str, user_agent: str, referrer: str) -> dict[str, str]:
+    """What a later correction must send Akismet about the request that made a comment."""
+    return {"ip": ip, "ua": user_agent[:512], "ref": referrer[:1024]}
+
+
+async def akismet_submit(settings: Settings, site: Site, kind: str, doc: dict[str, Any],
+                         context: dict[str, str] | None, permalink: str) -> str:
+    """Tell Akismet an admin corrected it (kind "spam" or "ham"). Returns "sent", "failed"
+    or "off". A failure is logged and never undoes the admin's action."""
+    if not settings.akismet_key:
+        return "off"
+    ctx = context or {}
+    author = doc.get("author") or {}
+    text = doc.get("text") or (doc.get("trash") or {}).get("text", "")
+    data = {
+        "api_key": settings.akismet_key,
+        "blog": site.origins[0] if site.origins else settings.public_url,
+        "user_ip": ctx.get("ip", ""), "user_agent": ctx.get("ua", ""), "referrer": ctx.get("ref", ""),
+        "permalink": permalink, "comment_type": "comment", "comment_author": author.get("name", ""),
+        "comment_author_email": doc.get("email", ""), "comment_author_url": author.get("website", ""),
+        "comment_content": text, "blog_charset": "UTF-8",
+    }
+    endpoint = "submit-spam" if kind == "spam" else "submit-ham"
+    try:
+        async with httpx2.AsyncClient(timeout=settings.akismet_timeout_seconds) as client:
+            resp = await client.post(f"{settings.akismet_endpoint.rstrip('/')}/1.1/{endpoint}", data=data)
+    except httpx2.HTTPError as exc:
+        log.warning("akismet %s unreachable (%s): correction not sent", endpoint, exc)
+        return "failed"
+    if resp.status_code != 200:
+        log.warning("akismet %s answered %s: correction not sent", endpoint, resp.status_code)
+        return "failed"
+    return "sent"
+
+
 def combine(*verdicts: Verdict) -> Verdict:
     out = Verdict()
     for v in verdicts:

@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.ratelimit import RateLimiter
     from .store.sites import SiteStore
     from .store.origins import OriginIndex
+    from .store.admins import AdminStore
+    from .store.bans import BanStore
+    from .store.moderation import ModerationStore
+    from .store.queue import ModerationQueue
 
 
 @dataclass
@@ -41,6 +45,10 @@ class State:
     logins: "LoginStore"
     metrics: "Metrics"
     live_limits: "Limits"
+    admins: "AdminStore"
+    bans: "BanStore"
+    moderation: "ModerationStore"
+    queue: "ModerationQueue"
 
 
 def state(conn: HTTPConnection) -> State:

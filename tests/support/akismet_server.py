@@ -41,8 +41,15 @@ def create_app(key: str) -> Starlette:
         return PlainTextResponse("true" if spam else "false")
 
     async def submit(request: Request) -> PlainTextResponse:
+        """submit-spam / submit-ham: an admin corrected a verdict. Recorded for the tests
+        at /_calls; a wrong key is refused as Akismet does, and "akismet-broken" in the
+        content answers 500."""
         form = dict(await request.form())
         calls.append({"endpoint": request.url.path.rsplit("/", 1)[-1], **{k: str(v) for k, v in form.items()}})
+        if form.get("api_key") != key:
+            return PlainTextResponse("invalid", headers={"X-akismet-debug-help": "Invalid API key"})
+        if "akismet-broken" in str(form.get("comment_content", "")):
+            return PlainTextResponse("oops", status_code=500)
         return PlainTextResponse("Thanks for making the web a better place.")
 
     async def get_calls(request: Request) -> JSONResponse:

@@ -68,10 +68,11 @@ def redirect_uri(request: Request, provider: str) -> str:
 
 
 async def start_login(request: Request) -> Response:
-    """GET /auth/{provider}/start?site=&h=: the popup's first page; redirects to the provider.
+    """GET /auth/{provider}/start?site=&h= (or ?for=admin&h=): the popup's first page; redirects to the provider.
 
-    `h` is the hash of a secret only the iframe that opened the popup keeps. There is no
-    return-to parameter at all, so nothing here can be turned into an open redirect.
+    `h` is the hash of a secret only the iframe (or the dashboard) that opened the popup keeps.
+    The dashboard signs in before it knows a site: it says for=admin and names none.
+    There is no return-to parameter at all, so nothing here can be turned into an open redirect.
     """
     provider = request.path_params["provider"]
     client = _client(request, provider)
@@ -81,7 +82,9 @@ async def start_login(request: Request) -> Response:
     site_id = request.query_params.get("site", "")
     if not SECRET_HASH.match(h):
         return _page("Sign-in failed", "This sign-in link is incomplete. Start again from the comments.", status=400)
-    if not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
+    if request.query_params.get("for") == "admin" and not site_id:
+        pass  # what the admin may do is decided per site by the admin API, not here
+    elif not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
         return _page("Sign-in failed", "This site is not registered.", status=404)
     uri = redirect_uri(request, provider)
     rv = await client.create_authorization_url(uri)

@@ -103,6 +103,9 @@ async def create_comment(request: Request) -> JSON:
             if doc["email"] else viewer.key
     known = site.moderation == "hold_first_guests" and await st.sites.is_known(site.id, guest_who)
     verdict = spam.local_rules(site, doc["text"], body, viewer, st.settings, now, known)
+    email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) if doc["email"] else ""
+    if await st.bans.matches(site.id, viewer.key, email_hash, identity.ip_hash(request)):
+        spam.banned(verdict)
     if verdict.status != "spam":
         verdict = spam.combine(verdict, await spam.akismet(
             st.settings, site, doc["text"], doc["author"], doc["email"], identity.client_ip(request),
@@ -128,6 +131,11 @@ async def create_comment(request: Request) -> JSON:
     stored = written.doc
     if not written.duplicate:
         await st.feed.announce(site.id, tid, "comment.created")
+        await st.queue.track(site.id, tid, stored["id"], stored["status"], stored["created"])
+        if st.settings.akismet_key:
+            await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
+                identity.client_ip(request), request.headers.get("user-agent", ""),
+                request.headers.get("referer", "")))
     if stored.get("status") == "approved" and guest_who and site.moderation == "hold_first_guests":
         await st.sites.mark_known(site.id, guest_who)
     out: dict[str, Any] = {

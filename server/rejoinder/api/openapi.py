@@ -35,6 +35,7 @@ def _p(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 TID = _p("tid", {"type": "string", "pattern": "^[0-9a-f]{24}$"})
 CID = _p("cid", {"type": "integer", "minimum": 1})
+SITE = _p("site", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"})
 PAGING = [_q("cursor", {"type": "string"}), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
           _q("order", {"type": "string", "enum": ["oldest", "newest"]})]
 JSON_BODY = lambda schema: {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}  # noqa: E731
@@ -104,6 +105,56 @@ SCHEMAS: dict[str, Any] = {
                    "description": "The secret whose SHA-256 (base64url) started the login as ?h="},
         "code": {"type": "string", "description": "The code the popup posted, if it could"}}},
     "Session": {"type": "object", "properties": {"token": {"type": "string"}, "me": {"type": "object"}}},
+    "AdminLink": {"type": "object", "required": ["token"], "properties": {
+        "token": {"type": "string", "description": "The token from the fragment of a `rejoinder admin token` link"}}},
+    "AdminMe": {"type": "object", "properties": {
+        "token": {"type": "string", "description": "Only when exchanging a one-time link"},
+        "me": {"type": "object", "properties": {"name": {"type": "string"}, "provider": {"type": "string"},
+                                                "identity": {"type": "string"}}},
+        "sites": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}}}}}},
+    "AdminSite": {"type": "object", "properties": {"site": {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "origins": {"type": "array", "items": {"type": "string"}},
+        "moderation": {"type": "string", "enum": ["publish", "hold_first_guests", "hold_all", "hold_links"]},
+        "blocklist": {"type": "array", "items": {"type": "string"}},
+        "policies": {"type": "array", "items": {"type": "string"}}}},
+        "counts": {"type": "object", "properties": {"pending": {"type": "integer"}, "spam": {"type": "integer"}}}}},
+    "AdminSiteUpdate": {"type": "object", "properties": {
+        "moderation": {"type": "string", "enum": ["publish", "hold_first_guests", "hold_all", "hold_links"]},
+        "blocklist": {"type": "array", "maxItems": 200, "items": {"type": "string", "maxLength": 100}}}},
+    "AdminComment": {"type": "object", "properties": {
+        "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
+        "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},
+        "created": {"type": "string", "format": "date-time"}, "author": _ref("Author"),
+        "html": {"type": "string", "description": "Sanitised HTML"},
+        "identity": {"type": "string", "nullable": True, "description": "The commenter's identity key"},
+        "email_hash": {"type": "string", "nullable": True,
+                       "description": "A keyed hash of the email address (never the address)"},
+        "ip_hash": {"type": "string", "nullable": True}, "reasons": {"type": "array", "items": {"type": "string"}},
+        "restorable": {"type": "boolean"}, "pinned": {"type": "boolean"},
+        "thread": {"type": "object", "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string", "nullable": True},
+            "locked": {"type": "boolean"}, "pinned": {"type": "integer", "nullable": True}}}}},
+    "AdminComments": {"type": "object", "properties": {
+        "comments": {"type": "array", "items": _ref("AdminComment")}, "next": {"type": "string", "nullable": True},
+        "scanned": {"type": "integer"}}},
+    "AdminAction": {"type": "object", "properties": {
+        "comment": _ref("AdminComment"), "changed": {"type": "boolean"},
+        "akismet": {"type": "string", "nullable": True, "enum": ["sent", "failed", "off", None]}}},
+    "Bulk": {"type": "object", "required": ["action", "items"], "properties": {
+        "action": {"type": "string", "enum": ["approve", "reject", "spam", "ham", "delete", "restore"]},
+        "items": {"type": "array", "maxItems": 100, "items": {"type": "object", "properties": {
+            "tid": {"type": "string"}, "cid": {"type": "integer"}}}}}},
+    "BulkResults": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}},
+    "ThreadFlags": {"type": "object", "properties": {
+        "locked": {"type": "boolean"}, "pinned": {"type": "integer", "nullable": True}}},
+    "AdminThread": {"type": "object", "properties": {"thread": {"type": "object"}}},
+    "Ban": {"type": "object", "required": ["kind"], "properties": {
+        "kind": {"type": "string", "enum": ["identity", "email", "ip"]},
+        "value": {"type": "string", "description": "An identity key, email hash or IP hash from a comment"},
+        "email": {"type": "string", "description": "kind email only: an address, stored as its keyed hash"},
+        "note": {"type": "string", "maxLength": 200}}},
+    "Bans": {"type": "object", "properties": {"bans": {"type": "array", "items": {"type": "object"}}}},
 }
 
 PATHS: dict[str, Any] = {
@@ -162,6 +213,51 @@ PATHS: dict[str, Any] = {
                                         "parameters": [_p("digest", {"type": "string"})],
                                         "responses": {"200": {"description": "image"}, **_errors(404)}}},
     "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
+    "/api/admin/session": {"post": {
+        "summary": "Exchange a one-time admin link for a session (once)", "requestBody": JSON_BODY("AdminLink"),
+        "responses": {**_ok("AdminMe"), **_errors(400, 401, 403, 415, 422)}}},
+    "/api/admin/providers": {"get": {"summary": "Sign-in providers for the dashboard",
+                                     "responses": _ok("Providers")}},
+    "/api/admin/me": {"get": {"summary": "The signed-in admin and the sites they administer",
+                              "security": [{"session": []}], "responses": {**_ok("AdminMe"), **_errors(401, 403)}}},
+    "/api/admin/sites/{site}": {
+        "get": {"summary": "A site's moderation settings and queue sizes", "security": [{"session": []}],
+                "parameters": [SITE], "responses": {**_ok("AdminSite"), **_errors(401, 403, 404)}},
+        "patch": {"summary": "Set the moderation policy and blocked words", "security": [{"session": []}],
+                  "parameters": [SITE], "requestBody": JSON_BODY("AdminSiteUpdate"),
+                  "responses": {**_ok("AdminSite"), **_errors(400, 401, 403, 404, 415, 422)}}},
+    "/api/admin/sites/{site}/comments": {"get": {
+        "summary": "Pending, spam or recent comments, newest first; search by text or author",
+        "security": [{"session": []}],
+        "parameters": [SITE, _q("list", {"type": "string", "enum": ["pending", "spam", "recent"]}),
+                       _q("q", {"type": "string"}, description="Text to find in the comment"),
+                       _q("author", {"type": "string"}, description="Name part, or an identity, email hash or IP hash"),
+                       _q("cursor", {"type": "string"}), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200})],
+        "responses": {**_ok("AdminComments"), **_errors(400, 401, 403, 422)}}},
+    "/api/admin/sites/{site}/comments/{tid}/{cid}/{action}": {"post": {
+        "summary": "Approve, reject, mark spam, mark not spam (ham), delete or restore a comment",
+        "security": [{"session": []}],
+        "parameters": [SITE, TID, CID, _p("action", {"type": "string", "enum": [
+            "approve", "reject", "spam", "ham", "delete", "restore"]})],
+        "responses": {**_ok("AdminAction"), **_errors(401, 403, 404, 409)}}},
+    "/api/admin/sites/{site}/bulk": {"post": {
+        "summary": "One action on up to 100 comments", "security": [{"session": []}], "parameters": [SITE],
+        "requestBody": JSON_BODY("Bulk"), "responses": {**_ok("BulkResults"), **_errors(400, 401, 403, 415, 422)}}},
+    "/api/admin/sites/{site}/threads/{tid}": {"patch": {
+        "summary": "Lock or unlock a thread; pin or unpin a comment", "security": [{"session": []}],
+        "parameters": [SITE, TID], "requestBody": JSON_BODY("ThreadFlags"),
+        "responses": {**_ok("AdminThread"), **_errors(400, 401, 403, 404, 409, 415, 422)}}},
+    "/api/admin/sites/{site}/bans": {
+        "get": {"summary": "The site's bans", "security": [{"session": []}], "parameters": [SITE],
+                "responses": {**_ok("Bans"), **_errors(401, 403)}},
+        "post": {"summary": "Ban an identity, email hash or IP hash: their new comments go to spam",
+                 "security": [{"session": []}], "parameters": [SITE], "requestBody": JSON_BODY("Ban"),
+                 "responses": {"201": {"description": "Banned"}, **_errors(400, 401, 403, 415, 422)}}},
+    "/api/admin/sites/{site}/bans/{kind}/{value}": {"delete": {
+        "summary": "Lift a ban", "security": [{"session": []}],
+        "parameters": [SITE, _p("kind", {"type": "string", "enum": ["identity", "email", "ip"]}),
+                       _p("value", {"type": "string"})],
+        "responses": {**_ok("Bans"), **_errors(401, 403, 404)}}},
 }
 
 DOCUMENT = {

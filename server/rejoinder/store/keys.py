@@ -133,3 +133,35 @@ def site_feed(site_id: str) -> str:
 def site_threads(site_id: str) -> str:
     """The site's threads that have had a write, scored by the time of the last one."""
     return f"{PREFIX}:{{s:{site_id}}}:threads"
+
+
+def admins(site_id: str) -> str:
+    """The identity keys ("u:<provider>:<id>") that administer the site."""
+    return f"{PREFIX}:{{s:{site_id}}}:admins"
+
+
+def admin_sites(identity_digest: str) -> str:
+    """The sites one identity administers (by a digest of its key): the dashboard's site
+    picker. The site's own admins set is the authority; this index is checked against it."""
+    return f"{PREFIX}:{{adm:{identity_digest}}}:sites"
+
+
+def admin_link(token_hash: str) -> str:
+    """A one-time admin sign-in link, stored only as the hash of its token."""
+    return f"{PREFIX}:{{al:{token_hash}}}"
+
+
+def mod_list(site_id: str, name: str) -> str:
+    """A site-wide moderation list of "tid:cid" pointers scored by creation time
+    (name: pending | spam | recent). Pointers are checked against the thread on read."""
+    return f"{PREFIX}:{{s:{site_id}}}:mod:{name}"
+
+
+def bans(site_id: str) -> str:
+    """The site's bans: field "<kind>:<value>" (identity key, email hash or IP hash) -> JSON note."""
+    return f"{PREFIX}:{{s:{site_id}}}:bans"
+
+
+def akismet_context(tid: str, cid: int | str) -> str:
+    """What Akismet needs to learn from a correction (IP, user agent, referrer), kept a while."""
+    return f"{_t(tid)}:ak:{cid}"

@@ -7,7 +7,8 @@ from importlib import resources
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-NAMES = ("open_thread", "create_comment", "edit_comment", "delete_comment", "set_like")
+NAMES = ("open_thread", "create_comment", "edit_comment", "delete_comment", "set_like", "moderate_comment",
+         "set_thread_flag")
 
 
 class Scripts:

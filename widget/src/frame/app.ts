@@ -188,6 +188,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   header.setCount(ctx.thread.count);
   header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
   more.hidden = true;
+  ctx.list.pinned = ctx.thread.pinned ?? null;
   addPage({ comments: page.comments.slice(0, FIRST_SLICE) });
   main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
   performance.mark("rejoinder:visible");
@@ -209,8 +210,24 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   const apply = (e: LiveEvent): void => {
     switch (e.type) {
       case "comment.created":
+      case "comment.approved":
         ctx.setCount(e.count);
         compose.whenIdle(() => arrivals.arrive(e.comment));
+        break;
+      case "comment.hidden":
+        ctx.setCount(e.count);
+        if (e.comment?.mine) {
+          ctx.list.upsert(e.comment, true);
+        } else {
+          ctx.leaving(e.id);
+          ctx.list.remove(e.id);
+        }
+        break;
+      case "thread.pinned":
+        // The pinned comment leads the thread from the next load; moving it under
+        // a reader's eyes would pull the page from under them.
+        ctx.thread.pinned = e.pinned;
+        ctx.list.pinned = e.pinned;
         break;
       case "comment.edited":
         if (ctx.list.get(e.comment.id)) ctx.list.upsert(e.comment, true);

@@ -15,7 +15,12 @@ export type LiveEvent =
   | { type: "comment.deleted"; seq: number; comment: Comment; count: number }
   | { type: "like.changed"; seq: number; target: string; likes: number }
   | { type: "count.changed"; seq: number; count: number }
-  | { type: "thread.locked"; seq: number; locked: boolean };
+  | { type: "thread.locked"; seq: number; locked: boolean }
+  // An admin published a held comment: everyone adds it.
+  | { type: "comment.approved"; seq: number; comment: Comment; count: number }
+  // An admin took a comment down: readers get its id; its author, their own view (still "pending").
+  | { type: "comment.hidden"; seq: number; id: number; comment?: Comment; count: number }
+  | { type: "thread.pinned"; seq: number; pinned: number | null };
 
 export type LiveState = "connecting" | "live" | "offline";
 
@@ -49,7 +54,14 @@ export function parseEvent(data: unknown): LiveEvent | { type: "ready"; head: nu
   switch (m.type) {
     case "comment.created":
     case "comment.deleted":
+    case "comment.approved":
       return isComment(m.comment) && isNum(m.count) ? (m as unknown as LiveEvent) : null;
+    case "comment.hidden":
+      if (!isNum(m.count)) return null;
+      if (isComment(m.comment)) return { ...(m as unknown as LiveEvent), id: m.comment.id } as LiveEvent;
+      return isNum(m.id) ? (m as unknown as LiveEvent) : null;
+    case "thread.pinned":
+      return m.pinned === null || isNum(m.pinned) ? (m as unknown as LiveEvent) : null;
     case "comment.edited":
       return isComment(m.comment) ? (m as unknown as LiveEvent) : null;
     case "like.changed":

@@ -39,6 +39,8 @@ export interface Thread {
   /** Whether this reader liked the post; older servers omit it. */
   liked?: boolean;
   locked: boolean;
+  /** The top-level comment an admin pinned (it leads the first page); older servers omit it. */
+  pinned?: number | null;
   head: number;
   epoch: string;
 }

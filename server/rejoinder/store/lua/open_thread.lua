@@ -20,18 +20,37 @@ end
 
 local limit = tonumber(ARGV[4])
 local inline = tonumber(ARGV[5])
+-- A pinned comment leads the first page and is left out of the others. Only a
+-- published top-level comment is shown pinned (its author may delete it later).
+local pinned = redis.call('HGET', meta, 'pinned') or ''
+local fetch = limit + 1
+if pinned ~= '' then fetch = limit + 2 end
 local ids
 if ARGV[2] == 'newest' then
   local top = ARGV[3] == '' and '+inf' or ('(' .. ARGV[3])
-  ids = redis.call('ZRANGE', roots, top, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1)
+  ids = redis.call('ZRANGE', roots, top, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, fetch)
 else
   local bottom = ARGV[3] == '' and '-inf' or ('(' .. ARGV[3])
-  ids = redis.call('ZRANGE', roots, bottom, '+inf', 'BYSCORE', 'LIMIT', 0, limit + 1)
+  ids = redis.call('ZRANGE', roots, bottom, '+inf', 'BYSCORE', 'LIMIT', 0, fetch)
+end
+if pinned ~= '' then
+  local kept = {}
+  for _, rid in ipairs(ids) do
+    if rid ~= pinned then kept[#kept + 1] = rid end
+  end
+  ids = kept
 end
 local more = 0
-if #ids > limit then
+while #ids > limit do
   more = 1
   ids[#ids] = nil
+end
+if pinned ~= '' and ARGV[3] == '' then
+  local raw = redis.call('HGET', comments, pinned)
+  local doc = raw and cjson.decode(raw)
+  if doc and doc.status == 'approved' and (doc.parent == cjson.null or doc.parent == nil) then
+    table.insert(ids, 1, pinned)
+  end
 end
 
 -- Each root, then up to `inline` of its descendants (oldest first), and how many are left.

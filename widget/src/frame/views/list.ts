@@ -21,6 +21,8 @@ export type Upsert = "added" | "updated" | "skipped";
 export class CommentList {
   readonly root: HTMLOListElement;
   private entries = new Map<number, Entry>();
+  /** The top-level comment an admin pinned: it sorts first. */
+  pinned: number | null = null;
 
   constructor(private readonly render: (c: Comment) => HTMLElement, private readonly i18n: I18n) {
     this.root = h("ol", { class: "rj-list" });
@@ -85,6 +87,16 @@ export class CommentList {
     this.entries.delete(c.id);
   }
 
+  /** A comment an admin took down: it goes, with the replies under it (readers may not see those either). */
+  remove(id: number): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    for (const [other, entry] of this.entries) {
+      if (e.li.contains(entry.li)) this.entries.delete(other);
+    }
+    e.li.remove();
+  }
+
   setLikes(id: number, likes: number, liked?: boolean): void {
     const e = this.entries.get(id);
     if (!e) return;
@@ -138,13 +150,19 @@ export class CommentList {
     return p.kids || null;
   }
 
+  /** Where a comment sorts among its siblings: by id, except that the pinned one leads the thread. */
+  private rank(into: HTMLOListElement, id: number): number {
+    return into === this.root && id === this.pinned ? -Infinity : id;
+  }
+
   private nextSibling(into: HTMLOListElement, id: number): Element | null {
+    const key = this.rank(into, id);
     // Comments nearly always arrive in order: check the end first, skip the scan.
     const last = into.lastElementChild as HTMLElement | null;
-    if (!last || Number(last.dataset.id || Infinity) < id) return null;
+    if (!last || this.rank(into, Number(last.dataset.id || Infinity)) < key) return null;
     for (const li of Array.from(into.children)) {
-      const other = Number((li as HTMLElement).dataset.id || Infinity);
-      if (other > id) return li;
+      const other = this.rank(into, Number((li as HTMLElement).dataset.id || Infinity));
+      if (other > key) return li;
     }
     return null;
   }

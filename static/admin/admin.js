@@ -1,0 +1,536 @@
+// The moderation dashboard: hand-written, no framework, no build step.
+// User text reaches the DOM only as textContent; a comment's body is the
+// server-sanitised html. The session is a bearer token kept in this origin's
+// own storage, never in a URL: a one-time link's token arrives in the fragment
+// and is traded for a session with a POST at once.
+"use strict";
+(function () {
+  var TOKEN_KEY = "rejoinder.admin.token";
+  var SITE_KEY = "rejoinder.admin.site";
+  var PAGE = 50;
+  var ACTIONS = { a: "approve", s: "spam", n: "ham", r: "reject", d: "delete", u: "restore" };
+  var LABELS = { approve: "Approve", reject: "Reject", spam: "Spam", ham: "Not spam", delete: "Delete",
+                 restore: "Restore" };
+  var DONE = { approve: "approved", reject: "rejected", spam: "marked spam", ham: "marked not spam",
+               delete: "deleted", restore: "restored" };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var token = null;
+  var site = null;
+  var view = "pending";
+  var rows = [];          // the comments shown, in order
+  var next = null;        // the cursor of the next page
+  var selected = new Set();
+  var socket = null;
+  var socketDelay = 500;
+  var refreshTimer = 0;
+
+  function store(key, value) {
+    try {
+      if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, value);
+    } catch (e) { /* storage denied: the session lasts this page */ }
+  }
+  function stored(key) {
+    try { return localStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.append(c); });
+    return node;
+  }
+
+  function say(message) {
+    var live = $("announce");
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = message; }, 30);
+  }
+  function fail(message) {
+    var box = $("error");
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  function ApiFailure(status, error) {
+    this.status = status;
+    this.code = (error && error.code) || "network";
+    this.message = (error && error.message) || "The server could not be reached.";
+  }
+
+  function api(method, path, body) {
+    var headers = { Accept: "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, { method: method, headers: headers, credentials: "omit",
+                         body: body === undefined ? undefined : JSON.stringify(body) })
+      .catch(function () { throw new ApiFailure(0, null); })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          if (r.ok) return data;
+          if (r.status === 401 && token) signedOut("Your session ended. Sign in again.");
+          throw new ApiFailure(r.status, data.error);
+        });
+      });
+  }
+
+  // --- sign-in -----------------------------------------------------------------
+
+  function show(section) {
+    ["signin", "nosites", "desk"].forEach(function (id) { $(id).hidden = id !== section; });
+    $("who").hidden = section === "signin";
+  }
+
+  function signedOut(message) {
+    token = null;
+    store(TOKEN_KEY, null);
+    closeSocket();
+    show("signin");
+    $("signin-status").textContent = message || "";
+    loadProviders();
+  }
+
+  function b64url(bytes) {
+    return btoa(String.fromCharCode.apply(null, Array.from(bytes)))
+      .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  var login = { secret: "", hash: "", popup: null };
+  function prepareLogin() {
+    var secret = b64url(crypto.getRandomValues(new Uint8Array(32)));
+    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)).then(function (d) {
+      login.secret = secret;
+      login.hash = b64url(new Uint8Array(d));
+    });
+  }
+
+  function loadProviders() {
+    var box = $("providers");
+    if (box.childElementCount) return;
+    api("GET", "/api/admin/providers").then(function (data) {
+      data.providers.forEach(function (p) {
+        var button = el("button", { type: "button", "data-provider": p.id, text: "Sign in with " + p.name });
+        button.addEventListener("click", function () { startLogin(p.id); });
+        box.append(button);
+      });
+      if (!data.providers.length) box.append(el("p", { text: "No sign-in provider is set up: use a one-time link." }));
+    }, function (e) { $("signin-status").textContent = e.message; });
+    prepareLogin();
+  }
+
+  function startLogin(provider) {
+    if (!login.hash) return;
+    var q = new URLSearchParams({ for: "admin", h: login.hash });
+    login.popup = window.open("/auth/" + encodeURIComponent(provider) + "/start?" + q.toString(),
+                              "rejoinder-login", "popup,width=520,height=680");
+    $("signin-status").textContent = login.popup ? "Finish signing in in the window that opened." :
+      "Your browser blocked the sign-in window: allow pop-ups for this page.";
+  }
+
+  window.addEventListener("message", function (event) {
+    // Only the popup we opened, on our own origin, can say how the login went.
+    if (!login.popup || event.source !== login.popup || event.origin !== location.origin) return;
+    var m = event.data && event.data.rejoinder;
+    if (!m || m.type !== "login.done" || typeof m.code !== "string") return;
+    api("POST", "/api/auth/handover", { secret: login.secret, code: m.code }).then(function (data) {
+      login.popup = null;
+      token = data.token;
+      store(TOKEN_KEY, token);
+      start();
+    }, function (e) { $("signin-status").textContent = e.message; });
+  });
+
+  function exchangeLink() {
+    var match = /^#token=([A-Za-z0-9_-]{10,200})$/.exec(location.hash);
+    // Out of the address bar (and history) before anything else happens.
+    history.replaceState(null, "", location.pathname);
+    if (!match) return Promise.resolve();
+    return api("POST", "/api/admin/session", { token: match[1] }).then(function (data) {
+      token = data.token;
+      store(TOKEN_KEY, token);
+      if (data.sites.length) store(SITE_KEY, data.sites[0].id);
+    }, function (e) {
+      $("signin-status").textContent = e.code === "link_invalid" ?
+        "That sign-in link expired or was already used. Ask for a new one." : e.message;
+    });
+  }
+
+  function start() {
+    if (!token) return signedOut($("signin-status").textContent);
+    api("GET", "/api/admin/me").then(function (data) {
+      $("me").textContent = data.me.name;
+      if (!data.sites.length) {
+        show("nosites");
+        $("nosites-command").textContent = "rejoinder admin add SITE " + data.me.identity;
+        return;
+      }
+      var picker = $("site");
+      picker.replaceChildren.apply(picker, data.sites.map(function (s) {
+        return el("option", { value: s.id, text: s.name ? s.name + " (" + s.id + ")" : s.id });
+      }));
+      var wanted = stored(SITE_KEY);
+      picker.value = data.sites.some(function (s) { return s.id === wanted; }) ? wanted : data.sites[0].id;
+      show("desk");
+      openSite(picker.value);
+    }, function (e) { if (e.status !== 401) fail(e.message); });
+  }
+
+  // --- one site ----------------------------------------------------------------
+
+  function base() { return "/api/admin/sites/" + encodeURIComponent(site); }
+
+  function openSite(id) {
+    site = id;
+    store(SITE_KEY, id);
+    closeSocket();
+    openSocket();
+    setView("pending");
+  }
+
+  function setView(name) {
+    view = name;
+    document.querySelectorAll(".tabs [data-view]").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.getAttribute("data-view") === name ? "true" : "false");
+    });
+    var commentsView = name === "pending" || name === "spam" || name === "recent";
+    $("comments-view").hidden = !commentsView;
+    $("bans-view").hidden = name !== "bans";
+    $("settings-view").hidden = name !== "settings";
+    fail("");
+    if (commentsView) load(false);
+    else if (name === "bans") loadBans();
+    else loadSettings();
+    loadCounts();
+  }
+
+  function loadCounts() {
+    return api("GET", base()).then(function (data) {
+      $("count-pending").textContent = "(" + data.counts.pending + ")";
+      $("count-spam").textContent = "(" + data.counts.spam + ")";
+      return data;
+    }, function () {});
+  }
+
+  function query(cursor) {
+    var q = new URLSearchParams({ list: view, limit: String(PAGE) });
+    var text = $("q").value.trim();
+    var author = $("author").value.trim();
+    if (text) q.set("q", text);
+    if (author) q.set("author", author);
+    if (cursor) q.set("cursor", cursor);
+    return base() + "/comments?" + q.toString();
+  }
+
+  // Reload the list; keep the focused row (or its place) so a live refresh never
+  // takes the moderator's place from under them.
+  function load(more) {
+    var focused = focusedRow();
+    var focusKey = focused && focused.getAttribute("data-key");
+    var focusIndex = focused ? rows.findIndex(function (c) { return key(c) === focusKey; }) : -1;
+    return api("GET", query(more ? next : null)).then(function (data) {
+      rows = more ? rows.concat(data.comments) : data.comments;
+      next = data.next;
+      var present = new Set(rows.map(key));
+      selected.forEach(function (k) { if (!present.has(k)) selected.delete(k); });
+      render();
+      if (focusKey) {
+        var again = rowByKey(focusKey) || rowAt(Math.min(focusIndex, rows.length - 1));
+        if (again) again.focus();
+        else $("list").focus();
+      }
+    }, function (e) { if (e.status !== 401) fail(e.message); });
+  }
+
+  function key(c) { return c.tid + ":" + c.id; }
+  function rowByKey(k) { return document.querySelector('#list > li[data-key="' + CSS.escape(k) + '"]'); }
+  function rowAt(i) { return i < 0 ? null : $("list").children[i] || null; }
+  function focusedRow() {
+    var a = document.activeElement;
+    return a && a.closest ? a.closest("#list > li") : null;
+  }
+
+  function when(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleString();
+  }
+
+  function row(c) {
+    var k = key(c);
+    var title = c.thread.title || c.thread.url || c.thread.id;
+    var check = el("input", { type: "checkbox", "aria-label": "Select comment by " + (c.author.name || "anonymous") });
+    check.checked = selected.has(k);
+    check.addEventListener("change", function () {
+      if (check.checked) selected.add(k); else selected.delete(k);
+      updateSelection();
+    });
+    var thread = c.thread.url ? el("a", { href: c.thread.url, target: "_blank", rel: "noopener noreferrer", text: title })
+                              : el("span", { text: title });
+    var meta = el("p", { class: "meta" }, [
+      el("strong", { class: "author", text: c.author.name || "anonymous" }),
+      el("span", { class: "badge status-" + c.status, text: c.status }),
+      c.pinned ? el("span", { class: "badge", text: "pinned" }) : null,
+      c.thread.locked ? el("span", { class: "badge", text: "thread locked" }) : null,
+      el("span", { class: "when", text: when(c.created) }),
+      el("span", { class: "where" }, [document.createTextNode("on "), thread]),
+    ]);
+    var body = el("div", { class: "body" });
+    body.innerHTML = c.html;  // sanitised by the server (render.py): the only HTML we insert
+    var facts = el("p", { class: "facts" }, [
+      c.reasons.length ? el("span", { text: "Why: " + c.reasons.join(", ") }) : null,
+      el("span", { text: (c.author.kind === "user" ? (c.author.provider || "user") : "guest") }),
+      c.identity ? el("span", { class: "hash", title: "identity", text: "id " + c.identity }) : null,
+      c.email_hash ? el("span", { class: "hash", title: "email hash", text: "email# " + c.email_hash }) : null,
+      c.ip_hash ? el("span", { class: "hash", title: "IP hash", text: "IP# " + c.ip_hash }) : null,
+    ]);
+    var buttons = el("div", { class: "actions" });
+    var actions = c.status === "deleted" ? (c.restorable ? ["restore"] : []) :
+      ["approve", "reject", "spam", "ham", "delete"].filter(function (a) {
+        return !((a === "approve" && c.status === "approved") || (a === "reject" && c.status === "rejected") ||
+                 (a === "spam" && c.status === "spam") || (a === "ham" && c.status !== "spam"));
+      });
+    actions.forEach(function (a) {
+      buttons.append(el("button", { type: "button", "data-act": a, class: a === "approve" ? "primary" : "",
+                                    text: LABELS[a] }));
+    });
+    if (c.status === "approved" && c.parent === null) {
+      buttons.append(el("button", { type: "button", "data-pin": c.pinned ? "off" : "on", text: c.pinned ? "Unpin" : "Pin" }));
+    }
+    buttons.append(el("button", { type: "button", "data-lock": c.thread.locked ? "off" : "on",
+                                  text: c.thread.locked ? "Unlock thread" : "Lock thread" }));
+    if (c.identity) buttons.append(el("button", { type: "button", "data-ban": "identity", text: "Ban identity" }));
+    if (c.email_hash) buttons.append(el("button", { type: "button", "data-ban": "email", text: "Ban email" }));
+    if (c.ip_hash) buttons.append(el("button", { type: "button", "data-ban": "ip", text: "Ban IP" }));
+    buttons.append(el("button", { type: "button", "data-more": "1", text: "More by author" }));
+    var li = el("li", { class: "row", tabindex: "0", "data-key": k,
+                        "aria-label": (c.author.name || "anonymous") + ", " + c.status + ", on " + title },
+                [check, el("div", { class: "main" }, [meta, body, facts, buttons])]);
+    li.commentData = c;
+    return li;
+  }
+
+  function render() {
+    var list = $("list");
+    list.replaceChildren.apply(list, rows.map(row));
+    $("empty").hidden = rows.length > 0;
+    $("more").hidden = !next;
+    updateSelection();
+  }
+
+  function updateSelection() {
+    $("selected-count").textContent = selected.size + " selected";
+    $("select-all").checked = rows.length > 0 && selected.size === rows.length;
+  }
+
+  function act(c, action) {
+    return api("POST", base() + "/comments/" + c.tid + "/" + c.id + "/" + action).then(function (data) {
+      say("Comment by " + (c.author.name || "anonymous") + " " + DONE[action] + ".");
+      if (data.akismet === "failed") fail("Done, but Akismet could not be told (it will not learn from this one).");
+      return refreshSoon(0);
+    }, function (e) { fail(e.message); });
+  }
+
+  function bulk(action) {
+    var items = rows.filter(function (c) { return selected.has(key(c)); })
+      .map(function (c) { return { tid: c.tid, cid: c.id }; });
+    if (!items.length) return say("Select comments first (x, or the boxes).");
+    api("POST", base() + "/bulk", { action: action, items: items }).then(function (data) {
+      var ok = data.results.filter(function (r) { return r.ok; }).length;
+      say(ok + " of " + items.length + " comments " + DONE[action] + ".");
+      selected.clear();
+      refreshSoon(0);
+    }, function (e) { fail(e.message); });
+  }
+
+  function setThread(c, body) {
+    return api("PATCH", base() + "/threads/" + c.tid, body).then(function () {
+      say(body.locked === true ? "Thread locked." : body.locked === false ? "Thread unlocked." :
+          body.pinned ? "Comment pinned." : "Comment unpinned.");
+      refreshSoon(0);
+    }, function (e) { fail(e.message); });
+  }
+
+  function ban(kind, value, label) {
+    var body = kind === "email" && value.indexOf("@") > 0 ? { kind: kind, email: value } : { kind: kind, value: value };
+    return api("POST", base() + "/bans", body).then(function () {
+      say("Banned " + label + ". Their new comments go to spam.");
+      if (view === "bans") loadBans();
+    }, function (e) { fail(e.message); });
+  }
+
+  $("list").addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    var li = event.target.closest("#list > li");
+    if (!button || !li) return;
+    var c = li.commentData;
+    li.focus();
+    if (button.dataset.act) act(c, button.dataset.act);
+    else if (button.dataset.pin) setThread(c, { pinned: button.dataset.pin === "on" ? c.id : null });
+    else if (button.dataset.lock) setThread(c, { locked: button.dataset.lock === "on" });
+    else if (button.dataset.ban) {
+      var value = { identity: c.identity, email: c.email_hash, ip: c.ip_hash }[button.dataset.ban];
+      ban(button.dataset.ban, value, "this " + (button.dataset.ban === "ip" ? "IP" : button.dataset.ban));
+    } else if (button.dataset.more) {
+      $("q").value = "";
+      $("author").value = c.identity || c.author.name;
+      setView("recent");
+    }
+  });
+
+  // --- keyboard ------------------------------------------------------------------
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || $("desk").hidden || $("comments-view").hidden) return;
+    var t = event.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) && t.type !== "checkbox") return;
+    var current = focusedRow();
+    var index = current ? Array.prototype.indexOf.call($("list").children, current) : -1;
+    var k = event.key;
+    if (k === "j" || k === "k") {
+      var target = rowAt(k === "j" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0));
+      if (target) { target.focus(); target.scrollIntoView({ block: "nearest" }); }
+    } else if (k === "/") {
+      $("q").focus();
+    } else if (current && ACTIONS[k]) {
+      var c = current.commentData;
+      var allowed = current.querySelector('[data-act="' + ACTIONS[k] + '"]');
+      if (allowed) act(c, ACTIONS[k]); else say(LABELS[ACTIONS[k]] + " does not apply to this comment.");
+    } else if (current && k === "x") {
+      var box = current.querySelector("input[type=checkbox]");
+      box.checked = !box.checked;
+      box.dispatchEvent(new Event("change"));
+    } else if (current && k === "p") {
+      var pin = current.querySelector("[data-pin]");
+      if (pin) pin.click();
+    } else if (current && k === "l") {
+      current.querySelector("[data-lock]").click();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  // --- live ------------------------------------------------------------------------
+
+  function refreshSoon(delay) {
+    window.clearTimeout(refreshTimer);
+    return new Promise(function (resolve) {
+      refreshTimer = window.setTimeout(function () {
+        loadCounts();
+        if (!$("comments-view").hidden) load(false).then(resolve); else resolve();
+      }, delay);
+    });
+  }
+
+  function openSocket() {
+    if (!token || !site) return;
+    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    var ws;
+    try {
+      // The token goes in the subprotocol header: never in a URL, and checked before the socket opens.
+      ws = new WebSocket(scheme + "//" + location.host + base() + "/live", ["rejoinder.admin", "bearer." + token]);
+    } catch (e) { return; }
+    socket = ws;
+    ws.onmessage = function (m) {
+      var data;
+      try { data = JSON.parse(m.data); } catch (e) { return; }
+      if (data.type === "ready") {
+        socketDelay = 500;
+        $("live-state").textContent = "Live";
+      } else if (data.type === "changed") {
+        refreshSoon(150);  // a burst of comments is one refresh
+      }
+    };
+    ws.onclose = function () {
+      if (socket !== ws) return;
+      socket = null;
+      $("live-state").textContent = "Reconnecting…";
+      window.setTimeout(function () { if (!socket && token) { openSocket(); refreshSoon(0); } }, socketDelay);
+      socketDelay = Math.min(socketDelay * 2, 30000);
+    };
+  }
+
+  function closeSocket() {
+    var ws = socket;
+    socket = null;
+    if (ws) ws.close(1000);
+    $("live-state").textContent = "";
+  }
+
+  // --- bans and settings ------------------------------------------------------------
+
+  function loadBans() {
+    api("GET", base() + "/bans").then(function (data) {
+      var list = $("bans");
+      list.replaceChildren.apply(list, data.bans.map(function (b) {
+        var lift = el("button", { type: "button", text: "Lift ban" });
+        lift.addEventListener("click", function () {
+          api("DELETE", base() + "/bans/" + encodeURIComponent(b.kind) + "/" + encodeURIComponent(b.value))
+            .then(function () { say("Ban lifted."); loadBans(); }, function (e) { fail(e.message); });
+        });
+        return el("li", {}, [el("span", { class: "badge", text: b.kind }), el("code", { text: b.value }),
+                             b.note ? el("span", { text: b.note }) : null,
+                             el("span", { class: "when", text: when(new Date(b.created).toISOString()) }), lift]);
+      }));
+      $("bans-empty").hidden = data.bans.length > 0;
+    }, function (e) { fail(e.message); });
+  }
+
+  function loadSettings() {
+    loadCounts().then(function (data) {
+      if (!data) return;
+      var radio = document.querySelector('#settings input[value="' + CSS.escape(data.site.moderation) + '"]');
+      if (radio) radio.checked = true;
+      $("blocklist").value = data.site.blocklist.join("\n");
+    });
+  }
+
+  $("settings").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var picked = document.querySelector("#settings input[name=moderation]:checked");
+    var words = $("blocklist").value.split("\n").map(function (w) { return w.trim(); }).filter(Boolean);
+    api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words })
+      .then(function () { say("Settings saved."); }, function (e) { fail(e.message); });
+  });
+
+  $("ban-email").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = $("ban-email-input");
+    ban("email", input.value.trim(), "that address").then(function () { input.value = ""; });
+  });
+
+  // --- wiring ------------------------------------------------------------------------
+
+  document.querySelectorAll(".tabs [data-view]").forEach(function (b) {
+    b.addEventListener("click", function () { setView(b.getAttribute("data-view")); });
+  });
+  document.querySelectorAll("[data-bulk]").forEach(function (b) {
+    b.addEventListener("click", function () { bulk(b.getAttribute("data-bulk")); });
+  });
+  $("select-all").addEventListener("change", function () {
+    selected.clear();
+    if ($("select-all").checked) rows.forEach(function (c) { selected.add(key(c)); });
+    render();
+  });
+  $("search").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (view !== "recent" && view !== "pending" && view !== "spam") view = "recent";
+    load(false);
+  });
+  $("clear-search").addEventListener("click", function () {
+    $("q").value = "";
+    $("author").value = "";
+    load(false);
+  });
+  $("more").addEventListener("click", function () { load(true); });
+  $("site").addEventListener("change", function () { openSite($("site").value); });
+  $("signout").addEventListener("click", function () {
+    api("POST", "/api/auth/logout").catch(function () {}).then(function () { signedOut("Signed out."); });
+  });
+
+  token = stored(TOKEN_KEY);
+  exchangeLink().then(start);
+})();
