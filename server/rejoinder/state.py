@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.ratelimit import RateLimiter
     from .store.sites import SiteStore
     from .store.origins import OriginIndex
+    from .store.notify import NotifyStore
+    from .store.subscriptions import SubscriptionStore
+    from .store.webhooks import WebhookStore
 
 
 @dataclass
@@ -41,6 +44,9 @@ class State:
     logins: "LoginStore"
     metrics: "Metrics"
     live_limits: "Limits"
+    subscriptions: "SubscriptionStore"
+    notify: "NotifyStore"
+    webhooks: "WebhookStore"
 
 
 def state(conn: HTTPConnection) -> State:
