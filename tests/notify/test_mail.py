@@ -13,10 +13,10 @@ from itsdangerous import TimestampSigner
 from rejoinder import links
 from rejoinder.settings import Settings
 
-from ..conftest import SITE, register_site
+from ..conftest import SITE
 from ..support.api import error_of, post
 from ..support.mailbox import html_part, link, text_part
-from .conftest import address, open_thread, subscribe, words
+from .conftest import address, cli, open_thread, subscribe, words
 
 TEST_SETTINGS = Settings(secret_key="test-secret-key", public_url="http://localhost:1")
 
@@ -105,10 +105,7 @@ def test_a_reply_tells_the_parent_author(reader, another, smtp_server, mail_thre
     assert len(smtp_server.messages(sub)) == 2  # the reply is not mailed a second time in a batch
 
 
-def test_owner_gets_held_comments_with_approve_and_delete_links(redis_client, reader, smtp_server, mail_thread,
-                                                                redis_server) -> None:
-    from .conftest import cli
-
+def test_owner_gets_held_comments_with_approve_and_delete_links(reader, smtp_server, mail_thread, redis_server) -> None:
     owner = address("owner")
     cli(redis_server.url, "site", "update", SITE, "--moderation", "hold_all", "--owner-email", owner)
     post(reader, mail_thread["id"], "Please let this through.", name="Ida", email=address("ida"))
@@ -161,9 +158,7 @@ def test_unsubscribe_page_has_a_button_and_one_click_post_works(reader, another,
     assert len(smtp_server.messages(by_page)) == 2 and len(smtp_server.messages(one_click)) == 2
 
 
-def test_owner_can_unsubscribe_in_one_click(redis_client, reader, smtp_server, mail_thread, redis_server) -> None:
-    from .conftest import cli
-
+def test_owner_can_unsubscribe_in_one_click(reader, smtp_server, mail_thread, redis_server) -> None:
     owner, other_owner = address("owner"), address("owner2")
     cli(redis_server.url, "site", "update", SITE, "--moderation", "hold_all", "--owner-email", owner,
         "--owner-email", other_owner)
@@ -192,9 +187,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(reader, another, smtp_ser
     assert len(smtp_server.messages(sub)) == 2
 
 
-def test_mail_is_in_the_sites_language(redis_client, reader, another, smtp_server, mail_thread, redis_server) -> None:
-    from .conftest import cli
-
+def test_mail_is_in_the_sites_language(reader, another, smtp_server, mail_thread, redis_server) -> None:
     cli(redis_server.url, "site", "update", SITE, "--language", "fr")
     sub = address("sub")
     subscribe(reader, smtp_server, mail_thread["id"], sub)
@@ -246,7 +239,7 @@ def test_the_widget_is_told_notifications_are_available(reader) -> None:
         "/api/threads", params={"site": SITE, "page": "p"}).json()["site"]["notifications"] is True
 
 
-def test_bad_notify_requests_are_refused(reader, mail_thread, redis_client) -> None:
+def test_bad_notify_requests_are_refused(reader, mail_thread) -> None:
     r = reader.post(f"/api/threads/{mail_thread['id']}/comments", json={"text": words(), "name": "Pat", "notify": True})
     assert r.status_code == 422 and error_of(r) == {
         "code": "notify_needs_email", "message": "Notifications need an email address.", "field": "email"}
