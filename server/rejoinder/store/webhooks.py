@@ -16,6 +16,16 @@ from . import keys
 LOG_SIZE = 200
 HOOK_CONSUMER = "hook"
 
+# Replace (or with no URL, remove) the webhook and forget what was queued for the old one,
+# in one step: a new URL starts from now, and never with half of its settings.
+_SET = """
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+if ARGV[1] ~= '' then
+  redis.call('HSET', KEYS[1], 'url', ARGV[1], 'secret', ARGV[2], 'since', ARGV[3])
+end
+return 1
+"""
+
 _DONE = """
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
@@ -27,6 +37,7 @@ class WebhookStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._done = redis.register_script(_DONE)
+        self._set = redis.register_script(_SET)
 
     async def get(self, site: str) -> dict[str, str]:
         """{"url", "secret", "since"} or {} when the site has none."""
@@ -35,21 +46,18 @@ class WebhookStore:
     async def url(self, site: str) -> str:
         return await self.redis.hget(keys.hook_config(site), "url") or ""
 
-    async def _forget_queue(self, site: str) -> None:
-        # A new URL (or none) starts from now: events queued for the old one are not sent.
-        await self.redis.delete(keys.consumer(site, HOOK_CONSUMER), keys.hook_queue(site), keys.hook_attempts(site))
+    async def _replace(self, site: str, url: str, secret: str) -> None:
+        await self._set(keys=[keys.hook_config(site), keys.consumer(site, HOOK_CONSUMER), keys.hook_queue(site),
+                              keys.hook_attempts(site)], args=[url, secret, int(time.time() * 1000)])
 
     async def set(self, site: str, url: str) -> str:
         """Point the site's webhook at `url` with a new secret, returned once."""
         secret = "whsec_" + secrets.token_hex(24)
-        await self._forget_queue(site)
-        await self.redis.hset(keys.hook_config(site), mapping={
-            "url": url, "secret": secret, "since": int(time.time() * 1000)})
+        await self._replace(site, url, secret)
         return secret
 
     async def remove(self, site: str) -> None:
-        await self.redis.delete(keys.hook_config(site))
-        await self._forget_queue(site)
+        await self._replace(site, "", "")
 
     async def queue(self, site: str, count: int = 20) -> list[tuple[str, dict[str, str]]]:
         return await self.redis.xrange(keys.hook_queue(site), "-", "+", count=count)
