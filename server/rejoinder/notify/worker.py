@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from typing import Any, Awaitable, Callable
 
 from redis.exceptions import RedisError
@@ -131,6 +130,7 @@ class SiteWorker:
         self.settings = worker.settings
         self.site = site
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         st = self.state
         self.mail = MailWork(self.settings, st.comments, st.subscriptions, st.notify)
@@ -150,6 +150,7 @@ class SiteWorker:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=5)
             for task in pending:
@@ -171,10 +172,13 @@ class SiteWorker:
             except Exception:
                 log.exception("worker step for %s failed", self.site)
                 wait, backoff = backoff, min(backoff * 2, 10.0)
-            # Sleep in short slices so a stop is prompt.
-            deadline = time.monotonic() + wait
-            while not self._stopping and time.monotonic() < deadline:
-                await asyncio.sleep(min(0.1, max(deadline - time.monotonic(), 0)))
+            if wait <= 0:
+                await asyncio.sleep(0)  # more is waiting: go on, but let others run
+                continue
+            try:  # a stop ends the wait at once
+                await asyncio.wait_for(self._stopped.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
 
     # --- following the feed and the threads' logs ------------------------------
 
@@ -239,4 +243,4 @@ class SiteWorker:
 
     async def hooks(self) -> float:
         await webhooks.deliver(self.settings, self.state.webhooks, self.site, self.stopping)
-        return min(self.settings.worker_poll_seconds, 0.5)
+        return self.settings.worker_poll_seconds
