@@ -68,7 +68,9 @@ def another(mail_server: AppServer) -> Iterator[httpx.Client]:
         yield client
 
 
-def open_thread(client: httpx.Client, page: str = "https://blog.example/post-1", title: str = "Post one") -> dict:
+def open_thread(client: httpx.Client, page: str = "", title: str = "Post one") -> dict:
+    """A thread of its own per test (a late delivery from another test can never match it)."""
+    page = page or f"https://blog.example/post-{uuid.uuid4().hex[:8]}"
     r = client.get("/api/threads", params={"site": SITE, "page": page, "title": title})
     assert r.status_code == 200, r.text
     return r.json()["thread"]

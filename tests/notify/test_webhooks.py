@@ -58,8 +58,8 @@ def test_each_public_event_arrives_signed(redis_server, webhook_receiver, reader
         assert call["headers"]["content-type"] == "application/json"
     first, second = (json.loads(c["body"]) for c in calls)
     assert first["type"] == "comment.created" and first["site"] == SITE
-    assert first["thread"] == {"id": mail_thread["id"], "page": "https://blog.example/post-1",
-                               "url": "https://blog.example/post-1", "title": "Post one"}
+    assert first["thread"] == {"id": mail_thread["id"], "page": mail_thread["page"],
+                               "url": mail_thread["page"], "title": "Post one"}
     assert first["data"]["comment"]["author"]["name"] == "Ann" and first["data"]["count"] == 1
     assert second["type"] == "like.changed" and second["data"]["likes"] == 1
     assert calls[0]["headers"]["rejoinder-event"] == "comment.created"
