@@ -1,4 +1,4 @@
-"""The `rejoinder` command: serve, demo, and site administration."""
+"""The `rejoinder` command: serve, demo, worker, and site administration."""
 
 from __future__ import annotations
 
@@ -72,7 +72,30 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
         site.moderation = args.moderation
     if getattr(args, "block", None):
         site.blocklist = [w.strip() for w in args.block if w.strip()]
+    if getattr(args, "language", None) is not None:
+        from .notify.templates import LANGUAGES
+
+        if args.language not in LANGUAGES:
+            raise SystemExit(f"language must be one of {', '.join(LANGUAGES)}")
+        site.language = args.language
+    if getattr(args, "owner_email", None) is not None:
+        from .errors import ApiError
+        from .models import clean_email
+
+        try:
+            site.owner_emails = [e for e in (clean_email(a) for a in args.owner_email) if e]
+        except ApiError:
+            raise SystemExit("--owner-email: not a valid email address") from None
     return site
+
+
+def _webhook_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SystemExit("--webhook must be an http:// or https:// URL")
+    return url
 
 
 async def _site_command(args: argparse.Namespace) -> int:
@@ -101,11 +124,27 @@ async def _site_command(args: argparse.Namespace) -> int:
             if found is None:
                 print(f"no site {args.id}", file=sys.stderr)
                 return 1
+            out = {}
             if args.site_cmd == "update":
+                if args.webhook is not None and args.webhook_off:
+                    print("--webhook and --webhook-off exclude each other", file=sys.stderr)
+                    return 2
+                webhook = _webhook_url(args.webhook) if args.webhook is not None else None
                 found = _site_from_args(args, found)
                 await st.sites.update(found)
                 await _rebuild_origins(st)
-            print(json.dumps(found.to_json()))
+                if args.owner_email is not None:
+                    from .notify.mail import email_hash
+
+                    # Listing an address again turns its held-comment mail back on.
+                    await st.notify.opt_in_owners(found.id, [email_hash(settings, e) for e in found.owner_emails])
+                if webhook is not None:
+                    # The secret is shown this once; `site show` never shows it again.
+                    out["webhook"] = {"url": webhook, "secret": await st.webhooks.set(found.id, webhook)}
+                elif args.webhook_off:
+                    await st.webhooks.remove(found.id)
+            out.setdefault("webhook", {"url": await st.webhooks.url(found.id) or None})
+            print(json.dumps({**found.to_json(), **out}))
         return 0
     finally:
         await redis.aclose()
@@ -159,6 +198,47 @@ async def _admin_command(args: argparse.Namespace) -> int:
             # In the fragment: a browser never sends it to a server, so it stays out of logs.
             print(f"{settings.public_url.rstrip('/')}/admin/#token={token}")
             print(f"(one use, valid {minutes} minutes)", file=sys.stderr)
+        return 0
+    finally:
+        await redis.aclose()
+
+
+async def _webhook_log(args: argparse.Namespace) -> int:
+    from .app import build_state, connect
+
+    settings = Settings.from_env()
+    redis = connect(settings)
+    try:
+        st = build_state(settings, redis)
+        if await st.sites.get(args.id) is None:
+            print(f"no site {args.id}", file=sys.stderr)
+            return 1
+        for entry in await st.webhooks.log(args.id, args.limit):
+            print(json.dumps(entry))
+        return 0
+    finally:
+        await redis.aclose()
+
+
+async def _worker(args: argparse.Namespace) -> int:
+    import logging
+    import logging.config
+    import signal
+
+    from .app import build_state, connect
+    from .notify.worker import Worker
+
+    settings = Settings.from_env()
+    logging.config.dictConfig(log_config(settings.log_level))
+    if not settings.mail_enabled:
+        logging.getLogger("rejoinder.worker").info("REJOINDER_SMTP_HOST is not set: webhooks only")
+    redis = connect(settings)
+    try:
+        worker = Worker(build_state(settings, redis))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.stop_soon)
+        await worker.run()
         return 0
     finally:
         await redis.aclose()
@@ -247,6 +327,12 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--origin", action="append", help="an allowed origin, e.g. https://blog.example (repeat)")
         s.add_argument("--moderation", help="publish | hold_first_guests | hold_all | hold_links")
         s.add_argument("--block", action="append", help="a blocked word or phrase: its comments go to spam (repeat)")
+        s.add_argument("--language", help="language of mail and mail pages: en | fr | de")
+        s.add_argument("--owner-email", action="append",
+                       help="gets a mail for each comment held for moderation (repeat; '' for none)")
+        if name == "update":
+            s.add_argument("--webhook", help="POST each public event here (prints a new signing secret once)")
+            s.add_argument("--webhook-off", action="store_true", help="stop the webhook")
     ssub.add_parser("list")
     show = ssub.add_parser("show")
     show.add_argument("id")
@@ -262,6 +348,16 @@ def parser() -> argparse.ArgumentParser:
     asub.add_parser("token", help="print a one-time link that signs its holder in as an admin of SITE"
                     ).add_argument("site")
     admin.set_defaults(func=lambda a: asyncio.run(_admin_command(a)))
+
+    webhook = sub.add_parser("webhook", help="inspect a site's webhook")
+    wsub = webhook.add_subparsers(dest="webhook_cmd", required=True)
+    wlog = wsub.add_parser("log", help="the latest delivery attempts, newest first (JSON lines)")
+    wlog.add_argument("id")
+    wlog.add_argument("--limit", type=int, default=50)
+    webhook.set_defaults(func=lambda a: asyncio.run(_webhook_log(a)))
+
+    worker = sub.add_parser("worker", help="run only the mail and webhook worker (then set REJOINDER_WORKER_IN_SERVER=0)")
+    worker.set_defaults(func=lambda a: asyncio.run(_worker(a)))
 
     backup = sub.add_parser("backup", help="write one site (or everything) to a file, while the server runs")
     backup.add_argument("--site", help="only this site (default: everything)")

@@ -28,7 +28,7 @@ from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import admin_pages, frame
-from .api import admin, auth, avatars, comments, openapi, sites, threads
+from .api import admin, auth, avatars, comments, notify, openapi, sites, threads
 from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
@@ -38,6 +38,7 @@ from .live import admin_socket
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
 from .metrics import Metrics, RequestMetrics, get_metrics
+from .notify.worker import Worker
 from .middleware import BodyLimit, Cors, SecurityHeaders
 from .settings import Settings
 from .state import State
@@ -47,6 +48,9 @@ from .store.comments import CommentStore
 from .store.moderation import ModerationStore
 from .store.queue import ModerationQueue
 from .store.feed import FeedStore
+from .store.notify import NotifyStore
+from .store.subscriptions import SubscriptionStore
+from .store.webhooks import WebhookStore
 from .store.origins import OriginIndex
 from .store.ratelimit import RateLimiter
 from .store.scripts import Scripts
@@ -119,6 +123,9 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         bans=BanStore(redis),
         moderation=ModerationStore(redis, scripts, events_maxlen=settings.events_maxlen),
         queue=ModerationQueue(redis),
+        subscriptions=SubscriptionStore(redis),
+        notify=NotifyStore(redis),
+        webhooks=WebhookStore(redis),
     )
 
 
@@ -201,11 +208,17 @@ def create_app(settings: Settings) -> Starlette:
         state = build_state(settings, redis)
         holder["state"] = state
         await state.hub.start()
+        # Mail and webhooks: every node runs the worker; a lease per site makes one consume it.
+        worker = Worker(state) if settings.worker_in_server else None
+        if worker is not None:
+            await worker.start()
         if threading.current_thread() is threading.main_thread():
             close_sockets_on_exit(state.hub)
         try:
             yield {"app": state}
         finally:
+            if worker is not None:
+                await worker.stop()
             await state.hub.stop()
             await redis.aclose()
 
@@ -230,6 +243,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
         *live_socket.routes, *auth.routes, *admin.routes, *admin_socket.routes, *admin_pages.routes,
+        *notify.routes,
         Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(
             SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
             same_site="lax", https_only=settings.public_url.startswith("https://"))]),

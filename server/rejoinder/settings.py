@@ -100,6 +100,35 @@ class Settings:
     # long enough to open a mail or a terminal's link, short enough that a link
     # left in a scrollback is useless by tomorrow.
     admin_link_minutes: int = 60
+    # Email notifications: on when smtp_host is set. Port 587 with STARTTLS is mail
+    # submission; smtp_tls is implicit TLS instead (port 465). smtp_from defaults to
+    # comments@<the public URL's host>.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_from: str = ""
+    smtp_timeout_seconds: float = 30.0
+    # While the SMTP server fails, retries wait 1 s, 2 s, 4 s... up to this.
+    smtp_retry_max_seconds: float = 60.0
+    # New-comment mail waits this long for more comments on the thread and lists
+    # them in one mail: a lively thread sends a digest, not a mail per comment.
+    notify_batch_seconds: float = 60.0
+    # How long the confirm link of a subscription works (a week: mail can sit unread).
+    confirm_link_hours: int = 168
+    # Webhook retries: waits between attempts (comma list, seconds); then it gives up.
+    webhook_retry_seconds: str = "1,5,30,120,600"
+    webhook_timeout_seconds: float = 10.0
+    # The worker (mail and webhooks) runs inside every server process; set false
+    # when `rejoinder worker` runs it on its own. A site's feed is consumed by one
+    # node at a time: the holder renews a lease of this many seconds; a node that
+    # dies hands its sites over after at most that long.
+    worker_in_server: bool = True
+    worker_lease_seconds: float = 15.0
+    # How often the worker looks at site feeds: the delay of a mail or webhook beyond its own.
+    worker_poll_seconds: float = 1.0
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 
@@ -123,6 +152,10 @@ class Settings:
         if not settings.secret_key:
             settings = dataclasses.replace(settings, secret_key=secrets.token_hex(32))
         return settings
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def public_origin(self) -> str:

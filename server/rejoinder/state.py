@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.bans import BanStore
     from .store.moderation import ModerationStore
     from .store.queue import ModerationQueue
+    from .store.notify import NotifyStore
+    from .store.subscriptions import SubscriptionStore
+    from .store.webhooks import WebhookStore
 
 
 @dataclass
@@ -49,6 +52,9 @@ class State:
     bans: "BanStore"
     moderation: "ModerationStore"
     queue: "ModerationQueue"
+    subscriptions: "SubscriptionStore"
+    notify: "NotifyStore"
+    webhooks: "WebhookStore"
 
 
 def state(conn: HTTPConnection) -> State:

@@ -78,10 +78,11 @@ def _draft(body: dict[str, Any], viewer: Identity, settings: Any) -> tuple[dict[
 async def create_comment(request: Request) -> JSON:
     """POST /api/threads/{tid}/comments: post a comment or a reply.
 
-    Body: {"text", "parent"?, "name", "email"?, "website"?} (guests) or {"text", "parent"?} (signed in).
+    Body: {"text", "parent"?, "name", "email"?, "website"?, "notify"?} (guests) or {"text", "parent"?, "notify"?}
+    (signed in). "notify": true asks for mail about the thread's new comments (after a confirmation mail).
     An Idempotency-Key header makes a retry return the first result.
     Errors: unsupported_media_type, malformed_json, body_too_large, comment_empty,
-    comment_too_long, missing_field, invalid_field, invalid_email, invalid_url,
+    comment_too_long, missing_field, invalid_field, invalid_email, invalid_url, notify_needs_email,
     thread_not_found, parent_not_found, comment_deleted, thread_locked,
     origin_not_allowed, idempotency_conflict, rate_limited, invalid_session.
     """
@@ -91,6 +92,14 @@ async def create_comment(request: Request) -> JSON:
     viewer = await identity.current(request)
     body = await read_json(request)
     doc, parent = _draft(body, viewer, st.settings)
+    notify = body.get("notify", False)
+    if not isinstance(notify, bool):
+        raise ApiError("invalid_field", "notify must be true or false.", field="notify")
+    if notify and st.settings.mail_enabled:
+        if not doc["email"]:
+            raise ApiError("notify_needs_email", field="email" if viewer.kind == "guest" else "notify")
+        # The mail worker reads this from the event log and asks the address to confirm.
+        doc["notify"] = True
     key = request.headers.get(IDEMPOTENCY_HEADER, "")
     if len(key) > 200:
         raise ApiError("invalid_field", "Idempotency-Key is at most 200 characters.", field="Idempotency-Key")

@@ -38,6 +38,7 @@ CID = _p("cid", {"type": "integer", "minimum": 1})
 SITE = _p("site", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"})
 PAGING = [_q("cursor", {"type": "string"}), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
           _q("order", {"type": "string", "enum": ["oldest", "newest"]})]
+_HTML = {"200": {"description": "A page for the reader", "content": {"text/html": {}}}}
 JSON_BODY = lambda schema: {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}  # noqa: E731
 
 SCHEMAS: dict[str, Any] = {
@@ -79,7 +80,8 @@ SCHEMAS: dict[str, Any] = {
     "NewComment": {"type": "object", "required": ["text"], "properties": {
         "text": {"type": "string", "maxLength": 10000}, "parent": {"type": "integer"},
         "name": {"type": "string", "maxLength": 80}, "email": {"type": "string", "format": "email"},
-        "website": {"type": "string", "format": "uri"}}},
+        "website": {"type": "string", "format": "uri"},
+        "notify": {"type": "boolean", "description": "Mail me the thread's new comments (after I confirm by mail)"}}},
     "EditComment": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
     "Created": {"type": "object", "properties": {
         "comment": _ref("Comment"), "thread": {"type": "object"},
@@ -93,7 +95,8 @@ SCHEMAS: dict[str, Any] = {
     "Site": {"type": "object", "properties": {"site": {"type": "object", "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "moderation": {"type": "string"},
         "providers": {"type": "array", "items": _ref("ProviderInfo")},
-        "akismet": {"type": "boolean", "description": "Show 'This site uses Akismet to reduce spam'"}}}}},
+        "akismet": {"type": "boolean", "description": "Show 'This site uses Akismet to reduce spam'"},
+        "notifications": {"type": "boolean", "description": "Offer 'Notify me of new comments via email'"}}}}},
     "ProviderInfo": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
     "Providers": {"type": "object", "properties": {"providers": {"type": "array", "items": _ref("ProviderInfo")}}},
     "Me": {"type": "object", "properties": {"me": {"type": "object", "properties": {
@@ -212,6 +215,20 @@ PATHS: dict[str, Any] = {
     "/api/avatars/u/{digest}": {"get": {"summary": "A signed-in reader's avatar, copied from their provider",
                                         "parameters": [_p("digest", {"type": "string"})],
                                         "responses": {"200": {"description": "image"}, **_errors(404)}}},
+    "/api/notify/confirm": {
+        "get": {"summary": "Link from a confirmation mail: a page with a button that confirms",
+                "parameters": [_q("token", {"type": "string"}, True, "Signed; expires")],
+                "responses": {**_HTML, **_errors(400, 404, 410)}},
+        "post": {"summary": "Confirm a subscription to a thread's new comments",
+                 "parameters": [_q("token", {"type": "string"}, True, "Signed; expires")],
+                 "responses": {**_HTML, **_errors(400, 404, 410)}}},
+    "/api/notify/unsubscribe": {
+        "get": {"summary": "Link from a mail: a page with a button that unsubscribes",
+                "parameters": [_q("token", {"type": "string"}, True, "Signed")],
+                "responses": {**_HTML, **_errors(400, 404, 410)}},
+        "post": {"summary": "Unsubscribe (RFC 8058 one-click: body List-Unsubscribe=One-Click); repeatable",
+                 "parameters": [_q("token", {"type": "string"}, True, "Signed")],
+                 "responses": {**_HTML, **_errors(400, 404, 410)}}},
     "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
     "/api/admin/session": {"post": {
         "summary": "Exchange a one-time admin link for a session (once)", "requestBody": JSON_BODY("AdminLink"),

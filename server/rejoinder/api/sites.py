@@ -17,7 +17,9 @@ def public_site(request: Request, site: Site) -> dict[str, Any]:
     settings = state(request).settings
     return {"id": site.id, "name": site.name, "moderation": site.moderation,
             "providers": [{"id": p.id, "name": p.label} for p in enabled(settings)],
-            "akismet": bool(settings.akismet_key)}
+            "akismet": bool(settings.akismet_key),
+            # The widget offers "Notify me of new comments via email" only when mail can be sent.
+            "notifications": settings.mail_enabled}
 
 
 async def get_site(request: Request) -> JSON:

@@ -165,3 +165,63 @@ def bans(site_id: str) -> str:
 def akismet_context(tid: str, cid: int | str) -> str:
     """What Akismet needs to learn from a correction (IP, user agent, referrer), kept a while."""
     return f"{_t(tid)}:ak:{cid}"
+
+
+# --- notifications and webhooks (consumers of the event log) -----------------
+
+
+def subscribers(tid: str) -> str:
+    """The thread's email subscribers: email hash -> {email, state, asked}. In the
+    thread's slot, next to the comments whose authors asked."""
+    return f"{_t(tid)}:subs"
+
+
+def consumer(site_id: str, name: str) -> str:
+    """One consumer's durable cursors for a site: "_feed" -> feed stream id, tid -> last seq read.
+    In the site's slot, so advancing a cursor and queueing what it produced are one atomic step."""
+    return f"{PREFIX}:{{s:{site_id}}}:cur:{name}"
+
+
+def outbox(site_id: str) -> str:
+    """Composed mail waiting for the SMTP server: an entry is deleted once the server accepted it."""
+    return f"{PREFIX}:{{s:{site_id}}}:outbox"
+
+
+def batch_due(site_id: str) -> str:
+    """Open batches of new-comment mail ("<tid>:<email hash>"), scored by when they are due."""
+    return f"{PREFIX}:{{s:{site_id}}}:batchdue"
+
+
+def batch_prefix(site_id: str) -> str:
+    """Prefix of one batch's list of comments; the Lua scripts append "<tid>:<email hash>"."""
+    return f"{PREFIX}:{{s:{site_id}}}:batch:"
+
+
+def hook_config(site_id: str) -> str:
+    """The site's webhook: url, secret, since (ms)."""
+    return f"{PREFIX}:{{s:{site_id}}}:hook"
+
+
+def hook_queue(site_id: str) -> str:
+    """Webhook events waiting for delivery, oldest first."""
+    return f"{PREFIX}:{{s:{site_id}}}:hookq"
+
+
+def hook_attempts(site_id: str) -> str:
+    """Delivery attempts so far per queued webhook event (entry id -> "attempts|next due ms")."""
+    return f"{PREFIX}:{{s:{site_id}}}:hookatt"
+
+
+def hook_log(site_id: str) -> str:
+    """The site's webhook delivery log, newest first, capped."""
+    return f"{PREFIX}:{{s:{site_id}}}:hooklog"
+
+
+def owner_optout(site_id: str) -> str:
+    """Owner addresses (hashes) that unsubscribed from held-comment mail."""
+    return f"{PREFIX}:{{s:{site_id}}}:ownerout"
+
+
+def worker_lease(site_id: str) -> str:
+    """Which node consumes the site's feed right now (SET NX PX, renewed)."""
+    return f"{PREFIX}:{{s:{site_id}}}:lease"

@@ -1,4 +1,4 @@
-"""SiteStore: registered sites, their allowed origins and moderation policy."""
+"""SiteStore: registered sites, their allowed origins, moderation policy, mail language and owners."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class Site:
     moderation: str = "publish"
     created: int = 0
     blocklist: list[str] = field(default_factory=list)
+    # The language of mail to readers and owners (en, fr, de).
+    language: str = "en"
+    # Who gets a mail when a comment is held for moderation.
+    owner_emails: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +48,8 @@ def _from_hash(data: dict[str, str]) -> Site:
         moderation=data.get("moderation", "publish"),
         blocklist=orjson.loads(data.get("blocklist", "[]")),
         created=int(data.get("created", 0)),
+        language=data.get("language", "en"),
+        owner_emails=orjson.loads(data.get("owner_emails", "[]")),
     )
 
 
@@ -86,7 +92,8 @@ class SiteStore:
     def _fields(site: Site) -> list[Any]:
         return ["id", site.id, "name", site.name, "origins", orjson.dumps(site.origins).decode(),
                 "moderation", site.moderation, "created", site.created,
-                "blocklist", orjson.dumps(site.blocklist).decode()]
+                "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
+                "owner_emails", orjson.dumps(site.owner_emails).decode()]
 
     async def is_known(self, site_id: str, who: str) -> bool:
         """Has this guest (by email hash or anonymous id) had a comment approved here?"""

@@ -1,0 +1,1 @@
+"""Consumers of the event log: email notifications and webhooks (see worker.py)."""

@@ -1,0 +1,217 @@
+"""The words of every mail in each site language, rendered as plain text and as HTML.
+
+In the HTML part every user string (names, titles, site names, URLs) goes
+through html.escape; the only HTML taken as is, is a comment body that render.py
+sanitised when it was stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+LANGUAGES = ("en", "fr", "de")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "this_post": "this post",
+        "confirm_subject": "Confirm: new comments on “{title}”",
+        "confirm_intro": "You (or someone who typed your address) asked {site} to email you when someone comments on “{title}”.",
+        "confirm_action": "Confirm",
+        "confirm_ignore": "If that was not you, ignore this mail: nothing more will be sent.",
+        "new_subject_one": "New comment on “{title}”",
+        "new_subject_other": "{n} new comments on “{title}”",
+        "wrote": "{name} wrote:",
+        "read": "Read the conversation",
+        "reply_subject": "{name} replied to your comment on “{title}”",
+        "reply_intro": "{name} replied to your comment on “{title}”:",
+        "held_subject": "[{site}] A comment awaits moderation on “{title}”",
+        "held_intro": "{name} left a comment on “{title}” that is held for moderation ({reason}):",
+        "approve": "Approve",
+        "delete": "Delete",
+        "held_links": "These links need no sign-in and work for {hours} hours.",
+        "why_subscriber": "You get this mail because you asked to be told of new comments on “{title}”.",
+        "why_owner": "You get this mail because you are listed as an owner of {site}.",
+        "unsubscribe": "Unsubscribe",
+        "page_confirm": "Send me a mail when someone comments on “{title}”.",
+        "page_confirmed": "Done: you will get a mail when someone comments on “{title}”.",
+        "page_unsubscribe": "Stop the mails about new comments on “{title}”?",
+        "page_unsubscribe_owner": "Stop the mails about comments held for moderation on {site}?",
+        "page_unsubscribed": "Done: you will get no more of these mails.",
+    },
+    "fr": {
+        "this_post": "cet article",
+        "confirm_subject": "Confirmez : nouveaux commentaires sur « {title} »",
+        "confirm_intro": "Vous (ou quelqu’un qui a saisi votre adresse) avez demandé à {site} de vous écrire quand quelqu’un commente « {title} ».",
+        "confirm_action": "Confirmer",
+        "confirm_ignore": "Si ce n’était pas vous, ignorez ce message : rien d’autre ne sera envoyé.",
+        "new_subject_one": "Nouveau commentaire sur « {title} »",
+        "new_subject_other": "{n} nouveaux commentaires sur « {title} »",
+        "wrote": "{name} a écrit :",
+        "read": "Lire la conversation",
+        "reply_subject": "{name} a répondu à votre commentaire sur « {title} »",
+        "reply_intro": "{name} a répondu à votre commentaire sur « {title} » :",
+        "held_subject": "[{site}] Un commentaire attend la modération sur « {title} »",
+        "held_intro": "{name} a laissé sur « {title} » un commentaire retenu pour modération ({reason}) :",
+        "approve": "Approuver",
+        "delete": "Supprimer",
+        "held_links": "Ces liens ne demandent pas de connexion et restent valables {hours} heures.",
+        "why_subscriber": "Vous recevez ce message parce que vous avez demandé à être averti des nouveaux commentaires sur « {title} ».",
+        "why_owner": "Vous recevez ce message parce que vous êtes indiqué comme responsable de {site}.",
+        "unsubscribe": "Se désabonner",
+        "page_confirm": "M’écrire quand quelqu’un commente « {title} ».",
+        "page_confirmed": "C’est fait : vous recevrez un message quand quelqu’un commentera « {title} ».",
+        "page_unsubscribe": "Ne plus recevoir de messages sur les nouveaux commentaires de « {title} » ?",
+        "page_unsubscribe_owner": "Ne plus recevoir de messages sur les commentaires retenus de {site} ?",
+        "page_unsubscribed": "C’est fait : vous ne recevrez plus ces messages.",
+    },
+    "de": {
+        "this_post": "diesen Beitrag",
+        "confirm_subject": "Bestätigen: neue Kommentare zu „{title}“",
+        "confirm_intro": "Sie (oder jemand, der Ihre Adresse eingegeben hat) haben {site} gebeten, Ihnen bei neuen Kommentaren zu „{title}“ zu schreiben.",
+        "confirm_action": "Bestätigen",
+        "confirm_ignore": "Wenn Sie das nicht waren, ignorieren Sie diese Mail: Es wird nichts weiter gesendet.",
+        "new_subject_one": "Neuer Kommentar zu „{title}“",
+        "new_subject_other": "{n} neue Kommentare zu „{title}“",
+        "wrote": "{name} schrieb:",
+        "read": "Zur Unterhaltung",
+        "reply_subject": "{name} hat auf Ihren Kommentar zu „{title}“ geantwortet",
+        "reply_intro": "{name} hat auf Ihren Kommentar zu „{title}“ geantwortet:",
+        "held_subject": "[{site}] Ein Kommentar zu „{title}“ wartet auf Freigabe",
+        "held_intro": "{name} hat zu „{title}“ einen Kommentar geschrieben, der auf Freigabe wartet ({reason}):",
+        "approve": "Freigeben",
+        "delete": "Löschen",
+        "held_links": "Diese Links brauchen keine Anmeldung und gelten {hours} Stunden.",
+        "why_subscriber": "Sie erhalten diese Mail, weil Sie über neue Kommentare zu „{title}“ informiert werden wollten.",
+        "why_owner": "Sie erhalten diese Mail, weil Sie als Betreiber von {site} eingetragen sind.",
+        "unsubscribe": "Abbestellen",
+        "page_confirm": "Mir schreiben, wenn jemand „{title}“ kommentiert.",
+        "page_confirmed": "Erledigt: Sie erhalten eine Mail, wenn jemand „{title}“ kommentiert.",
+        "page_unsubscribe": "Keine Mails mehr über neue Kommentare zu „{title}“?",
+        "page_unsubscribe_owner": "Keine Mails mehr über zurückgehaltene Kommentare auf {site}?",
+        "page_unsubscribed": "Erledigt: Sie erhalten diese Mails nicht mehr.",
+    },
+}
+
+
+def language(code: str) -> str:
+    code = (code or "en").lower()[:2]
+    return code if code in TEXTS else "en"
+
+
+@dataclass
+class Mail:
+    subject: str
+    text: str
+    html: str
+
+
+class Words:
+    """The texts of one language, with user values filled in: as they are for the
+    plain part, escaped for the HTML part."""
+
+    def __init__(self, lang: str) -> None:
+        self.texts = TEXTS[language(lang)]
+
+    def text(self, key: str, **values: Any) -> str:
+        return self.texts[key].format(**values)
+
+    def html(self, key: str, **values: Any) -> str:
+        return escape(self.texts[key]).format(**{k: escape(str(v)) for k, v in values.items()})
+
+
+def _page(body: str, lang: str) -> str:
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head>'
+            f'<body style="font-family:sans-serif;line-height:1.5;max-width:40em">{body}</body></html>')
+
+
+def _link(url: str, label_html: str) -> str:
+    return f'<a href="{escape(url)}">{label_html}</a>'
+
+
+def _comment_text(w: Words, item: dict[str, Any]) -> str:
+    return f"{w.text('wrote', name=item['name'])}\n\n{_indent(item['text'])}\n"
+
+
+def _comment_html(w: Words, item: dict[str, Any]) -> str:
+    # item["html"] is the comment as render.py sanitised it at write time.
+    return (f"<p><strong>{w.html('wrote', name=item['name'])}</strong></p>"
+            f'<blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">{item["html"]}</blockquote>')
+
+
+def _indent(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.splitlines())
+
+
+def _footer(w: Words, why: str, unsubscribe_url: str) -> tuple[str, str]:
+    text = f"\n-- \n{why}\n{w.text('unsubscribe')}: {unsubscribe_url}\n"
+    html = (f'<hr><p style="color:#666;font-size:small">{escape(why)}<br>'
+            f'{_link(unsubscribe_url, w.html("unsubscribe"))}</p>')
+    return text, html
+
+
+def confirm(lang: str, *, site: str, title: str, confirm_url: str, unsubscribe_url: str) -> Mail:
+    w = Words(lang)
+    title = title or w.text("this_post")
+    text = (f"{w.text('confirm_intro', site=site, title=title)}\n\n"
+            f"{w.text('confirm_action')}: {confirm_url}\n\n{w.text('confirm_ignore')}\n")
+    html = (f"<p>{w.html('confirm_intro', site=site, title=title)}</p>"
+            f"<p>{_link(confirm_url, w.html('confirm_action'))}</p><p>{w.html('confirm_ignore')}</p>")
+    ft, fh = _footer(w, w.text("why_subscriber", title=title), unsubscribe_url)
+    return Mail(w.text("confirm_subject", title=title), text + ft, _page(html + fh, language(lang)))
+
+
+def new_comments(lang: str, *, title: str, url: str, items: list[dict[str, Any]], unsubscribe_url: str) -> Mail:
+    w = Words(lang)
+    title = title or w.text("this_post")
+    n = len(items)
+    subject = w.text("new_subject_one", title=title) if n == 1 else w.text("new_subject_other", n=n, title=title)
+    text = "\n".join(_comment_text(w, item) for item in items)
+    html = "".join(_comment_html(w, item) for item in items)
+    if url:
+        text += f"\n{w.text('read')}: {url}\n"
+        html += f"<p>{_link(url, w.html('read'))}</p>"
+    ft, fh = _footer(w, w.text("why_subscriber", title=title), unsubscribe_url)
+    return Mail(subject, text + ft, _page(html + fh, language(lang)))
+
+
+def reply(lang: str, *, title: str, url: str, item: dict[str, Any], unsubscribe_url: str) -> Mail:
+    w = Words(lang)
+    title = title or w.text("this_post")
+    text = f"{w.text('reply_intro', name=item['name'], title=title)}\n\n{_indent(item['text'])}\n"
+    html = (f"<p>{w.html('reply_intro', name=item['name'], title=title)}</p>"
+            f'<blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">{item["html"]}</blockquote>')
+    if url:
+        text += f"\n{w.text('read')}: {url}\n"
+        html += f"<p>{_link(url, w.html('read'))}</p>"
+    ft, fh = _footer(w, w.text("why_subscriber", title=title), unsubscribe_url)
+    return Mail(w.text("reply_subject", name=item["name"], title=title), text + ft, _page(html + fh, language(lang)))
+
+
+def held(lang: str, *, site: str, title: str, url: str, item: dict[str, Any], reason: str, approve_url: str,
+         delete_url: str, hours: int, unsubscribe_url: str) -> Mail:
+    w = Words(lang)
+    title = title or w.text("this_post")
+    text = (f"{w.text('held_intro', name=item['name'], title=title, reason=reason)}\n\n{_indent(item['text'])}\n\n"
+            f"{w.text('approve')}: {approve_url}\n{w.text('delete')}: {delete_url}\n"
+            f"{w.text('held_links', hours=hours)}\n")
+    html = (f"<p>{w.html('held_intro', name=item['name'], title=title, reason=reason)}</p>"
+            f'<blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">{item["html"]}</blockquote>'
+            f"<p>{_link(approve_url, w.html('approve'))} · {_link(delete_url, w.html('delete'))}</p>"
+            f"<p>{w.html('held_links', hours=hours)}</p>")
+    if url:
+        text += f"\n{w.text('read')}: {url}\n"
+        html += f"<p>{_link(url, w.html('read'))}</p>"
+    ft, fh = _footer(w, w.text("why_owner", site=site), unsubscribe_url)
+    return Mail(w.text("held_subject", site=site, title=title), text + ft, _page(html + fh, language(lang)))
+
+
+def page(lang: str, title_key: str, *, button: str = "", **values: Any) -> str:
+    """A small page for a link from a mail: a sentence, and a button that POSTs to the same URL
+    (a mail scanner that follows links acts on nothing)."""
+    w = Words(lang)
+    form = (f'<form method="post"><button type="submit">{w.html(button)}</button></form>' if button else "")
+    return (f'<!doctype html><html lang="{language(lang)}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{w.html(title_key, **values)}</title>'
+            f'</head><body><p>{w.html(title_key, **values)}</p>{form}</body></html>')
