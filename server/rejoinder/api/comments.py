@@ -139,8 +139,8 @@ async def create_comment(request: Request) -> JSON:
                                        body_digest=_digest(doc["text"].lower())[:32])
     stored = written.doc
     if not written.duplicate:
-        await st.feed.announce(site.id, tid, "comment.created")
-        await st.queue.track(site.id, tid, stored["id"], stored["status"], stored["created"])
+        await st.feed.announce(site.id, tid, "comment.created",
+                               st.queue.stage(site.id, tid, stored["id"], stored["status"], stored["created"]))
         if st.settings.akismet_key:
             await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
                 identity.client_ip(request), request.headers.get("user-agent", ""),

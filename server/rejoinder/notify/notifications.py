@@ -65,8 +65,8 @@ class MailWork:
         mail: list[dict[str, str]] = []
         batch: list[tuple[str, int, str]] = []
         for entry_id, fields in entries:
-            if fields.get("type") not in NEW_COMMENT or not fields.get("doc"):
-                continue
+            if fields.get("type") not in NEW_COMMENT or not fields.get("doc") or fields.get("imported"):
+                continue  # an imported comment is history, not news
             doc = orjson.loads(fields["doc"])
             if now - int(doc.get("created") or 0) > MAX_EVENT_AGE_MS:
                 continue

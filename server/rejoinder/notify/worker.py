@@ -200,6 +200,9 @@ class SiteWorker:
         notify = self.state.notify
         cursors = await notify.cursors(site.id, consumer)
         if FEED not in cursors:
+            # Nothing written before the first event: an idle site costs no keys.
+            if not await self.state.feed.read(site.id, f"{since_ms}-0", count=1):
+                return False
             await notify.start_consumer(site.id, consumer, since_ms)
             cursors = await notify.cursors(site.id, consumer)
         entries = await self.state.feed.read(site.id, cursors.get(FEED, "0"), count=FEED_BATCH)

@@ -10,6 +10,7 @@ the two steps is made good by the thread's next write.
 from __future__ import annotations
 
 import time
+from typing import Any, Callable
 
 from redis.asyncio import Redis
 
@@ -23,11 +24,15 @@ class FeedStore:
         # further behind than that starts again from each thread's log.
         self.maxlen = maxlen
 
-    async def announce(self, site: str, tid: str, kind: str) -> None:
-        """Thread `tid` of `site` has a new event of type `kind`."""
+    async def announce(self, site: str, tid: str, kind: str, *also: Callable[[Any], None]) -> None:
+        """Thread `tid` of `site` has a new event of type `kind`. `also` are other site
+        stores' writes for the same moment (e.g. ModerationQueue.stage), added to the
+        same round trip: every one of them is in the site's slot."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.xadd(keys.site_feed(site), {"tid": tid, "type": kind}, maxlen=self.maxlen, approximate=True)
             pipe.zadd(keys.site_threads(site), {tid: int(time.time() * 1000)})
+            for stage in also:
+                stage(pipe)
             await pipe.execute()
 
     async def read(self, site: str, after: str, count: int = 500) -> list[tuple[str, dict[str, str]]]:

@@ -8,6 +8,8 @@ read: a pointer whose comment moved on (approved, deleted) is dropped then.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from redis.asyncio import Redis
 
 from . import keys
@@ -35,8 +37,15 @@ class ModerationQueue:
 
     async def track(self, site: str, tid: str, cid: int, status: str, created_ms: int) -> None:
         """Put the comment's pointer on the lists its status belongs to, and off the others."""
-        m = member(tid, cid)
         async with self.redis.pipeline(transaction=False) as pipe:
+            self.stage(site, tid, cid, status, created_ms)(pipe)
+            await pipe.execute()
+
+    @staticmethod
+    def stage(site: str, tid: str, cid: int, status: str, created_ms: int) -> Callable[[Any], None]:
+        """track() as commands for someone else's pipeline (FeedStore.announce)."""
+        def add(pipe: Any) -> None:
+            m = member(tid, cid)
             pipe.zadd(keys.mod_list(site, "recent"), {m: created_ms})
             pipe.zremrangebyrank(keys.mod_list(site, "recent"), 0, -(RECENT_MAX + 1))
             for name in ("pending", "spam"):
@@ -44,7 +53,7 @@ class ModerationQueue:
                     pipe.zadd(keys.mod_list(site, name), {m: created_ms})
                 else:
                     pipe.zrem(keys.mod_list(site, name), m)
-            await pipe.execute()
+        return add
 
     async def page(self, site: str, name: str, before: tuple[int, str] | None, count: int
                    ) -> list[tuple[str, int]]:
