@@ -94,6 +94,10 @@ class Settings:
     akismet_timeout_seconds: float = 3.0
     # How long the approve/delete links in a held-comment mail keep working.
     moderation_link_hours: int = 72
+    # The largest WordPress/Disqus export `rejoinder import` reads: the file is parsed
+    # whole before anything is written, and 100 MiB of XML is about 300,000 comments
+    # and well under 1 GiB of memory while parsing.
+    import_max_bytes: int = 100 * 1024 * 1024
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 
