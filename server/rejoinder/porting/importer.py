@@ -81,7 +81,8 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
         "site": site,
         "format": source.format,
         "threads_by": by,
-        "threads": {"in_file": plan.threads_in_file, "with_comments": len(plan.threads), "created": created},
+        "threads": {"in_file": plan.threads_in_file, "with_comments": len(plan.threads), "created": created,
+                    "changed": sum(1 for w in written if w["imported"])},
         "comments": {"in_file": plan.comments_in_file, "imported": sum(statuses.values()),
                      "already_imported": already, "skipped": len(plan.skipped),
                      "imported_by_status": dict(sorted(statuses.items()))},
@@ -94,7 +95,7 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
 def summary(report: dict[str, Any]) -> str:
     """The report in a few lines for a person."""
     c, t = report["comments"], report["threads"]
-    lines = [f"Imported {c['imported']} comments into {t['with_comments']} threads of site {report['site']} "
+    lines = [f"Imported {c['imported']} comments into {t['changed']} threads of site {report['site']} "
              f"({t['created']} new threads) from a {report['format']} export of {c['in_file']} comments "
              f"in {t['in_file']} threads."]
     if c["imported_by_status"]:

@@ -87,7 +87,9 @@ def plain_text(html: str) -> str:
 
 
 def _line(value: str, max_len: int) -> str:
-    return models.clean_line(value, "name", max_len=1 << 30)[:max_len]
+    """A title or name from the file as one line of text. Exports often carry HTML
+    entities in them ("Tom &amp; Jerry"); they are text here, shown as text."""
+    return models.clean_line(htmllib.unescape(value), "name", max_len=1 << 30)[:max_len]
 
 
 def _page_of(thread: SourceThread, by: str) -> tuple[str, str]:
