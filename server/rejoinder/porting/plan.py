@@ -119,26 +119,23 @@ def build(source: Source, site: str, *, by: str, secret: str, max_chars: int, no
     reason: dict[int, str] = {}
     where: dict[int, str] = {}
 
+    pages = {t.key: _page_of(t, by) for t in source.threads if not t.skip}
     for c in source.comments:
         thread = threads.get(c.thread)
         where[id(c)] = (thread.link or thread.key) if thread else c.thread
-        if c.skip:
-            reason[id(c)] = c.skip
+        if thread is None or thread.skip or not pages[thread.key][0]:
+            reason[id(c)] = c.skip or (thread.skip if thread else "unknown_thread") or "thread_without_page"
             continue
-        assert thread is not None  # readers mark comments of unknown threads
-        if thread.skip:
-            reason[id(c)] = thread.skip
-            continue
-        page, url = _page_of(thread, by)
-        if not page:
-            reason[id(c)] = "thread_without_page"
-            continue
+        page, url = pages[thread.key]
         tid = keys.thread_id(site, page)
         if tid not in plans:
             plans[tid] = ThreadPlan(tid, page, url[:1024], _line(thread.title, 300), thread.created or now,
                                     thread.closed, thread.likes, f"likes:{source.format}:{thread.key}")
+        # Skipped comments join their thread's group too: replies under them find their way up.
         groups.setdefault(tid, []).append(c)
-        if c.created is None and c.status != "deleted":
+        if c.skip:
+            reason[id(c)] = c.skip
+        elif c.created is None and c.status != "deleted":
             reason[id(c)] = "invalid_date"
 
     for tid, comments in groups.items():
@@ -174,45 +171,61 @@ def _plan_thread(plan: Plan, tp: ThreadPlan, comments: list[SourceComment], reas
         else:
             bodies[id(c)] = (html, text)
 
-    def chain(c: SourceComment) -> tuple[list[SourceComment], str]:
-        """c's ancestors in the file, nearest first, and why the walk stopped early."""
-        out: list[SourceComment] = []
-        seen = {c.key}
-        cur = c
-        while cur.parent:
-            up = by_key.get(cur.parent)
-            if up is None:
-                return out, "unknown_parent"
-            if up.key in seen:
-                return out, "parent_cycle" if up.key == c.key else ""
-            seen.add(up.key)
-            out.append(up)
-            cur = up
-        return out, ""
-
     def kept(c: SourceComment) -> bool:
         return id(c) not in reason
+
+    # Every walk up the parents below is linear in the number of comments overall
+    # (memos and "already walked" marks), so a file with one very long chain of
+    # replies, or a loop of parents, cannot make planning quadratic or endless.
+    in_cycle = _cycles(by_key)
 
     # A comment deleted in the old system stays as a placeholder only where an
     # approved reply hangs under it, so the conversation keeps its shape.
     needed: dict[int, int] = {}
+    walked: set[int] = set()
     for c in comments:
         if kept(c) and c.status == "approved":
-            for up in chain(c)[0]:
+            cur = c
+            while cur.parent and (up := by_key.get(cur.parent)) is not None and id(up) not in walked:
+                walked.add(id(up))
                 if up.status == "deleted" and kept(up):
-                    needed[id(up)] = min(needed.get(id(up), c.created or 0), c.created or 0)
+                    needed[id(up)] = c.created or 0
+                cur = up
     for c in comments:
         if kept(c) and c.status == "deleted" and id(c) not in needed:
             reason[id(c)] = "deleted"
+
+    above: dict[str, tuple[SourceComment | None, str]] = {}
+
+    def nearest_kept_ancestor(c: SourceComment) -> tuple[SourceComment | None, str]:
+        """c's nearest kept ancestor, or None and why the walk found none."""
+        path, seen, cur = [], {c.key}, c
+        result: tuple[SourceComment | None, str] = (None, "")
+        while cur.parent:
+            up = by_key.get(cur.parent)
+            if up is None:
+                result = (None, "unknown_parent")
+                break
+            if up.key in seen:  # a loop of skipped comments above: nothing to hang under
+                return None, ""
+            if kept(up):
+                result = (up, "")
+                break
+            if up.key in above:
+                result = above[up.key]
+                break
+            seen.add(up.key)
+            path.append(up)
+            cur = up
+        for skipped in path:  # they are skipped: their nearest kept ancestor is c's
+            above[skipped.key] = result
+        return result
 
     items: list[tuple[int, int, Item]] = []
     for index, c in enumerate(comments):
         if not kept(c):
             continue
-        ancestors, stop = chain(c)
-        parent = next((up for up in ancestors if kept(up)), None)
-        if c.parent and stop == "parent_cycle":
-            parent = None
+        parent, stop = (None, "parent_cycle") if c.key in in_cycle else nearest_kept_ancestor(c)
         if c.parent and (parent is None or parent.key != c.parent):
             code = stop if parent is None and stop else "parent_skipped"
             plan.notes.append(_entry(fmt, c, where[id(c)], code, NOTES))
@@ -248,6 +261,24 @@ def _doc(plan: Plan, c: SourceComment, body: tuple[str, str] | None, created: in
             "ip": keyed_hash(secret, "ip:" + c.ip) if c.ip else ""}
 
 
+def _cycles(by_key: dict[str, SourceComment]) -> set[str]:
+    """Keys of comments whose chain of parents loops back to themselves (a corrupt file)."""
+    state: dict[str, int] = {}  # 1: on the walk being made, 2: done
+    found: set[str] = set()
+    for start in by_key.values():
+        path: list[SourceComment] = []
+        cur: SourceComment | None = start
+        while cur is not None and cur.key not in state:
+            state[cur.key] = 1
+            path.append(cur)
+            cur = by_key.get(cur.parent) if cur.parent else None
+        if cur is not None and state[cur.key] == 1:
+            found.update(c.key for c in path[[c.key for c in path].index(cur.key):])
+        for c in path:
+            state[c.key] = 2
+    return found
+
+
 def _parents_first(items: list[tuple[int, int, Item]]) -> list[Item]:
     """Oldest first, except that a parent always comes before its replies (a reply
     dated before its parent, from a clock that was off, waits for it)."""
@@ -267,4 +298,8 @@ def _parents_first(items: list[tuple[int, int, Item]]) -> list[Item]:
         out.append(item)
         for child in waiting.pop(item.key, ()):
             heapq.heappush(ready, child)
+    # Parents never loop (cycles were cut above); should one, its comments still go in, at top level.
+    for _, _, item in sorted(entry for entries in waiting.values() for entry in entries):
+        item.parent = ""
+        out.append(item)
     return out
