@@ -301,6 +301,112 @@ async def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_without_secret() -> None:
+    if not os.environ.get("REJOINDER_SECRET_KEY"):
+        print("warning: REJOINDER_SECRET_KEY is not set, so the keyed hashes made here (IP addresses, "
+              "avatars, known guests) will not match the server's: set it as the server has it.", file=sys.stderr)
+
+
+def _porting_stores(settings: Settings, redis: Any) -> tuple[Any, Any, Any]:
+    from .store.feed import FeedStore
+    from .store.porting import PortingStore
+    from .store.sites import SiteStore
+
+    return (SiteStore(redis, 0), FeedStore(redis),
+            PortingStore(redis, events_maxlen=settings.events_maxlen, max_depth=settings.max_depth))
+
+
+async def _import(args: argparse.Namespace) -> int:
+    from .app import connect
+    from .porting import importer
+    from .porting.source import ImportFailed
+
+    settings = Settings.from_env()
+    _warn_without_secret()
+    try:
+        with open(args.file, "rb") as f:
+            data = f.read(settings.import_max_bytes + 1)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    redis = connect(settings)
+    try:
+        sites, feed, porting = _porting_stores(settings, redis)
+        report = await importer.run(data, site=args.site, settings=settings, sites=sites, porting=porting,
+                                    feed=feed, fmt=args.format, by=args.threads_by)
+    except ImportFailed as exc:
+        print(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
+        print(f"{args.file}: {exc.message}\nNothing was imported.", file=sys.stderr)
+        return 1
+    finally:
+        await redis.aclose()
+    print(json.dumps(report, indent=2))
+    print(importer.summary(report), file=sys.stderr)
+    return 0
+
+
+async def _export(args: argparse.Namespace) -> int:
+    from .app import connect
+    from .porting import exporter, forget
+
+    settings = Settings.from_env()
+    if args.email or args.identity:
+        try:
+            forget.check(args.email or "", args.identity or "")
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    redis = connect(settings)
+    try:
+        sites, _, porting = _porting_stores(settings, redis)
+        site = await sites.get(args.site)
+        if site is None:
+            print(f"no site {args.site}", file=sys.stderr)
+            return 1
+        tids = await porting.site_threads(site.id, scan=True)
+        base = site.origins[0] if site.origins else settings.public_url
+        out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
+        try:
+            counts = await exporter.export(out, site=site, tids=tids, porting=porting, fmt=args.format,
+                                           include_emails=args.include_emails, base_url=base,
+                                           email=args.email or "", identity=args.identity or "")
+        finally:
+            if out is not sys.stdout:
+                out.close()
+    finally:
+        await redis.aclose()
+    print(f"exported {counts['comments']} comments in {counts['threads']} threads of site {site.id} "
+          f"as {args.format}" + (" with email addresses" if args.include_emails else ""), file=sys.stderr)
+    return 0
+
+
+async def _forget(args: argparse.Namespace) -> int:
+    from .app import connect
+    from .porting import forget
+
+    settings = Settings.from_env()
+    _warn_without_secret()
+    try:
+        email, identity = forget.check(args.email or "", args.identity or "")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    redis = connect(settings)
+    try:
+        sites, feed, porting = _porting_stores(settings, redis)
+        if await sites.get(args.site) is None:
+            print(f"no site {args.site}", file=sys.stderr)
+            return 1
+        tids = await porting.site_threads(args.site, scan=True)
+        report = await forget.run(args.site, tids, email=email, identity=identity, porting=porting, feed=feed,
+                                  secret=settings.secret_key)
+    finally:
+        await redis.aclose()
+    print(json.dumps(report, indent=2))
+    print(forget.summary(report), file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rejoinder", description="Self-hosted comments for blogs.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -366,6 +472,30 @@ def parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="put back what `rejoinder backup` wrote (replaces those threads)")
     restore.add_argument("file")
     restore.set_defaults(func=lambda a: asyncio.run(_restore(a)))
+
+    imp = sub.add_parser("import", help="import a WordPress (WXR) or Disqus export into a site (safe to re-run)")
+    imp.add_argument("site")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=("wxr", "disqus"), help="default: recognised from the file")
+    imp.add_argument("--threads-by", choices=("url", "id"), default="url",
+                     help="key threads by their URL (default) or by the old page id (WordPress post id, "
+                          "Disqus identifier), as your pages' data-page")
+    imp.set_defaults(func=lambda a: asyncio.run(_import(a)))
+    exp = sub.add_parser("export", help="write a site's comments as JSON or as WXR for WordPress")
+    exp.add_argument("site")
+    exp.add_argument("--format", choices=("json", "wxr"), default="json")
+    exp.add_argument("--out", required=True, help="file to write, or - for standard output")
+    exp.add_argument("--include-emails", action="store_true", help="include commenters' email addresses")
+    who = exp.add_mutually_exclusive_group()
+    who.add_argument("--email", help="only this commenter's comments (their data, on request)")
+    who.add_argument("--identity", help="only the comments of this identity key")
+    exp.set_defaults(func=lambda a: asyncio.run(_export(a)))
+    fgt = sub.add_parser("forget", help="delete everything of one commenter on a site, on their request")
+    fgt.add_argument("site")
+    fwho = fgt.add_mutually_exclusive_group(required=True)
+    fwho.add_argument("--email")
+    fwho.add_argument("--identity", help="u:<provider>:<id> (signed in) or g:<hash> (a guest's browser)")
+    fgt.set_defaults(func=lambda a: asyncio.run(_forget(a)))
     return p
 
 

@@ -39,6 +39,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "pin_not_allowed": (409, "Only a published top-level comment can be pinned."),
     "link_expired": (410, "This link has expired."),
     "body_too_large": (413, "The request body is too large."),
+    "import_too_large": (413, "The file is larger than the most Rejoinder imports."),
     "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
     "invalid_field": (422, "A field is not valid."),
     "missing_field": (422, "A required field is missing."),
@@ -48,6 +49,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "invalid_email": (422, "This email address is not valid."),
     "notify_needs_email": (422, "Notifications need an email address."),
     "invalid_url": (422, "Websites must be http:// or https:// addresses."),
+    "import_invalid": (422, "The file is not a WordPress (WXR) or Disqus export that can be read."),
+    "import_unsafe": (422, "The file declares a DTD or XML entities; such files are refused."),
     "rate_limited": (429, "Too many requests: wait a moment and try again."),
     "unavailable": (503, "The server cannot reach its database right now; try again shortly."),
 }

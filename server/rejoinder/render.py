@@ -23,7 +23,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render(text: str) -> str:
-    html = _md.render(text)
+    return sanitise(_md.render(text))
+
+
+def sanitise(html: str) -> str:
+    """HTML from elsewhere (Markdown above, or an imported comment) cut down to the whitelist."""
     return nh3.clean(
         html,
         tags=TAGS,

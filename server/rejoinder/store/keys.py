@@ -53,6 +53,17 @@ def liked_by(tid: str, liker: str) -> str:
     return f"{_t(tid)}:liked:{liker}"
 
 
+def likers(tid: str) -> str:
+    """The names of the thread's liked-by sets (so backups and forgetting can find them)."""
+    return f"{_t(tid)}:likers"
+
+
+def imported(tid: str) -> str:
+    """Comments imported from another system: "<format>:<id in the file>" -> comment id,
+    so running the same import again adds nothing."""
+    return f"{_t(tid)}:imported"
+
+
 def events(tid: str) -> str:
     return f"{_t(tid)}:events"
 
@@ -80,6 +91,11 @@ def origin_index() -> str:
 
 def session(token_hash: str) -> str:
     return f"{PREFIX}:{{sess:{token_hash}}}"
+
+
+def thread_of_meta(meta_key: str) -> str:
+    """The thread id inside a meta key (the reverse of thread_meta())."""
+    return meta_key[len(PREFIX) + 4:len(PREFIX) + 4 + 24]
 
 
 def thread_of_events(events_key: str) -> str:

@@ -1,0 +1,91 @@
+"""PortingStore: a thread's import, snapshot for export, and forgetting of one commenter, one Lua step each."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from . import keys
+
+
+@dataclass
+class Imported:
+    added: int
+    already: list[str]  # keys that an earlier run imported
+    hidden_parent: list[str]  # keys of replies moved up because their parent is pending or spam
+    count: int
+    created_thread: bool
+
+
+@dataclass
+class Forgotten:
+    comments: int  # their comments found in the thread
+    deleted: int  # of those, how many were still shown or held (now placeholders or gone)
+    placeholders: int  # kept in place because replies hang under them
+    likes: int  # likes of theirs taken back
+    count: int
+
+
+class PortingStore:
+    def __init__(self, redis: Redis, *, events_maxlen: int, max_depth: int) -> None:
+        self.redis = redis
+        self.events_maxlen = events_maxlen
+        self.max_depth = max_depth
+        folder = resources.files("rejoinder.store") / "lua"
+        self._import = redis.register_script((folder / "import_thread.lua").read_text())
+        self._forget = redis.register_script((folder / "forget_thread.lua").read_text())
+        self._snapshot = redis.register_script(
+            "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}")
+
+    async def import_thread(self, tid: str, thread: dict[str, Any], items: list[tuple[str, str, dict[str, Any], int]]
+                            ) -> Imported:
+        """All of one thread's imported comments (key, parent key, doc, likes), parents first."""
+        args: list[Any] = [keys.thread_prefix(tid), self.max_depth, self.events_maxlen,
+                           orjson.dumps({**thread, "epoch": secrets.token_hex(8)}).decode()]
+        for key, parent, doc, likes in items:
+            args += [key, parent, orjson.dumps(doc).decode(), likes]
+        result = await self._import(
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
+                  keys.like_counts(tid), keys.imported(tid)], args=args)
+        if result[0] == "err":
+            raise ValueError(f"thread {tid}: {result[1]}")
+        return Imported(int(result[1]), list(result[2]), list(result[3]), int(result[4]), bool(int(result[5])))
+
+    async def snapshot(self, tid: str) -> tuple[dict[str, str], list[dict[str, Any]], dict[int, int]]:
+        """A thread's record, comments (by id) and like counts, consistent with each other."""
+        meta, docs, likes = await self._snapshot(keys=[keys.thread_meta(tid), keys.comments(tid),
+                                                       keys.like_counts(tid)])
+        parsed = sorted((orjson.loads(v) for v in docs[1::2]), key=lambda d: d["id"])
+        return (dict(zip(meta[::2], meta[1::2])), parsed,
+                {int(k): int(v) for k, v in zip(likes[::2], likes[1::2]) if k.isdigit()})
+
+    async def forget(self, tid: str, *, email: str = "", identity: str = "", now_ms: int) -> Forgotten:
+        mode, who = ("email", email.lower()) if email else ("identity", identity)
+        likedby = keys.liked_by(tid, identity) if identity else keys.liked_by(tid, "-")
+        result = await self._forget(
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
+                  keys.like_counts(tid), likedby, keys.likers(tid)],
+            args=[keys.thread_prefix(tid), mode, who, now_ms, self.events_maxlen])
+        return Forgotten(*(int(x) for x in result[1:6]))
+
+    async def site_threads(self, site: str, *, scan: bool) -> list[str]:
+        """The site's threads: its index of threads with writes and, for the CLI only,
+        a keyspace scan for threads older than that index."""
+        found = set(await self.redis.zrange(keys.site_threads(site), 0, -1))
+        if scan:
+            async for key in self.redis.scan_iter(match=f"{keys.PREFIX}:{{t:*}}:meta", count=1000):
+                tid = keys.thread_of_meta(key)
+                if tid not in found and keys.THREAD_ID.match(tid) and await self.redis.hget(key, "site") == site:
+                    found.add(tid)
+        return sorted(found)
+
+    async def forget_known(self, site: str, *members: str) -> None:
+        """Take them out of the site's "guests with an approved comment" set."""
+        members = tuple(m for m in members if m)
+        if members:
+            await self.redis.srem(keys.known_guests(site), *members)
