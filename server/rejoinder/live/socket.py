@@ -328,6 +328,7 @@ async def _open(ws: WebSocket, st: Any) -> Connection | None:
         return None
     conn = Connection(ws, tid, viewer, since, st.settings.live_queue,
                       st.settings.edit_window_seconds * 1000, st.hub)
+    wire.forget_handshake(conn.proto)
     await st.hub.subscribe(tid, conn)
     try:
         if not await conn.replay(None):

@@ -50,6 +50,13 @@ def server_protocol(scope: dict[str, Any]) -> Any | None:
     return proto
 
 
+def forget_handshake(proto: Any) -> None:
+    """Let go of the handshake's response object (~1 KiB of headers) that uvicorn keeps
+    for the socket's life though it reads it only until the handshake is sent."""
+    if proto is not None and proto.handshake_complete and hasattr(proto, "response"):
+        proto.response = None
+
+
 def write(proto: Any, frame: bytes) -> bool:
     """Write the frame now if the socket takes it as uvicorn's own send would; False
     if not (paused transport, closing, not open): then the caller sends through ASGI,
