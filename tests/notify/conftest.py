@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from typing import Iterator
 
@@ -12,9 +9,10 @@ import httpx
 import pytest
 
 from ..conftest import SITE, new_client_id
+from ..support import cli as support_cli
 from ..support.api import post
 from ..support.mailbox import SmtpServer, WebhookReceiver, link
-from ..support.servers import ROOT, AppServer
+from ..support.servers import AppServer
 
 # Short windows so a test waits seconds, not minutes: batches close after 1.5 s, the
 # worker looks every 0.2 s, a dead node's lease passes on after 3 s, SMTP retries
@@ -104,10 +102,7 @@ def subscribe(client: httpx.Client, smtp: SmtpServer, tid: str, email: str, name
 
 
 def cli(redis_url: str, *args: str) -> str:
-    """The real `rejoinder` command against the test database."""
-    env = {**os.environ, "REJOINDER_REDIS_URL": redis_url, "REJOINDER_SECRET_KEY": "test-secret-key",
-           "REJOINDER_PUBLIC_URL": "http://localhost:1"}
-    done = subprocess.run([sys.executable, "-m", "rejoinder", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    """The real `rejoinder` command against the test database (see support/cli.py)."""
+    done = support_cli.cli(redis_url, *args, env={"REJOINDER_PUBLIC_URL": "http://localhost:1"})
     assert done.returncode == 0, done.stderr
     return done.stdout

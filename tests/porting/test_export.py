@@ -17,9 +17,9 @@ from .test_import import RIVER, WALK_ONE, find, import_fixture, open_page
 WP = "{http://wordpress.org/export/1.2/}"
 
 
-def export(redis_server: Any, tmp_path: Path, *args: str, site: str = SITE) -> Path:
+def export(redis_server: Any, tmp_path: Path, *args: str, site: str = SITE, process: bool = False) -> Path:
     out = tmp_path / f"{site}-{len(list(tmp_path.iterdir()))}.out"
-    result = cli(redis_server.url, "export", site, "--out", str(out), *args)
+    result = cli(redis_server.url, "export", site, "--out", str(out), *args, process=process)
     assert result.returncode == 0, result.stderr
     return out
 
@@ -81,7 +81,7 @@ def test_one_commenters_data_can_be_exported_on_request(redis_server, api, other
 
 def test_wxr_export_is_a_wordpress_import_file(redis_server, api, other_reader, tmp_path: Path) -> None:
     seed(redis_server, api, other_reader)
-    root = parse_xml(str(export(redis_server, tmp_path, "--format", "wxr")), forbid_dtd=True).getroot()
+    root = parse_xml(str(export(redis_server, tmp_path, "--format", "wxr", process=True)), forbid_dtd=True).getroot()
     assert root.tag == "rss" and root.find(f"channel/{WP}wxr_version").text == "1.2"
     items = root.findall("channel/item")
     assert len(items) == 5
