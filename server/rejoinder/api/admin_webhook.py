@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from .. import models
 from ..errors import ApiError
+from ..notify import webhooks
 from ..state import state
 from ..store.webhooks import LOG_SIZE
 from .admin import SITE, require_admin
@@ -73,7 +74,8 @@ async def set_webhook(request: Request) -> JSON:
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
     url = webhook_url(body.get("url"))
-    secret = await state(request).webhooks.set(site.id, url)
+    st = state(request)
+    secret = await webhooks.point(st.webhooks, st.notify, site.id, url)
     return JSON({"webhook": {**await _view(request, site.id), "secret": secret}})
 
 
