@@ -10,12 +10,18 @@ import httpx
 import pytest
 
 from ..support.api import post
-from .conftest import ReaderFactory
+from .conftest import AXE, ReaderFactory
+from .test_accessibility import WCAG
 from .test_admin import open_dashboard
 
 pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).parents[1] / "porting" / "fixtures"
+AXE_RUN = """async (tags) => {
+  const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+  return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                  nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary) }));
+}"""
 
 
 def test_webhook_panel_shows_a_delivery_after_a_comment(
@@ -79,3 +85,22 @@ def test_export_button_downloads_json_with_the_comment_and_import_shows_its_repo
     page.locator("#import-status", has_text="Nothing was imported.").wait_for()
     assert page.locator("#error").inner_text()
     assert page.locator("#import-report").is_hidden()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_webhook_and_import_export_tabs_have_no_axe_violations(
+        reader: ReaderFactory, redis_client, app_server, api: httpx.Client, thread: dict, scheme: str) -> None:
+    assert AXE.exists(), "axe-core is missing: run `npm ci` in widget/"
+    post(api, thread["id"], "Logged", name="Ann")
+    r, _ = open_dashboard(reader, redis_client, app_server, scheme)
+    page = r.page
+    page.evaluate(AXE.read_text())
+    for tab, ready in (("Webhook", "#webhook-state"), ("Import & export", "#import-form")):
+        page.get_by_role("button", name=tab).click()
+        page.locator(ready).wait_for()
+        if tab == "Webhook":
+            page.get_by_label("Endpoint URL").fill("https://example.invalid/hook")
+            page.get_by_role("button", name="Save").click()
+            page.locator("#webhook-secret-value").wait_for()
+        result = page.evaluate(AXE_RUN, WCAG)
+        assert result == [], (tab, result)
