@@ -18,6 +18,7 @@ from rejoinder.store import keys
 
 from .support.oauth_provider import app_env as provider_env
 from .support.cluster import ValkeyCluster
+from .support.mailbox import WebhookReceiver
 from .support.servers import AppServer, ProviderServer
 
 SITE = "demo"
@@ -56,6 +57,15 @@ def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, app_
     server = AppServer(redis_server.url, port=app_port, env=provider_env(oauth_provider.base)).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP receiver of webhooks (tests/support/webhook_receiver.py): records each call."""
+    receiver = WebhookReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
 
 
 def sync_client(url: str) -> redis_sync.Redis:

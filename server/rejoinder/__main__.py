@@ -140,7 +140,10 @@ async def _site_command(args: argparse.Namespace) -> int:
                     await st.notify.opt_in_owners(found.id, [email_hash(settings, e) for e in found.owner_emails])
                 if webhook is not None:
                     # The secret is shown this once; `site show` never shows it again.
-                    out["webhook"] = {"url": webhook, "secret": await st.webhooks.set(found.id, webhook)}
+                    from .notify.webhooks import point
+
+                    secret = await point(st.webhooks, st.notify, found.id, webhook)
+                    out["webhook"] = {"url": webhook, "secret": secret}
                 elif args.webhook_off:
                     await st.webhooks.remove(found.id)
             out.setdefault("webhook", {"url": await st.webhooks.url(found.id) or None})

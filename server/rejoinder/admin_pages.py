@@ -89,6 +89,9 @@ async def act_by_link(request: Request) -> Response:
         if request.method == "POST":
             done, _ = await moderate(request, site, tid, cid, action)
             doc = done.doc
+        elif action == "approve" and doc.get("status") == "deleted":
+            # The same answer as pressing the button would give, in HTML and in JSON alike.
+            raise ApiError("comment_deleted")
     except ApiError as error:
         return _refusal(request, error)
     verb = LINK_ACTIONS[action]
@@ -102,8 +105,6 @@ async def act_by_link(request: Request) -> Response:
         state_word = "approved" if doc.get("status") == "approved" else doc.get("status", "")
         return _page(request, f"Comment {html.escape(state_word)}", f"<p>Done: the comment is {html.escape(state_word)}.</p>"
                      + shown + '<p><a href="/admin/">Open the dashboard</a></p>')
-    if doc.get("status") == "deleted":
-        return _refusal(request, ApiError("comment_deleted"))
     form = ('<form method="post" action="/admin/act">'
             f'<input type="hidden" name="token" value="{html.escape(token)}">'
             f'<button type="submit" class="primary">{verb} this comment</button></form>')

@@ -28,7 +28,7 @@ from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import admin_pages, frame
-from .api import admin, auth, avatars, comments, notify, openapi, sites, threads
+from .api import admin, admin_porting, admin_webhook, auth, avatars, comments, notify, openapi, sites, threads
 from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
@@ -51,6 +51,7 @@ from .store.feed import FeedStore
 from .store.notify import NotifyStore
 from .store.subscriptions import SubscriptionStore
 from .store.webhooks import WebhookStore
+from .store.porting import PortingStore
 from .store.origins import OriginIndex
 from .store.ratelimit import RateLimiter
 from .store.scripts import Scripts
@@ -128,6 +129,7 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         subscriptions=SubscriptionStore(redis),
         notify=NotifyStore(redis),
         webhooks=WebhookStore(redis),
+        porting=PortingStore(redis, events_maxlen=settings.events_maxlen, max_depth=settings.max_depth),
     )
 
 
@@ -244,7 +246,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz, methods=["GET"], name="ops:readyz"),
         Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
-        *live_socket.routes, *auth.routes, *admin.routes, *admin_socket.routes, *admin_pages.routes,
+        *live_socket.routes, *auth.routes, *admin.routes, *admin_webhook.routes, *admin_porting.routes,
+        *admin_socket.routes, *admin_pages.routes,
         *notify.routes,
         Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(
             SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
@@ -260,7 +263,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(RequestMetrics, metrics=lambda: holder["state"].metrics if "state" in holder else None),
             Middleware(SecurityHeaders),
             Middleware(Cors, origins=lambda: holder["state"].origins),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=admin_porting.body_limits(settings)),
         ],
         exception_handlers={
             ApiError: handle_api_error,

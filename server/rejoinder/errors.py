@@ -36,6 +36,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "site_exists": (409, "A site with this id already exists."),
     "not_deleted": (409, "This comment is not deleted."),
     "nothing_to_restore": (409, "Its author deleted this comment and its text: there is nothing to restore."),
+    "import_running": (409, "An import into this site is already running: wait for it to finish."),
     "pin_not_allowed": (409, "Only a published top-level comment can be pinned."),
     "link_expired": (410, "This link has expired."),
     "body_too_large": (413, "The request body is too large."),

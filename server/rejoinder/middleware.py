@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
@@ -113,13 +114,25 @@ class Cors:
         await self.app(scope, receive, send_with_cors)
 
 
+class Larger(NamedTuple):
+    """One route that may take a bigger body than the cap, up to its own limit."""
+
+    method: str
+    path: re.Pattern[str]
+    max_bytes: int
+    code: str = "body_too_large"
+
+
 class BodyLimit:
     """Refuse bodies over the cap with 413, by Content-Length before reading and by
-    counting while reading, so a client cannot make the server buffer a huge body."""
+    counting while reading, so a client cannot make the server buffer a huge body.
+    `larger` names the few routes (by method and full path) allowed a bigger cap of
+    their own; every other request keeps `max_bytes`."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Sequence[Larger] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Hand other scopes straight on: no frame of ours stays alive under a websocket.
@@ -127,14 +140,21 @@ class BodyLimit:
             return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        for rule in self.larger:
+            if scope["method"] == rule.method and rule.path.fullmatch(scope["path"]):
+                return rule.max_bytes, rule.code
+        return self.max_bytes, "body_too_large"
+
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        max_bytes, code = self._limit(scope)
         length = Headers(scope=scope).get("content-length")
         if length is not None:
             if not length.isdigit():
                 await _send_error(send, ApiError("bad_request", "Content-Length is not a number."))
                 return
-            if int(length) > self.max_bytes:
-                await _send_error(send, ApiError("body_too_large"))
+            if int(length) > max_bytes:
+                await _send_error(send, ApiError(code))
                 return
         seen = 0
         started = False
@@ -144,7 +164,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     raise _TooLarge()
             return message
 
@@ -158,7 +178,7 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send_error(send, ApiError("body_too_large"))
+                await _send_error(send, ApiError(code))
 
 
 class _TooLarge(Exception):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.notify import NotifyStore
     from .store.subscriptions import SubscriptionStore
     from .store.webhooks import WebhookStore
+    from .store.porting import PortingStore
 
 
 @dataclass
@@ -55,6 +56,7 @@ class State:
     subscriptions: "SubscriptionStore"
     notify: "NotifyStore"
     webhooks: "WebhookStore"
+    porting: "PortingStore"
 
 
 def state(conn: HTTPConnection) -> State:

@@ -62,20 +62,27 @@
     this.message = (error && error.message) || "The server could not be reached.";
   }
 
-  function api(method, path, body) {
+  // One request with the session; resolves to the Response when it is a success,
+  // else rejects with the server's JSON error (and a 401 signs the dashboard out).
+  function send(method, path, body, contentType) {
     var headers = { Accept: "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(path, { method: method, headers: headers, credentials: "omit",
-                         body: body === undefined ? undefined : JSON.stringify(body) })
+    if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
+    return fetch(path, { method: method, headers: headers, credentials: "omit", body: body })
       .catch(function () { throw new ApiFailure(0, null); })
       .then(function (r) {
+        if (r.ok) return r;
         return r.json().catch(function () { return {}; }).then(function (data) {
-          if (r.ok) return data;
           if (r.status === 401 && token) signedOut("Your session ended. Sign in again.");
           throw new ApiFailure(r.status, data.error);
         });
       });
+  }
+
+  function api(method, path, body) {
+    return send(method, path, body === undefined ? undefined : JSON.stringify(body)).then(function (r) {
+      return r.json().catch(function () { return {}; });
+    });
   }
 
   // --- sign-in -----------------------------------------------------------------
@@ -200,9 +207,13 @@
     $("comments-view").hidden = !commentsView;
     $("bans-view").hidden = name !== "bans";
     $("settings-view").hidden = name !== "settings";
+    $("webhook-view").hidden = name !== "webhook";
+    $("porting-view").hidden = name !== "porting";
     fail("");
     if (commentsView) load(false);
     else if (name === "bans") loadBans();
+    else if (name === "webhook") loadWebhook();
+    else if (name === "porting") resetImport();
     else loadSettings();
     loadCounts();
   }
@@ -500,6 +511,142 @@
     event.preventDefault();
     var input = $("ban-email-input");
     ban("email", input.value.trim(), "that address").then(function () { input.value = ""; });
+  });
+
+  // --- webhook ------------------------------------------------------------------------
+
+  var hookTimer = 0;
+  // While the panel is open the log is read again every few seconds: deliveries
+  // happen in the worker, a second or so after the event, with no message of their own.
+  var HOOK_POLL_MS = 3000;
+
+  function showSecret(secret) {
+    $("webhook-secret-value").textContent = secret || "";
+    $("webhook-secret").hidden = !secret;
+  }
+
+  function renderWebhook(hook) {
+    $("webhook-state").textContent = hook.enabled ?
+      "On: events go to " + hook.url + (hook.since ? " (since " + when(hook.since) + ")" : "") + "." :
+      "Off: no events are sent.";
+    if (hook.enabled && document.activeElement !== $("webhook-url")) $("webhook-url").value = hook.url;
+    $("webhook-rotate").hidden = !hook.enabled;
+    $("webhook-off").hidden = !hook.enabled;
+    var body = $("webhook-rows");
+    body.replaceChildren.apply(body, hook.log.map(function (d) {
+      var ok = d.status !== null && d.status >= 200 && d.status < 300;
+      var result = d.status !== null ? "HTTP " + d.status : (d.error || "no answer");
+      return el("tr", { class: ok ? "" : "failed" }, [
+        el("td", { text: when(d.time) }), el("td", {}, [el("code", { text: d.event })]),
+        el("td", { text: String(d.attempt) }), el("td", { class: "result", text: result }),
+        el("td", { text: Math.round(d.duration_ms) + " ms" }),
+      ]);
+    }));
+    $("webhook-log").hidden = !hook.log.length;
+    $("webhook-empty").hidden = hook.log.length > 0;
+  }
+
+  function loadWebhook() {
+    window.clearTimeout(hookTimer);
+    var forSite = site;
+    return api("GET", base() + "/webhook").then(function (data) {
+      if (forSite !== site || $("webhook-view").hidden) return;
+      renderWebhook(data.webhook);
+      hookTimer = window.setTimeout(function () {
+        if (!$("webhook-view").hidden && !document.hidden) loadWebhook();
+        else hookTimer = 0;
+      }, HOOK_POLL_MS);
+    }, function (e) { if (e.status !== 401) fail(e.message); });
+  }
+
+  function setWebhook(url, done) {
+    return api("PUT", base() + "/webhook", { url: url }).then(function (data) {
+      renderWebhook(data.webhook);
+      showSecret(data.webhook.secret);
+      say(done);
+    }, function (e) { fail(e.message); });
+  }
+
+  $("webhook-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    fail("");
+    setWebhook($("webhook-url").value.trim(), "Webhook saved. Copy the new secret.");
+  });
+  $("webhook-rotate").addEventListener("click", function () {
+    fail("");
+    setWebhook($("webhook-url").value.trim(), "New secret made. The old one no longer signs.");
+  });
+  $("webhook-off").addEventListener("click", function () {
+    api("DELETE", base() + "/webhook").then(function (data) {
+      renderWebhook(data.webhook);
+      showSecret("");
+      $("webhook-url").value = "";
+      say("Webhook turned off.");
+    }, function (e) { fail(e.message); });
+  });
+  $("webhook-refresh").addEventListener("click", loadWebhook);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && !$("desk").hidden && !$("webhook-view").hidden) loadWebhook();
+  });
+
+  // --- import and export ------------------------------------------------------------------
+
+  function filename(response, fallback) {
+    var m = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    return m ? m[1] : fallback;
+  }
+
+  function download(format) {
+    fail("");
+    say("Preparing the export…");
+    send("GET", base() + "/export?format=" + encodeURIComponent(format)).then(function (r) {
+      var name = filename(r, site + (format === "wxr" ? ".xml" : ".json"));
+      return r.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var a = el("a", { href: url, download: name, hidden: "" });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+        say("Export downloaded: " + name + ".");
+      });
+    }).catch(function (e) { fail(e.message || "The export could not be downloaded."); });
+  }
+
+  function resetImport() {
+    $("import-status").textContent = "";
+  }
+
+  $("import-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var file = $("import-file").files[0];
+    if (!file) return;
+    fail("");
+    $("import-report").hidden = true;
+    var q = new URLSearchParams({ threads: $("import-threads").value });
+    if ($("import-format").value) q.set("format", $("import-format").value);
+    var button = $("import-form").querySelector("button[type=submit]");
+    button.disabled = true;
+    $("import-status").textContent = "Importing " + file.name + "…";
+    send("POST", base() + "/import?" + q.toString(), file, file.type || "application/xml")
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        $("import-status").textContent = "Done in " + data.seconds + " s.";
+        $("import-summary").textContent = data.summary;
+        $("import-json").textContent = JSON.stringify(data.report, null, 2);
+        $("import-report").hidden = false;
+        loadCounts();
+      }, function (e) {
+        // A refusal (4xx) comes before any write; a cut connection may not have.
+        $("import-status").textContent = e.status >= 400 && e.status < 500 ? "Nothing was imported." :
+          "The import may not have finished: import the same file again to complete it.";
+        fail(e.message);
+      })
+      .then(function () { button.disabled = false; });
+  });
+
+  document.querySelectorAll("[data-export]").forEach(function (b) {
+    b.addEventListener("click", function () { download(b.getAttribute("data-export")); });
   });
 
   // --- wiring ------------------------------------------------------------------------

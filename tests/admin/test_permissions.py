@@ -22,12 +22,18 @@ SITE_ROUTES = [
     ("GET", "/api/admin/sites/{site}/bans", None),
     ("POST", "/api/admin/sites/{site}/bans", {"kind": "ip", "value": "a" * 24}),
     ("DELETE", "/api/admin/sites/{site}/bans/ip/" + "a" * 24, None),
+    ("GET", "/api/admin/sites/{site}/webhook", None),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": "https://example.com/hook"}),
+    ("DELETE", "/api/admin/sites/{site}/webhook", None),
+    ("GET", "/api/admin/sites/{site}/export", None),
+    ("POST", "/api/admin/sites/{site}/import", None),
 ]
 
 
 def test_the_route_list_covers_every_admin_route() -> None:
-    from rejoinder.api.admin import routes
+    from rejoinder.api import admin, admin_porting, admin_webhook
 
+    routes = [*admin.routes, *admin_webhook.routes, *admin_porting.routes]
     listed = {(m, p.split("{tid}")[0].split("/bans/")[0]) for m, p, _ in SITE_ROUTES}
     for route in routes:
         if route.path.startswith("/api/admin/sites/"):
@@ -117,6 +123,18 @@ async def test_admin_socket_is_refused_before_accepting(app_server, admin_token,
     ("PATCH", "/api/admin/sites/{site}", {"blocklist": ["x" * 500]}),
     ("POST", "/api/admin/sites/{site}/bans", {"kind": "email", "email": 5}),
     ("DELETE", "/api/admin/sites/{site}/bans/ip/%00", None),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": "javascript:alert(1)"}),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": "http://[::1"}),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": "http://example.com:99999/"}),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": ["https://example.com"]}),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": "https://exa\u0000mple.com/"}),
+    ("PUT", "/api/admin/sites/{site}/webhook", {"url": "https://example.com/", "secret": "mine"}),
+    ("PUT", "/api/admin/sites/{site}/webhook", [1]),
+    ("GET", "/api/admin/sites/{site}/webhook?limit=0", None),
+    ("GET", "/api/admin/sites/{site}/export?format=pdf", None),
+    ("POST", "/api/admin/sites/{site}/import?format=zip", None),
+    ("POST", "/api/admin/sites/{site}/import?threads=title", None),
+    ("POST", "/api/admin/sites/{site}/import", {"not": "xml"}),
 ])
 def test_odd_input_from_an_admin_is_refused_never_a_crash(admin, thread, method, path, body) -> None:
     url = path.format(site=SITE, tid=thread["id"])

@@ -11,7 +11,7 @@ import pytest
 from ..conftest import SITE, new_client_id
 from ..support import cli as support_cli
 from ..support.api import post
-from ..support.mailbox import SmtpServer, WebhookReceiver, link
+from ..support.mailbox import SmtpServer, link
 from ..support.servers import AppServer
 
 # Short windows so a test waits seconds, not minutes: batches close after 1.5 s, the
@@ -33,14 +33,6 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def webhook_receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(scope="session")

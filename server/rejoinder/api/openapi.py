@@ -158,6 +158,22 @@ SCHEMAS: dict[str, Any] = {
         "email": {"type": "string", "description": "kind email only: an address, stored as its keyed hash"},
         "note": {"type": "string", "maxLength": 200}}},
     "Bans": {"type": "object", "properties": {"bans": {"type": "array", "items": {"type": "object"}}}},
+    "WebhookUrl": {"type": "object", "required": ["url"], "properties": {
+        "url": {"type": "string", "format": "uri", "maxLength": 2000, "description": "http:// or https://"}}},
+    "Webhook": {"type": "object", "properties": {"webhook": {"type": "object", "properties": {
+        "url": {"type": "string", "nullable": True}, "enabled": {"type": "boolean"},
+        "since": {"type": "string", "format": "date-time", "nullable": True},
+        "secret": {"type": "string", "description": "PUT only: the new signing secret, shown this once"},
+        "log": {"type": "array", "description": "Delivery attempts, newest first", "items": {
+            "type": "object", "properties": {
+                "time": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
+                "id": {"type": "string"}, "attempt": {"type": "integer"},
+                "status": {"type": "integer", "nullable": True}, "error": {"type": "string", "nullable": True},
+                "duration_ms": {"type": "number"}}}}}}}},
+    "ImportReport": {"type": "object", "properties": {
+        "report": {"type": "object", "description": "What `rejoinder import` prints: counts, threads written, "
+                                                    "every comment skipped or changed and why"},
+        "summary": {"type": "string"}, "seconds": {"type": "number"}}},
 }
 
 PATHS: dict[str, Any] = {
@@ -275,6 +291,31 @@ PATHS: dict[str, Any] = {
         "parameters": [SITE, _p("kind", {"type": "string", "enum": ["identity", "email", "ip"]}),
                        _p("value", {"type": "string"})],
         "responses": {**_ok("Bans"), **_errors(401, 403, 404)}}},
+    "/api/admin/sites/{site}/webhook": {
+        "get": {"summary": "The site's webhook URL and its delivery log (never the secret)",
+                "security": [{"session": []}],
+                "parameters": [SITE, _q("limit", {"type": "integer", "minimum": 1, "maximum": 200})],
+                "responses": {**_ok("Webhook"), **_errors(401, 403, 422)}},
+        "put": {"summary": "Send the site's public events to this URL, signed with a new secret (returned once)",
+                "security": [{"session": []}], "parameters": [SITE], "requestBody": JSON_BODY("WebhookUrl"),
+                "responses": {**_ok("Webhook"), **_errors(400, 401, 403, 415, 422)}},
+        "delete": {"summary": "Turn the webhook off (the delivery log stays)", "security": [{"session": []}],
+                   "parameters": [SITE], "responses": {**_ok("Webhook"), **_errors(401, 403)}}},
+    "/api/admin/sites/{site}/export": {"get": {
+        "summary": "Download the site's comments as JSON or WXR (an attachment, streamed; no email addresses)",
+        "security": [{"session": []}],
+        "parameters": [SITE, _q("format", {"type": "string", "enum": ["json", "wxr"]})],
+        "responses": {"200": {"description": "The export file", "content": {
+            "application/json": {}, "application/rss+xml": {}}}, **_errors(401, 403, 422)}}},
+    "/api/admin/sites/{site}/import": {"post": {
+        "summary": "Import a WordPress (WXR) or Disqus export sent as the body; a bad file imports nothing",
+        "security": [{"session": []}],
+        "parameters": [SITE, _q("format", {"type": "string", "enum": ["wxr", "disqus"]},
+                                description="Found from the file when left out"),
+                       _q("threads", {"type": "string", "enum": ["url", "id"]},
+                          description="Key threads by URL (default) or by post id / Disqus identifier")],
+        "requestBody": {"required": True, "content": {"application/xml": {}, "application/octet-stream": {}}},
+        "responses": {**_ok("ImportReport"), **_errors(401, 403, 409, 413, 422)}}},
 }
 
 DOCUMENT = {

@@ -19,7 +19,8 @@ import orjson
 
 from .. import __version__, events, models
 from ..settings import Settings
-from ..store.webhooks import WebhookStore
+from ..store.notify import NotifyStore
+from ..store.webhooks import HOOK_CONSUMER, WebhookStore
 
 log = logging.getLogger("rejoinder.webhooks")
 
@@ -42,6 +43,16 @@ def verify(secret: str, header: str, body: bytes, tolerance_seconds: int = 300, 
         return False
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+async def point(hooks: WebhookStore, notify: NotifyStore, site: str, url: str) -> str:
+    """Point the site's webhook at `url` with a new secret (returned once), and start
+    following the site's feed now. Left to the worker, the consumer would start at the
+    site's next write, when the thread written counts as new since the URL was set,
+    and that thread's whole past would be sent to the new URL."""
+    secret = await hooks.set(site, url)
+    await notify.start_consumer(site, HOOK_CONSUMER, int(time.time() * 1000))
+    return secret
 
 
 def schedule(settings: Settings) -> list[float]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any, AsyncIterator, TextIO
 
 import orjson
 
@@ -73,13 +74,36 @@ async def export(out: TextIO, *, site: Site, tids: list[str], porting: PortingSt
     """Write the site's threads to `out`, one consistent snapshot per thread. With
     `email` or `identity`, only that person's comments (their data on request)."""
     counts = {"threads": 0, "comments": 0}
-    writer = Writer(out, title=site.name or site.id, base_url=base_url, include_emails=include_emails) \
+    async for chunk in chunks(site=site, tids=tids, porting=porting, fmt=fmt, include_emails=include_emails,
+                              base_url=base_url, email=email, identity=identity, counts=counts):
+        out.write(chunk)
+    return counts
+
+
+async def chunks(*, site: Site, tids: list[str], porting: PortingStore, fmt: str, include_emails: bool,
+                 base_url: str = "", email: str = "", identity: str = "",
+                 counts: dict[str, int] | None = None) -> AsyncIterator[str]:
+    """The export as pieces of text: the head, then one piece per thread, then the end.
+    The dashboard streams these, so a large site's export is never whole in memory."""
+    counts = counts if counts is not None else {"threads": 0, "comments": 0}
+    counts.setdefault("threads", 0)
+    counts.setdefault("comments", 0)
+    buffer = io.StringIO()
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer = Writer(buffer, title=site.name or site.id, base_url=base_url, include_emails=include_emails) \
         if fmt == "wxr" else None
     if writer is None:
         head = {"format": FORMAT, "version": VERSION, "site": {"id": site.id, "name": site.name},
                 "exported": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
                 "emails_included": include_emails}
-        out.write(orjson.dumps(head).decode()[:-1] + ',"threads":[\n')
+        buffer.write(orjson.dumps(head).decode()[:-1] + ',"threads":[\n')
+    yield take()
     for tid in tids:
         meta, docs, likes = await porting.snapshot(tid)
         if not meta or meta.get("site") != site.id:
@@ -92,11 +116,12 @@ async def export(out: TextIO, *, site: Site, tids: list[str], porting: PortingSt
         if writer is not None:
             writer.thread(record)
         else:
-            out.write(("," if counts["threads"] else "") + orjson.dumps(record).decode() + "\n")
+            buffer.write(("," if counts["threads"] else "") + orjson.dumps(record).decode() + "\n")
         counts["threads"] += 1
         counts["comments"] += len(docs)
+        yield take()
     if writer is not None:
         writer.close()
     else:
-        out.write("]}\n")
-    return counts
+        buffer.write("]}\n")
+    yield take()

@@ -15,6 +15,7 @@ is already in count as "already imported" and only the missing ones are added.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import time
 from typing import Any, Callable
@@ -38,6 +39,13 @@ def read(data: bytes, fmt: str | None = None) -> Source:
     return wxr.read(root) if found == "wxr" else disqus.read(root)
 
 
+def _prepare(data: bytes, fmt: str | None, site: str, by: str, settings: Settings
+             ) -> tuple[Source, planning.Plan]:
+    source = read(data, fmt)
+    return source, planning.build(source, site, by=by, secret=settings.secret_key,
+                                  max_chars=settings.max_comment_chars, now=int(time.time() * 1000))
+
+
 async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, porting: PortingStore,
               feed: FeedStore, fmt: str | None = None, by: str = "url",
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -49,9 +57,9 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
         raise ImportFailed("import_invalid", "Threads are keyed by url or by id.")
     if await sites.get(site) is None:
         raise ImportFailed("site_not_found", f"There is no site {site!r}: add it with `rejoinder site add` first.")
-    source = read(data, fmt)
-    plan = planning.build(source, site, by=by, secret=settings.secret_key, max_chars=settings.max_comment_chars,
-                          now=int(time.time() * 1000))
+    # Reading and planning a large file takes seconds of CPU: off the event loop, so a
+    # server that imports from the dashboard keeps answering its readers meanwhile.
+    source, plan = await asyncio.to_thread(_prepare, data, fmt, site, by, settings)
 
     statuses: collections.Counter[str] = collections.Counter()
     notes = list(plan.notes)

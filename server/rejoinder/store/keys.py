@@ -213,6 +213,11 @@ def batch_prefix(site_id: str) -> str:
     return f"{PREFIX}:{{s:{site_id}}}:batch:"
 
 
+def import_lock(site_id: str) -> str:
+    """Held while the dashboard imports a file into the site (one import at a time)."""
+    return f"{PREFIX}:{{s:{site_id}}}:importing"
+
+
 def hook_config(site_id: str) -> str:
     """The site's webhook: url, secret, since (ms)."""
     return f"{PREFIX}:{{s:{site_id}}}:hook"

@@ -84,6 +84,13 @@ class PortingStore:
                     found.add(tid)
         return sorted(found)
 
+    async def lock_import(self, site: str, seconds: int) -> bool:
+        """Take the site's import lock; False if another import holds it."""
+        return bool(await self.redis.set(keys.import_lock(site), "1", nx=True, ex=seconds))
+
+    async def unlock_import(self, site: str) -> None:
+        await self.redis.delete(keys.import_lock(site))
+
     async def forget_known(self, site: str, *members: str) -> None:
         """Take them out of the site's "guests with an approved comment" set."""
         members = tuple(m for m in members if m)
