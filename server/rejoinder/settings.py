@@ -121,6 +121,9 @@ class Settings:
     # Webhook retries: waits between attempts (comma list, seconds); then it gives up.
     webhook_retry_seconds: str = "1,5,30,120,600"
     webhook_timeout_seconds: float = 10.0
+    # Let webhooks reach loopback, private and link-local addresses. Off: a site admin
+    # must not make the server probe its own network (notify/webhooks.py).
+    webhook_private_ok: bool = False
     # The worker (mail and webhooks) runs inside every server process; set false
     # when `rejoinder worker` runs it on its own. A site's feed is consumed by one
     # node at a time: the holder renews a lease of this many seconds; a node that

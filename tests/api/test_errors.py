@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
 from ..conftest import SITE
 from ..support.api import error_of, post
-
-
-WORKER_STATE = re.compile(r"^rj:\{s:[^}]+\}:(lease|cur:|outbox|batchdue|batch:|hookq|hookatt|hooklog)")
+from ..support.cli import WORKER_STATE
 
 
 def snapshot(redis_client) -> dict[str, object]:

@@ -111,3 +111,44 @@ def test_an_unreachable_receiver_is_logged_with_the_error(redis_server, reader, 
     assert [e["attempt"] for e in reversed(log)][:2] == [1, 2]
     out = json.loads(cli(redis_server.url, "site", "update", SITE, "--webhook-off"))
     assert out["webhook"] == {"url": None}
+
+
+def test_a_webhook_cannot_reach_the_servers_own_network(tmp_path, webhook_receiver) -> None:
+    """By default a site admin's webhook URL may not point at loopback or private
+    addresses: the attempt is refused before any connection and logged as such."""
+    import redis as redis_sync
+
+    from rejoinder.embedded import EmbeddedRedis
+
+    from ..admin.conftest import make_admin, make_session
+    from ..support.servers import AppServer
+    from .conftest import NOTIFY_ENV, open_thread, reader_client
+
+    db = EmbeddedRedis(tmp_path / "db").start()
+    node = AppServer(db.url, env={**NOTIFY_ENV, "REJOINDER_WEBHOOK_PRIVATE_OK": "0"}).start()
+    try:
+        client = redis_sync.Redis.from_url(db.url, decode_responses=True)
+        register_site(client, SITE, ["http://127.0.0.1:9"])
+        # A site admin who types such an address in the dashboard is told at once.
+        token = make_session(client, "github:4242", "Mallory")
+        make_admin(client, SITE, "github:4242")
+        for url in ("http://127.0.0.1:8080/hook", "http://[::1]/hook", "http://169.254.169.254/latest",
+                    "http://localhost/hook", "http://10.1.2.3/hook"):
+            r = httpx.put(f"{node.base}/api/admin/sites/{SITE}/webhook", json={"url": url},
+                          headers={"Authorization": f"Bearer {token}", "Origin": node.base})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_url", (url, r.text)
+        # The operator's command is not refused (a name may resolve anywhere): each delivery is checked.
+        set_webhook(db, webhook_receiver)
+        with reader_client(node) as reader:
+            tid = open_thread(reader)["id"]
+            post(reader, tid, words(), name="Mallory")
+        deadline = time.monotonic() + 20
+        log: list[dict] = []
+        while time.monotonic() < deadline and not log:
+            log = [json.loads(line) for line in cli(db.url, "webhook", "log", SITE).splitlines()]
+            time.sleep(0.2)
+        assert log and log[-1]["status"] is None and "not a public address" in log[-1]["error"]
+        assert not [c for c in httpx.get(f"{webhook_receiver.base}/_calls").json() if tid in c["body"]]
+    finally:
+        node.stop()
+        db.stop()

@@ -55,6 +55,8 @@ class AppServer:
             # Tests post fast from one address; the limits have their own test.
             "REJOINDER_RATE_IP_WRITES": "100000",
             "REJOINDER_RATE_IDENTITY_WRITES": "100000",
+            # The tests' webhook receivers listen on 127.0.0.1; the refusal has its own test.
+            "REJOINDER_WEBHOOK_PRIVATE_OK": "1",
         })
         env.update(self.extra_env)
         return env

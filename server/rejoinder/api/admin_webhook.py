@@ -6,6 +6,7 @@ exactly as the moderation routes do.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +25,10 @@ from .common import JSON, int_param, read_json
 MAX_URL = 2000
 
 
-def webhook_url(value: Any) -> str:
-    """An absolute http:// or https:// URL with a host, as the worker will POST to it."""
+def webhook_url(value: Any, private_ok: bool = False) -> str:
+    """An absolute http:// or https:// URL with a host, as the worker will POST to it.
+    A loopback or private address given literally is refused here already (the worker
+    checks every delivery's resolved addresses too: notify/webhooks.refused_target)."""
     url = models.clean_line(value, "url", max_len=MAX_URL, required=True)
     if " " in url:
         raise ApiError("invalid_url", "The webhook URL must not contain spaces.", field="url")
@@ -37,7 +40,19 @@ def webhook_url(value: Any) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ApiError("invalid_url", "The webhook URL must be an http:// or https:// address with a host.",
                        field="url")
+    if not private_ok and _local(parts.hostname):
+        raise ApiError("invalid_url", "The webhook URL must be a public address, not this server's own network.",
+                       field="url")
     return url
+
+
+def _local(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name: the worker checks what it resolves to
 
 
 async def _view(conn: HTTPConnection, site_id: str, limit: int = LOG_SIZE) -> dict[str, Any]:
@@ -73,7 +88,7 @@ async def set_webhook(request: Request) -> JSON:
     unknown = set(body) - {"url"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
-    url = webhook_url(body.get("url"))
+    url = webhook_url(body.get("url"), state(request).settings.webhook_private_ok)
     st = state(request)
     secret = await webhooks.point(st.webhooks, st.notify, site.id, url)
     return JSON({"webhook": {**await _view(request, site.id), "secret": secret}})

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import logging
+import socket
 import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import httpx2
 import orjson
@@ -105,7 +108,8 @@ async def deliver(settings: Settings, store: WebhookStore, site: str, stopping: 
                 made, due = await store.attempts(site, entry_id)
                 if due > time.time() * 1000:
                     return
-                ok = await _attempt(client, store, site, config, entry_id, fields, made + 1)
+                ok = await _attempt(client, store, site, config, entry_id, fields, made + 1,
+                                    settings.webhook_private_ok)
                 if ok:
                     await store.done(site, entry_id)
                     continue
@@ -117,8 +121,30 @@ async def deliver(settings: Settings, store: WebhookStore, site: str, stopping: 
                 return  # later events wait for this one's retry
 
 
+async def refused_target(url: str, private_ok: bool) -> str | None:
+    """Why the worker must not POST to `url`, or None. A site admin chooses the URL: on
+    a shared host, a webhook aimed at 127.0.0.1, the private network or a cloud
+    metadata address would let them probe what only the server can reach (and read
+    the answers' status codes and timings in the delivery log). Checked at each
+    delivery, on every address the name resolves to. (A name that resolves again
+    between this check and the connection could still slip through; operators who
+    need more put the worker behind an egress proxy.)"""
+    if private_ok:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global:
+            return f"{host} resolves to {address}, which is not a public address (REJOINDER_WEBHOOK_PRIVATE_OK)"
+    return None
+
+
 async def _attempt(client: httpx2.AsyncClient, store: WebhookStore, site: str, config: dict[str, str],
-                   entry_id: str, fields: dict[str, str], attempt: int) -> bool:
+                   entry_id: str, fields: dict[str, str], attempt: int, private_ok: bool = False) -> bool:
     body = fields["event"].encode()
     headers = {
         "Content-Type": "application/json",
@@ -131,8 +157,10 @@ async def _attempt(client: httpx2.AsyncClient, store: WebhookStore, site: str, c
     status: int | None = None
     error: str | None = None
     try:
-        response = await client.post(config["url"], content=body, headers=headers)
-        status = response.status_code
+        error = await refused_target(config["url"], private_ok)
+        if error is None:
+            response = await client.post(config["url"], content=body, headers=headers)
+            status = response.status_code
     except (httpx2.HTTPError, OSError, asyncio.TimeoutError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     entry: dict[str, Any] = {
