@@ -817,6 +817,7 @@ def render_section(raw: dict[str, Any]) -> str:
     if skipped:
         L += ["Not run: " + "; ".join(f"the host on {'a cluster' if h['redis'] == 'cluster' else 'one Valkey'} "
                                       f"({h.get('skipped', 'failed')})" for h in skipped) + ".", ""]
+    L += summary_lines(res)
     # quiet
     checks = raw.get("quiet_checks", [])
     disturbed = [lbl for lbl, r in iter_measurements(res) if r.get("disturbed")]
@@ -831,6 +832,28 @@ def render_section(raw: dict[str, Any]) -> str:
              f"`.venv/bin/python bench/scale_out.py` (`--help` for sizes).")
     L.append(MARK_END)
     return "\n".join(L) + "\n"
+
+
+def summary_lines(res: dict[str, Any]) -> list[str]:
+    """What the tables show about correctness, computed from them."""
+    lives = [m[k] for m in res.get("matrix", []) for k in ("live_one", "live_many") if "delivered" in m.get(k, {})]
+    creates = [r for m in res.get("matrix", []) for r in m.get("create", [])]
+    if not lives and not creates:
+        return []
+    out = ["**Correctness across nodes.** "]
+    if lives:
+        d, e = sum(r["delivered"] for r in lives), sum(r["expected"] for r in lives)
+        cd = sum(r["cross_delivered"] for r in lives if r["nodes"] > 1)
+        ce = sum(r["cross_expected"] for r in lives if r["nodes"] > 1)
+        bad = sum(r["lost"] + r["duplicates"] + r["out_of_order"] + r["seq_gaps"] for r in lives)
+        out[0] += (f"Over the {len(lives)} live runs, {d:,} of {e:,} expected deliveries arrived, {cd:,.0f} of "
+                   f"{ce:,.0f} of them to readers on another node than the one the comment was posted through; "
+                   f"lost + duplicated + out of order + sequence gaps: {bad}. ")
+    if creates:
+        ok = sum(1 for r in creates if r.get("stored_ok"))
+        out[0] += (f"In {ok} of {len(creates)} create runs the thread's count read back through the last node "
+                   f"matched the POSTs answered; non-2xx answers: {sum(r['non2xx'] for r in creates)}. ")
+    return out + [""]
 
 
 def iter_measurements(res: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

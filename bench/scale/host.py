@@ -248,32 +248,27 @@ class HostLoader:
     def body_digest(text: str) -> str:
         return _sha(text.lower())[:32]
 
-    async def drop_transient(self) -> float:
+    async def drop_transient(self, concurrency: int = 8) -> float:
         """Delete the idempotency and duplicate-body keys the load wrote (they expire after
-        24 h and 1 h): what is left is what a host keeps for comments older than a day."""
+        24 h and 1 h): what is left is what a host keeps for comments older than a day.
+        One DEL per thread (its keys share the thread's slot), a few threads at a time."""
         from rejoinder.store import keys
 
         t0 = time.monotonic()
         redis = await self._client()
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(i: int, site: str, tid: str) -> None:
+            j = i % self.threads
+            names = []
+            for c in range(self.comments):
+                names.append(keys.idempotency(tid, self.idem_digest(tid, c)))
+                names.append(keys.thread_prefix(tid) + "body:" + self.body_digest(self.text(site, j, c)))
+            async with sem:
+                await redis.execute_command("DEL", *names)
+
         try:
-            batch: list[str] = []
-            for i, (site, page, tid) in enumerate(self.thread_list()):
-                j = i % self.threads
-                for c in range(self.comments):
-                    batch.append(keys.idempotency(tid, self.idem_digest(tid, c)))
-                    batch.append(keys.thread_prefix(tid) + "body:" + self.body_digest(self.text(site, j, c)))
-                if len(batch) >= 5000:
-                    await self._unlink(redis, batch)
-                    batch = []
-            if batch:
-                await self._unlink(redis, batch)
+            await asyncio.gather(*(one(i, site, tid) for i, (site, _, tid) in enumerate(self.thread_list())))
         finally:
             await redis.aclose()
         return time.monotonic() - t0
-
-    @staticmethod
-    async def _unlink(redis: Any, names: list[str]) -> None:
-        async with redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.delete(name)  # not unlink: on redis-py's async cluster pipeline it is a coroutine (silently not queued)
-            await pipe.execute()
