@@ -7,7 +7,8 @@ SPUBLISH to the loop seeing it. On a cluster, redis-py's async ClusterPubSub.get
 polls the per-master pub/sub connections one after another, each with the whole timeout, so
 a wake-up on one master waits while the loop sits on another.
 
-    .venv/bin/python bench/scale/wake_latency.py            # both, prints the figures
+    .venv/bin/python bench/scale/wake_latency.py            # both, the bare client call and the
+                                                            # server's own Hub._next_message
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ sys.path.insert(0, str(HERE.parent.parent / "server"))
 sys.path.insert(0, str(HERE.parent))
 
 
-async def _measure(url: str, cluster: bool, threads: int, messages: int, timeout: float) -> dict[str, Any]:
+async def _measure(url: str, cluster: bool, threads: int, messages: int, timeout: float,
+                   use_hub: bool = False) -> dict[str, Any]:
     import redis.asyncio as aioredis
     from redis.asyncio.cluster import RedisCluster
     from rejoinder.store import keys
@@ -40,6 +42,13 @@ async def _measure(url: str, cluster: bool, threads: int, messages: int, timeout
         if cluster:
             return ps.get_sharded_message(ignore_subscribe_messages=True, timeout=t)
         return ps.get_message(ignore_subscribe_messages=True, timeout=t)
+
+    if use_hub:  # the server's own wait (Hub._next_message) instead of the bare client call
+        from rejoinder.live.hub import Hub
+
+        hub = Hub(r)
+        hub._pubsub = ps
+        get = hub._next_message  # noqa: F811
 
     tids = [f"{i:024x}" for i in range(threads)]
     try:
@@ -86,12 +95,13 @@ async def _measure(url: str, cluster: bool, threads: int, messages: int, timeout
         await r.aclose()
 
 
-def measure(kind: str, folder: Path, threads: int = 30, messages: int = 60, timeout: float = 0.25) -> dict[str, Any]:
+def measure(kind: str, folder: Path, threads: int = 30, messages: int = 60, timeout: float = 0.25,
+            use_hub: bool = False) -> dict[str, Any]:
     from scale.topology import Valkey
 
     v = Valkey(kind, folder).start()
     try:
-        return asyncio.run(_measure(v.url, kind == "cluster", threads, messages, timeout))
+        return asyncio.run(_measure(v.url, kind == "cluster", threads, messages, timeout, use_hub))
     finally:
         v.stop()
         v.cleanup()
@@ -101,5 +111,7 @@ if __name__ == "__main__":
     import tempfile
 
     for kind in ("single", "cluster"):
-        with tempfile.TemporaryDirectory() as d:
-            print(kind, measure(kind, Path(d) / "valkey"))
+        for use_hub in (False, True):
+            with tempfile.TemporaryDirectory() as d:
+                print(kind, "Hub._next_message" if use_hub else "client call", measure(kind, Path(d) / "valkey",
+                                                                                     use_hub=use_hub))

@@ -32,6 +32,8 @@ log = logging.getLogger("rejoinder.live")
 SWEEP_SECONDS = 5.0
 # Events read per thread per round; a thread with more waiting is read again at once.
 READ_BATCH = 500
+# On a cluster, how often the reader looks at every master's wake-ups (see _next_message).
+CLUSTER_POLL_SECONDS = 0.005
 
 
 class Subscriber(Protocol):
@@ -184,7 +186,17 @@ class Hub:
             if not self._pubsub.shard_channels:
                 await asyncio.sleep(timeout)
                 return None
-            return await self._pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=timeout)
+            # redis-py's cluster pub/sub waits the whole timeout on each master in
+            # turn, so a wake-up on one master waited while the reader sat on another
+            # (p50 111 ms on a 3-master cluster, bench/RESULTS.md). Poll every
+            # master without waiting, then sleep a moment: a wake-up is late by at
+            # most CLUSTER_POLL_SECONDS, for a few hundred cheap reads a second.
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                message = await self._pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=0.0)
+                if message is not None or asyncio.get_running_loop().time() >= deadline:
+                    return message
+                await asyncio.sleep(CLUSTER_POLL_SECONDS)
         if not self._pubsub.subscribed:
             await asyncio.sleep(timeout)
             return None
