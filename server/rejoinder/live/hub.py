@@ -32,6 +32,8 @@ log = logging.getLogger("rejoinder.live")
 SWEEP_SECONDS = 5.0
 # Events read per thread per round; a thread with more waiting is read again at once.
 READ_BATCH = 500
+# Threads asked for their head per round trip in a sweep.
+SWEEP_BATCH = 500
 # On a cluster, how often the reader looks at every master's wake-ups (see _next_message).
 CLUSTER_POLL_SECONDS = 0.005
 
@@ -129,7 +131,7 @@ class Hub:
                 await self._apply_subscriptions()
                 await self._collect_wakeups()
                 if time.monotonic() - last_sweep > SWEEP_SECONDS:
-                    self._dirty |= set(self.cursors)
+                    await self._sweep()
                     last_sweep = time.monotonic()
                 while self._dirty:
                     await self._read_dirty()
@@ -219,6 +221,23 @@ class Hub:
                 if tid in self.cursors:
                     self._dirty.add(tid)
             message = await self._next_message(0.0)
+
+    async def _sweep(self) -> None:
+        """Find the followed threads whose log grew without a wake-up reaching us: ask
+        each thread's head (one small reply apiece) and read only those behind. Reading
+        every thread's log instead held the reader ~100 ms per 1,000 threads every
+        sweep, and events arriving then waited (the 1,000-thread p99, bench/RESULTS.md)."""
+        tids = list(self.cursors)
+        for start in range(0, len(tids), SWEEP_BATCH):
+            chunk = tids[start:start + SWEEP_BATCH]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for tid in chunk:
+                    pipe.hget(keys.thread_meta(tid), "seq")
+                heads = await pipe.execute()
+            for tid, head in zip(chunk, heads):
+                cursor = self.cursors.get(tid)
+                if cursor is not None and int(head or 0) != cursor:
+                    self._dirty.add(tid)
 
     async def _read_dirty(self) -> None:
         """Read every woken thread from its cursor in one pipeline, and fan out."""
