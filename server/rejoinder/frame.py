@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import gzip
 import html
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from .api.threads import open_thread_body
+from .errors import ApiError
+from .models import Identity
 from .state import state
 from .store import keys
+
+# Who the embedded first page is rendered for: nobody in particular. The frame is
+# a navigation (no bearer token, no client id header), and the document must carry
+# nothing personal; the widget fetches the reader's own view afterwards if needed.
+NOBODY = Identity(kind="guest", key="")
+# Where the thread goes in the built frame.html (widget/build.mjs writes it).
+SLOT = "</body>"
+# A 200-comment thread is about 90 KB of JSON, 12 KB gzipped; level 6 takes about 1 ms.
+GZIP_MIN = 1024
+GZIP_LEVEL = 6
 
 
 @lru_cache(maxsize=8)
@@ -44,10 +59,36 @@ async def get_frame(request: Request) -> Response:
         return HTMLResponse("<!doctype html><title>Unknown site</title><p>This site is not registered.</p>",
                             status_code=404)
     body = _read(_static() / "frame.html")
-    return HTMLResponse(body, headers={
+    if request.query_params.get("page") or request.query_params.get("url"):
+        try:
+            # The thread's first page as anyone sees it, so the widget can show it
+            # without another round trip (bench/RESULTS.md, Widget).
+            thread = await open_thread_body(request, site, NOBODY)
+        except ApiError:
+            thread = None  # the widget asks the API itself, and shows its error
+        if thread is not None:
+            body = body.replace(SLOT, inert_json("rj-thread", thread) + SLOT, 1)
+    headers = {
         "content-security-policy": frame_csp(st.settings.public_url, site.origins),
-        "cache-control": "no-cache",
-    })
+        # The document holds the thread as it is now: never reuse it, not even for the same reader.
+        "cache-control": "no-store",
+        "vary": "Accept-Encoding",
+    }
+    raw = body.encode()
+    if len(raw) >= GZIP_MIN and "gzip" in request.headers.get("accept-encoding", ""):
+        # Safe to compress: the document carries no secret for a length side channel to reveal.
+        raw = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
+        headers["content-encoding"] = "gzip"
+    return Response(raw, headers=headers, media_type="text/html")
+
+
+def inert_json(element_id: str, data: object) -> str:
+    """Data for the page's script as a JSON script block: the browser never runs it
+    (not a script type), so the CSP stays script-src 'self'. Every "<" is escaped,
+    so no comment text can close the element ("</script>") or open markup."""
+    raw = orjson.dumps(data).decode()
+    raw = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{raw}</script>\n'
 
 
 async def get_demo_post(request: Request) -> Response:
