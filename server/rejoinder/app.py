@@ -22,9 +22,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Match, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from . import frame
+from .assets import Assets
 from .api import auth, avatars, comments, openapi, sites, threads
 from .auth import providers
 from .store.logins import LoginStore
@@ -212,7 +212,7 @@ def create_app(settings: Settings) -> Starlette:
             same_site="lax", https_only=settings.public_url.startswith("https://"))]),
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
         Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
-        Mount("/", StaticFiles(directory=static_dir(), html=True, check_dir=False), name="static"),
+        Mount("/", Assets(directory=static_dir(), html=True, check_dir=False), name="static"),
     ]
     return Starlette(
         routes=routes,
