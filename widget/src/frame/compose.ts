@@ -43,13 +43,13 @@ export class Compose {
     this.form.setMe(ctx.me);
     this.home = h("div", { class: "rj-formhome" }, this.form.el);
     this.setLocked(ctx.thread.locked);
-
-    const guest = loadGuest();
-    if (guest) this.form.fill({ ...guest, remember: true });
   }
 
-  /** Put back what the reader had typed before a reload. */
+  /** Put back what the reader had typed before a reload: their saved details, then
+   * the draft. Called once storage is read (it can be a round trip to the host page). */
   restoreDraft(): void {
+    const guest = loadGuest();
+    if (guest) this.form.fill({ ...guest, remember: true });
     const draft = loadDraft(this.ctx.thread.id);
     if (!draft) return;
     this.form.fill({ text: draft.text, name: draft.name, email: draft.email, website: draft.website });
