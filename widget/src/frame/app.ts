@@ -8,6 +8,7 @@ import { Arrivals } from "./arrivals";
 import { Compose } from "./compose";
 import type { Ctx } from "./context";
 import { h, on } from "./dom";
+import { dropAhead, parseAhead } from "./html";
 import type { Host } from "./host";
 import type { I18n } from "./i18n";
 import { Live, type LiveEvent } from "./live";
@@ -132,7 +133,10 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
   let built = 0;
   const build = (n: number): void => {
-    for (const end = Math.min(built + n, page.comments.length); built < end; built++) ctx.list.merge(page.comments[built]);
+    const end = Math.min(built + n, page.comments.length);
+    parseAhead(page.comments.slice(built, end).map((c) => c.html));
+    for (; built < end; built++) ctx.list.merge(page.comments[built]);
+    dropAhead();
   };
   build(FIRST_SLICE);
 
