@@ -150,7 +150,7 @@ TIMINGS = """() => {
   for (const r of performance.getEntriesByType('resource')) {
     const u = new URL(r.name);
     const key = u.pathname === '/' ? '/?' + u.searchParams.get('uri') : u.pathname;
-    if (!(key in out.res)) out.res[key] = r.responseEnd;
+    if (!(key in out.res)) { out.res[key] = r.responseEnd; out.res[key + ' asked'] = r.startTime; }
   }
   return out;
 }"""
@@ -498,6 +498,7 @@ def git_head() -> str:
 MILESTONES = [
     ("host res /embed.js", "embed.js loaded (host page)"),
     ("res document", "iframe document received"),
+    ("res /frame.js asked", "frame.js requested"),
     ("res /frame.js", "frame.js loaded"),
     ("mark rejoinder:start", "app started (frame.js evaluated)"),
     ("mark rejoinder:fetched", "thread in hand"),

@@ -70,7 +70,7 @@ export class Compose {
     const li = id === null ? null : list.item(id);
     this.parent = li ? id : null;
     if (li && id !== null) {
-      li.querySelector(".rj-slot")?.append(this.form.el);
+      list.slot(id)?.append(this.form.el);
       li.querySelector('[data-action="reply"]')?.setAttribute("aria-expanded", "true");
       this.form.setReplying(list.get(id)?.author?.name || i18n.t("anonymous"));
       if (focus) this.form.focusText();

@@ -251,6 +251,7 @@ export function makeI18n(lang: string): I18n {
       const n = Number(vars.n ?? 0);
       text = n === 0 && entry.zero ? entry.zero : plural.select(n) === "one" ? entry.one : entry.other;
     }
+    if (!text.includes("{")) return text; // most strings: a first page asks for ~1,000 of them
     return text.replace(/\{(\w+)\}/g, (_, name: string) => {
       const v = vars[name];
       return typeof v === "number" ? formatNumber(v) : v ?? "";

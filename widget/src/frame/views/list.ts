@@ -67,8 +67,7 @@ export class CommentList {
     const into = this.container(incoming.parent);
     if (!into) return "skipped";
     const article = this.render(incoming);
-    const li = h("li", { class: "rj-item", id: `rj-c${incoming.id}`, "data-id": incoming.id },
-      article, h("div", { class: "rj-slot" }));
+    const li = h("li", { class: "rj-item", id: `rj-c${incoming.id}`, "data-id": incoming.id }, article);
     this.entries.set(incoming.id, { c: incoming, li, article, kids: null, more: null });
     into.insertBefore(li, this.nextSibling(into, incoming.id));
     return "added";
@@ -80,6 +79,19 @@ export class CommentList {
   merge(incoming: Comment): Upsert {
     const known = this.entries.get(incoming.id);
     return known && same(known.c, incoming) ? "unchanged" : this.upsert(incoming);
+  }
+
+  /** Where the reply form goes under comment `id`, right after it: made when first
+   * asked for, as most comments never get one (200 fewer elements to lay out). */
+  slot(id: number): HTMLElement | null {
+    const e = this.entries.get(id);
+    if (!e) return null;
+    let slot = e.li.querySelector<HTMLElement>(":scope > .rj-slot");
+    if (!slot) {
+      slot = h("div", { class: "rj-slot" });
+      e.article.after(slot);
+    }
+    return slot;
   }
 
   /** Redraw one comment (its edit window closed, a name it mentions arrived...). */
