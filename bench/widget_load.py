@@ -1,33 +1,51 @@
 #!/usr/bin/env python3
 """Widget benchmark: gzip sizes of the loader and the app, and the time from page
-load to a 200-comment thread visible, in headless Chromium on this machine.
+load to a 200-comment thread visible in headless Chromium, for Rejoinder and, in
+the same run, for the Isso client loading the same thread from an Isso server.
 
-    .venv/bin/python bench/widget_load.py             # 15 measured runs, updates bench/RESULTS.md
-    .venv/bin/python bench/widget_load.py --quick     # 3 runs, no RESULTS.md
+    .venv/bin/python bench/widget_load.py             # 15 runs each, updates bench/RESULTS.md
+    .venv/bin/python bench/widget_load.py --quick     # 3 runs each, no RESULTS.md
+    .venv/bin/python bench/widget_load.py --only rejoinder --runs 9 --no-write   # while working on the widget
 
 What it does:
 
 1. Sizes: gzip -9 of static/embed.js, static/count.js, and static/frame.js +
    static/frame.css (the budgets are 3 KB and 30 KB; widget/build.mjs
    enforces them, this records them).
-2. Starts a Valkey server (rejoinder.embedded) and `rejoinder serve` as a
-   child process (tests/support/servers.AppServer: API and iframe on
-   http://localhost:PORT), and a blog page on a second loopback origin
-   (http://127.0.0.1:OTHER), registered for site "bench" with the CLI.
-3. Seeds one thread with 200 comments through the API: 50 top-level
-   comments with 3 replies each, so the whole thread is the first page the
-   widget loads (the server sends 50 top-level comments per page and up to
-   100 replies inline).
-4. For each run, a fresh browser context (cold cache, like a first visit)
-   opens the blog page, whose comments sit at the top (no lazy-load wait).
-   "Visible" is the moment the loader reveals the iframe, which it does on
-   the iframe's first height message, sent once the first slice of comments
-   is rendered; the host page records it with performance.now()
-   (milliseconds since the navigation started). "Complete" is the iframe's
-   rejoinder:rendered mark (all 200 built), on the same clock. Each run
-   checks that all 200 comments are in the iframe's DOM.
-5. Reports the median, p90, min and max over the runs (after 2 warm-up runs
-   that warm the server and the OS, not the browser cache), and rewrites the
+2. Starts a Valkey server (rejoinder.embedded) and `rejoinder serve` (one
+   worker, default settings) as child processes: API and iframe on
+   http://localhost:PORT. Installs Isso 0.14 and gunicorn into the scratch
+   venv bench/core_http.py uses (bench/.work/isso-venv) and starts Isso under
+   gunicorn as core_http.py does (2 sync workers, --preload, moderation off),
+   on http://localhost:ISSO. The blog pages are on a third origin,
+   http://127.0.0.1:OTHER, so both widgets are embedded cross-site.
+3. Seeds the same thread into both through their own HTTP APIs: 50 top-level
+   comments with 3 replies each (200), same authors, same Markdown, same
+   order. The whole thread is one first page for both clients (Rejoinder
+   sends 50 top-level comments per page and up to 100 replies inline; Isso's
+   client asks for all top-level comments and 5 replies each).
+4. Each run opens a fresh browser context (cold cache, like a first visit),
+   loads the blog page, and waits until the comments are visible. Runs
+   alternate between the two (Rejoinder, Isso, Isso, Rejoinder, ...), after 2
+   warm-ups each that warm the servers and the OS, not the browser cache.
+   Every run checks that all 200 comments are in the DOM and that no page
+   error happened.
+5. "Visible", the same for both: a probe script, installed in every frame
+   before any page script runs, watches the DOM and records the moment the
+   comment's element is in the document with its text, is rendered (not
+   display:none or visibility:hidden, has a layout box), and, for Rejoinder,
+   the loader has unhidden the iframe that holds it (recorded in the host
+   page; the later of the two counts). "First comment visible" uses the
+   thread's first comment, "all 200 visible" its 200th (the last reply of the
+   last top-level comment). Times are milliseconds from the host page's
+   navigation start (performance.timeOrigin, which is the same wall clock
+   in every process).
+6. Measures the CPU the machine spent on processes this script did not start
+   during each run (from /proc). A run during which they used more than
+   --max-other-cpu % of a core is repeated (up to --retries times) and, if
+   still disturbed, kept and marked (the core_http.py convention).
+7. Reports median, p90, min and max for each, a breakdown of where
+   Rejoinder's time goes (milestones on the same clock), and rewrites the
    "Widget" section of bench/RESULTS.md (other sections are kept).
 
 Only processes this script started are stopped, by PID.
@@ -37,8 +55,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,15 +67,18 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
-from rejoinder.embedded import EmbeddedRedis  # noqa: E402
+from core_http import (ISSO_VENV, ISSO_VERSION, CLK_TCK, cpu_seconds, ensure_isso_venv,  # noqa: E402
+                       machine_jiffies, proc_tree, top_processes)
+from rejoinder.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.support.servers import AppServer  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -63,23 +86,74 @@ MARK_BEGIN = "<!-- widget_load:begin (written by bench/widget_load.py; edits her
 MARK_END = "<!-- widget_load:end -->"
 SITE = "bench"
 PAGE = "bench-200"
+ISSO_URI = "/bench-200"
+TITLE = "A post with 200 comments"
 ROOTS, REPLIES = 50, 3
+TOTAL = ROOTS * (1 + REPLIES)
+WARMUP = 2
 TARGET_MS = 500
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-default-apps", "--no-first-run",
         "--disable-quic"]
-# Recorded in the host page before anything else runs: when the loader reveals the iframe.
+SYSTEMS = ("rejoinder", "isso")
+NAMES = {"rejoinder": "Rejoinder", "isso": f"Isso {ISSO_VERSION}"}
+
+
+def root_text(i: int) -> str:
+    return f"Top-level comment {i}: a paragraph of about the length people write, with **some** markup."
+
+
+def reply_text(i: int, j: int) -> str:
+    return f"Reply {j} to comment {i}, agreeing with a [link](https://example.com/{i}/{j})."
+
+
+# What the probe looks for: the text of the first and the 200th comment, as rendered.
+FIRST_TEXT = "Top-level comment 0: a paragraph"
+LAST_TEXT = f"Reply {REPLIES - 1} to comment {ROOTS - 1}, agreeing"
+
+# Installed in every frame before its own scripts run (Playwright init script).
+# In the frame named by `itemsIn` it records when each watched comment becomes
+# visible; in the host page, when the loader unhides the iframe (`reveal`).
 PROBE = """
-window.__visible = null;
-new MutationObserver((records, observer) => {
-  const f = document.querySelector('#rejoinder iframe');
-  if (f && f.style.visibility === '' && f.isConnected) {
-    window.__visible = performance.now();
-    observer.disconnect();
-  }
-}).observe(document, { subtree: true, attributes: true, attributeFilter: ['style'], childList: true });
+(() => {
+  const W = %s;
+  const seen = window.__seen = {};
+  const now = () => performance.timeOrigin + performance.now();
+  const items = location.pathname === W.itemsIn ? W.items : [];
+  const reveal = location.pathname === W.host ? W.reveal : null;
+  if (!items.length && !reveal) return;
+  const check = () => {
+    for (const w of items) {
+      if (seen[w.key]) continue;
+      const el = document.getElementById(w.id);
+      if (el && el.isConnected && (el.textContent || '').includes(w.text)
+          && el.checkVisibility({ visibilityProperty: true }) && el.getClientRects().length) seen[w.key] = now();
+    }
+    if (reveal && !seen.reveal) {
+      const f = document.querySelector(reveal);
+      if (f && f.isConnected && f.style.visibility === '') seen.reveal = now();
+    }
+    if (items.every((w) => seen[w.key]) && (!reveal || seen.reveal)) observer.disconnect();
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['style', 'class', 'hidden'] });
+})();
 """
+
+# Read after a run: the frame's clock origin, its User Timing marks and resource timings.
+TIMINGS = """() => {
+  const out = { origin: performance.timeOrigin, seen: window.__seen || {}, marks: {}, res: {} };
+  for (const m of performance.getEntriesByType('mark')) out.marks[m.name] = m.startTime;
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (nav) out.res.document = nav.responseEnd;
+  for (const r of performance.getEntriesByType('resource')) {
+    const u = new URL(r.name);
+    const key = u.pathname === '/' ? '/?' + u.searchParams.get('uri') : u.pathname;
+    if (!(key in out.res)) { out.res[key] = r.responseEnd; out.res[key + ' asked'] = r.startTime; }
+  }
+  return out;
+}"""
 
 
 def gz(path: Path) -> int:
@@ -88,45 +162,64 @@ def gz(path: Path) -> int:
 
 def sizes() -> dict[str, int]:
     static = ROOT / "static"
-    return {
-        "embed.js": gz(static / "embed.js"),
-        "count.js": gz(static / "count.js"),
-        "frame.js": gz(static / "frame.js"),
-        "frame.css": gz(static / "frame.css"),
-    }
+    return {name: gz(static / name) for name in ("embed.js", "count.js", "frame.js", "frame.css")}
 
 
-def blog_page(server: str) -> bytes:
+# ------------------------------------------------------------------ the two blog pages
+
+
+def rejoinder_page(server: str) -> bytes:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<link rel="icon" href="data:,"><title>Bench post</title></head>
-<body><h1>A post with 200 comments</h1>
+<link rel="icon" href="data:,"><title>{TITLE}</title></head>
+<body><h1>{TITLE}</h1>
 <div id="rejoinder" data-page="{PAGE}" data-lazy="false"></div>
 <script src="{server}/embed.js" data-site="{SITE}" async></script>
 </body></html>""".encode()
 
 
-class PageServer:
-    """The blog page, on its own loopback origin, in a thread of this process."""
+def isso_page(server: str) -> bytes:
+    # Isso's documented embed, made async like Rejoinder's.
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="data:,"><title>{TITLE}</title></head>
+<body><h1>{TITLE}</h1>
+<section id="isso-thread" data-isso-id="{ISSO_URI}" data-title="{TITLE}"></section>
+<script data-isso="{server}" src="{server}/js/embed.min.js" async></script>
+</body></html>""".encode()
 
-    def __init__(self, body: bytes) -> None:
+
+class PageServer:
+    """The blog pages, on their own loopback origin, in a thread of this process."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, bytes] = {}
+        pages = self.pages
+
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200)
+                body = pages.get(self.path.split("?")[0])
+                self.send_response(200 if body else 404)
                 self.send_header("content-type", "text/html; charset=utf-8")
                 self.send_header("cache-control", "no-store")
+                self.send_header("content-length", str(len(body or b"")))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body or b"")
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# --------------------------------------------------------------------------- servers
 
 
 def register(app: AppServer, origin: str) -> None:
@@ -136,69 +229,250 @@ def register(app: AppServer, origin: str) -> None:
         raise RuntimeError(f"rejoinder site add failed: {out.stdout}{out.stderr}")
 
 
-def seed(app: AppServer) -> None:
+def seed_rejoinder(app: AppServer) -> tuple[int, int]:
+    """The thread through Rejoinder's API; returns the ids of its first and 200th comment."""
     with httpx.Client(base_url=app.base, timeout=10, headers={"X-Rejoinder-Client": "bench-seeder-0000000001"}) as c:
-        tid = c.get("/api/threads", params={"site": SITE, "page": PAGE, "title": "Bench"}).json()["thread"]["id"]
+        tid = c.get("/api/threads", params={"site": SITE, "page": PAGE, "title": TITLE}).json()["thread"]["id"]
+        ids = []
         for i in range(ROOTS):
-            text = f"Top-level comment {i}: a paragraph of about the length people write, with **some** markup."
-            root = c.post(f"/api/threads/{tid}/comments", json={"text": text, "name": f"Reader {i}"})
+            root = c.post(f"/api/threads/{tid}/comments", json={"text": root_text(i), "name": f"Reader {i}"})
             root.raise_for_status()
+            parent = root.json()["comment"]["id"]
+            ids.append(parent)
             for j in range(REPLIES):
                 r = c.post(f"/api/threads/{tid}/comments", json={
-                    "text": f"Reply {j} to comment {i}, agreeing with a [link](https://example.com/{i}/{j}).",
-                    "name": f"Replier {j}", "parent": root.json()["comment"]["id"]})
+                    "text": reply_text(i, j), "name": f"Replier {j}", "parent": parent})
                 r.raise_for_status()
+                ids.append(r.json()["comment"]["id"])
         count = c.get(f"/api/threads/{tid}").json()["thread"]["count"]
-        assert count == ROOTS * (1 + REPLIES), count
+        assert count == TOTAL, count
+    return ids[0], ids[-1]
+
+
+ISSO_CFG = """# written by bench/widget_load.py (as bench/core_http.py runs Isso)
+[general]
+dbpath = {db}
+host = {site}/
+max-age = 15m
+notify = stdout
+reply-notifications = false
+gravatar = false
+latest-enabled = false
+
+[admin]
+enabled = false
+
+[moderation]
+enabled = false
+
+[server]
+listen = http://127.0.0.1:{port}
+reload = false
+profile = false
+
+[guard]
+# on, as in production, with its limits lifted so the seeder is not refused
+enabled = true
+ratelimit = 1000000
+direct-reply = 1000000
+reply-to-self = true
+require-author = false
+require-email = false
+"""
+
+
+class IssoServer:
+    """Isso under gunicorn (2 sync workers, --preload), as bench/core_http.py runs it."""
+
+    def __init__(self, folder: Path, page_origin: str, workers: int = 2) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.port = free_port()
+        self.workers = workers
+        (folder / "isso.cfg").write_text(ISSO_CFG.format(db=folder / "comments.db", site=page_origin, port=self.port))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def start(self) -> "IssoServer":
+        env = dict(os.environ, ISSO_SETTINGS=str(self.folder / "isso.cfg"))
+        with open(self.folder / "server.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(ISSO_VENV / "bin" / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers),
+                 "--preload", "--worker-class", "sync", "isso.run"],
+                env=env, cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"isso exited: {(self.folder / 'server.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.base}/config", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("isso did not come up")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        pids = proc_tree(self.proc.pid)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for pid in pids[1:]:  # workers that outlived the master: ours, by PID
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc = None
+
+
+def seed_isso(isso: IssoServer) -> tuple[int, int]:
+    """The same thread through Isso's own API (POST /new); returns its first and 200th comment ids."""
+    # Isso answers each POST with an edit cookie for that comment; a browser-like
+    # jar would grow past Isso's header limit, so the seeder keeps none.
+    with httpx.Client(base_url=isso.base, timeout=10, event_hooks={"response": [lambda r: c.cookies.clear()]}) as c:
+        ids = []
+        for i in range(ROOTS):
+            root = c.post("/new", params={"uri": ISSO_URI}, json={"text": root_text(i), "author": f"Reader {i}",
+                                                                   "title": TITLE})
+            root.raise_for_status()
+            parent = root.json()["id"]
+            ids.append(parent)
+            for j in range(REPLIES):
+                r = c.post("/new", params={"uri": ISSO_URI}, json={
+                    "text": reply_text(i, j), "author": f"Replier {j}", "parent": parent})
+                r.raise_for_status()
+                ids.append(r.json()["id"])
+        got = c.get("/", params={"uri": ISSO_URI, "nested_limit": 5}).json()
+        shown = sum(1 + len(r.get("replies", [])) for r in got["replies"])
+        assert shown == TOTAL, shown
+    return ids[0], ids[-1]
+
+
+# --------------------------------------------------------------------------- a run
+
+
+def probe(system: str, first: int, last: int) -> str:
+    if system == "rejoinder":
+        spec = {"itemsIn": "/frame", "host": "/rejoinder/", "reveal": "#rejoinder iframe",
+                "items": [{"key": "first", "id": f"rj-c{first}", "text": FIRST_TEXT},
+                          {"key": "last", "id": f"rj-c{last}", "text": LAST_TEXT}]}
+    else:
+        spec = {"itemsIn": "/isso/", "host": "/isso/", "reveal": None,
+                "items": [{"key": "first", "id": f"isso-{first}", "text": FIRST_TEXT},
+                          {"key": "last", "id": f"isso-{last}", "text": LAST_TEXT}]}
+    return PROBE % json.dumps(spec)
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)  # polled from here, not in the page: the page's main thread stays free
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def ours() -> float:
+    """CPU seconds used so far by this script and everything it started."""
+    return cpu_seconds(proc_tree(os.getpid()))
+
+
+def one_run(browser: Any, system: str, url: str, ids: tuple[int, int]) -> dict[str, Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.add_init_script(probe(system, *ids))
+        busy0, _ = machine_jiffies()
+        mine0, wall0 = ours(), time.monotonic()
+        page.goto(url)
+        if system == "rejoinder":
+            frame = wait_for(lambda: next((f for f in page.frames if "/frame?" in f.url), None), 15, "the iframe")
+            wait_for(lambda: frame.evaluate("() => !!(window.__seen && window.__seen.last)"), 15, "the comments")
+            wait_for(lambda: page.evaluate("() => !!(window.__seen && window.__seen.reveal)"), 15, "the reveal")
+        else:
+            frame = page.main_frame
+            wait_for(lambda: page.evaluate("() => !!(window.__seen && window.__seen.last)"), 15, "the comments")
+        busy1, _ = machine_jiffies()
+        mine1, wall1 = ours(), time.monotonic()
+        host = page.evaluate(TIMINGS)
+        inner = frame.evaluate(TIMINGS) if frame is not page.main_frame else host
+        count = frame.locator("li.rj-item[data-id]" if system == "rejoinder" else "#isso-root .isso-comment").count()
+    finally:
+        context.close()
+    if errors or count != TOTAL:
+        raise RuntimeError(f"{system}: {count} comments shown, page errors {errors}")
+    origin = host["origin"]
+    reveal = host["seen"].get("reveal", 0.0)
+    at = lambda absolute: max(absolute, reveal) - origin  # noqa: E731
+    shift = inner["origin"] - origin
+    milestones = {f"res {k}": v + shift for k, v in inner["res"].items()}
+    milestones.update({f"mark {k}": v + shift for k, v in inner["marks"].items()})
+    milestones.update({f"host res {k}": v for k, v in host["res"].items()})
+    if reveal:
+        milestones["revealed"] = reveal - origin
+    other = 100 * max(0.0, (busy1 - busy0) / CLK_TCK - (mine1 - mine0)) / max(wall1 - wall0, 1e-3)
+    return {"first": at(inner["seen"]["first"]), "last": at(inner["seen"]["last"]), "milestones": milestones,
+            "other_cpu": round(other, 1)}
+
+
+def measure(runs: int, systems: tuple[str, ...], urls: dict[str, str], ids: dict[str, tuple[int, int]],
+            max_other: float, retries: int) -> dict[str, list[dict[str, Any]]]:
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for i in range(WARMUP + runs):
+                # Alternate which goes first, so a slow spell hits both alike.
+                order = systems if i % 2 == 0 else tuple(reversed(systems))
+                for system in order:
+                    for attempt in range(retries + 1):
+                        r = one_run(browser, system, urls[system], ids[system])
+                        if i < WARMUP or r["other_cpu"] <= max_other:
+                            break
+                        print(f"  {system} run {i - WARMUP + 1}: other processes used {r['other_cpu']}% of a core,"
+                              f" repeating\n{top_processes(4)}", flush=True)
+                        time.sleep(2)
+                    else:
+                        r["disturbed"] = True
+                    if i >= WARMUP:
+                        results[system].append(r)
+                        print(f"  {system} run {i - WARMUP + 1}: first {r['first']:.0f} ms, all {r['last']:.0f} ms, "
+                              f"other CPU {r['other_cpu']}%{' (disturbed)' if r.get('disturbed') else ''}", flush=True)
+        finally:
+            browser.close()
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"median": statistics.median(ordered), "p90": ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))],
+            "min": ordered[0], "max": ordered[-1]}
 
 
 def wait_idle(limit: float, wait_s: float) -> float:
     """Wait (up to wait_s) until the 1-minute load average is under `limit`: the
-    browser, the server and the database share this machine's cores with
-    whatever else runs. Returns the load average the runs started at."""
+    browser and the servers share this machine's cores with whatever else runs."""
     deadline = time.monotonic() + wait_s
     while os.getloadavg()[0] >= limit and time.monotonic() < deadline:
         time.sleep(10)
     return os.getloadavg()[0]
-
-
-COMPLETE = """() => {
-  const m = performance.getEntriesByName('rejoinder:rendered')[0];
-  return m ? performance.timeOrigin + m.startTime : null;
-}"""
-
-
-def measure(runs: int, warmup: int, url: str) -> tuple[list[float], list[float]]:
-    """(visible, complete) times in ms from navigation start, one pair per measured run."""
-    from playwright.sync_api import sync_playwright
-
-    times: list[float] = []
-    complete: list[float] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for i in range(warmup + runs):
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                page = context.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.add_init_script(PROBE)
-                page.goto(url)
-                page.wait_for_function("window.__visible !== null", timeout=15_000)
-                visible = page.evaluate("window.__visible")
-                frame = next(f for f in page.frames if "/frame?" in f.url)
-                frame.wait_for_function("() => performance.getEntriesByName('rejoinder:rendered').length > 0")
-                done = frame.evaluate(COMPLETE) - page.evaluate("performance.timeOrigin")
-                shown = page.frame_locator("#rejoinder iframe").locator("li.rj-item[data-id]").count()
-                context.close()
-                if errors or shown != ROOTS * (1 + REPLIES):
-                    raise RuntimeError(f"run {i}: {shown} comments shown, errors {errors}")
-                if i >= warmup:
-                    times.append(visible)
-                    complete.append(done)
-        finally:
-            browser.close()
-    return times, complete
 
 
 def machine() -> str:
@@ -214,23 +488,54 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {chromium}"
 
 
-def row(label: str, times: list[float], target: bool) -> str:
-    ordered = sorted(times)
-    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-    median = statistics.median(times)
-    verdict = f"< {TARGET_MS} ms ({'met' if median < TARGET_MS else 'missed'})" if target else ""
-    return (f"| {label} | {median:.0f} ms | {p90:.0f} ms | {ordered[0]:.0f} ms | {ordered[-1]:.0f} ms | "
-            f"{verdict} |")
+def git_head() -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "server", "static", "widget/src"],
+                           capture_output=True, text=True).stdout.strip()
+    return out.stdout.strip() + (" + uncommitted changes" if dirty else "")
 
 
-def section(size: dict[str, int], times: list[float], complete: list[float], load: float) -> str:
+MILESTONES = [
+    ("host res /embed.js", "embed.js loaded (host page)"),
+    ("res document", "iframe document received"),
+    ("res /frame.js asked", "frame.js requested"),
+    ("res /frame.js", "frame.js loaded"),
+    ("mark rejoinder:start", "app started (frame.js evaluated)"),
+    ("mark rejoinder:fetched", "thread in hand"),
+    ("mark rejoinder:visible", f"all {TOTAL} comments built and inserted"),
+    ("mark rejoinder:rendered", "laid out, height sent to the host page"),
+    ("revealed", "iframe unhidden by the loader"),
+]
+ISSO_MILESTONES = [
+    ("res /js/embed.min.js", "embed.min.js loaded"),
+    ("res /config", "/config answered"),
+    (f"res /?{ISSO_URI}", "the thread answered (GET /?uri=)"),
+]
+
+
+def fmt(v: float) -> str:
+    return f"{v:,.0f} ms"
+
+
+def section(size: dict[str, int], res: dict[str, list[dict[str, Any]]], load: tuple[float, float],
+            args: argparse.Namespace) -> str:
     app = size["frame.js"] + size["frame.css"]
-    return "\n".join([
+    systems = [s for s in SYSTEMS if res.get(s)]
+    n = {s: len(res[s]) for s in systems}
+    disturbed = {s: sum(1 for r in res[s] if r.get("disturbed")) for s in systems}
+    other = statistics.median([r["other_cpu"] for s in systems for r in res[s]])
+    lines = [
         MARK_BEGIN,
         "## Widget",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} by `bench/widget_load.py` on {machine()}; "
-        f"1-minute load average {load:.1f} when the runs started.",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC by `bench/widget_load.py` on {machine()}; "
+        f"Rejoinder at {git_head()}, one uvicorn worker, default settings; Isso {ISSO_VERSION} under gunicorn "
+        f"(2 sync workers, --preload). 1-minute load average {load[0]:.1f} when the runs started and {load[1]:.1f} "
+        f"when they ended (2 cores, shared with other engineers' test runs); processes this benchmark did not start "
+        f"used a median {other:.0f}% of one core during a run. A run in which they used more than "
+        f"{args.max_other_cpu:.0f}% was repeated (up to {args.retries} times); "
+        + (", ".join(f"{disturbed[s]} {NAMES[s]} run(s)" for s in systems if disturbed[s]) + " stayed disturbed "
+           "and are kept, marked * below." if any(disturbed.values()) else "no run stayed disturbed."),
         "",
         "| file | gzip -9 | budget |",
         "|---|---:|---:|",
@@ -238,25 +543,58 @@ def section(size: dict[str, int], times: list[float], complete: list[float], loa
         f"| count.js | {size['count.js']:,} B | 3,072 B |",
         f"| frame.js + frame.css (app) | {app:,} B ({size['frame.js']:,} + {size['frame.css']:,}) | 30,720 B |",
         "",
-        f"Page load to comments visible, {ROOTS * (1 + REPLIES)}-comment thread ({ROOTS} top-level, {REPLIES} "
-        f"replies each), headless Chromium, fresh context (cold cache) per run, {len(times)} runs after 2 warm-ups; "
-        "server and browser on the same machine:",
+        f"Page load to comments visible, {TOTAL}-comment thread ({ROOTS} top-level, {REPLIES} replies each), "
+        "headless Chromium, a fresh context (cold cache) per run, "
+        + " and ".join(f"{n[s]} {NAMES[s]} runs" for s in systems)
+        + f" (alternating, after {WARMUP} warm-ups each); servers, browser and blog page on this machine:",
         "",
-        "| from page load to | median | p90 | min | max | target |",
-        "|---|---:|---:|---:|---:|---:|",
-        row("comments visible", times, True),
-        row(f"all {ROOTS * (1 + REPLIES)} rendered", complete, False),
+        "| from page load to | " + " | ".join(f"{NAMES[s]} median | p90 | min – max" for s in systems) + " | target |",
+        "|---|" + "---:|---:|---:|" * len(systems) + "---|",
+    ]
+    for key, label in (("first", "first comment visible"), ("last", f"all {TOTAL} comments visible")):
+        cells = []
+        for s in systems:
+            st = stats([r[key] for r in res[s]])
+            cells.append(f"**{fmt(st['median'])}** | {fmt(st['p90'])} | {st['min']:,.0f} – {fmt(st['max'])}")
+        target = ""
+        if key == "last" and "rejoinder" in systems:
+            met = stats([r["last"] for r in res["rejoinder"]])["median"] < TARGET_MS
+            target = f"Rejoinder < {TARGET_MS} ms: {'met' if met else 'missed'}"
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
+    if len(systems) == 2:
+        ratio = stats([r["last"] for r in res["isso"]])["median"] / stats([r["last"] for r in res["rejoinder"]])["median"]
+        lines += ["", f"All {TOTAL} visible: Isso's median is {ratio:.2f}x Rejoinder's."]
+    lines += [
         "",
-        "\"Comments visible\" is when the loader reveals the iframe, on its first height message, sent once the "
-        "first 30 comments are rendered and laid out; it includes the host page, embed.js, the iframe document, "
-        "frame.js and frame.css, and the thread request (one request brings all 200). \"All rendered\" is the "
-        "iframe's `rejoinder:rendered` mark: the other 170 are built in slices between tasks and the host page "
-        "is told each new height at once. A fresh context denies the cross-site iframe its storage, so each run "
-        "also pays the storage round trip through the loader (storage.ts). The Isso client on the same thread "
-        "is not measured yet.",
-        MARK_END,
-        "",
-    ])
+        "\"Visible\" is the same test for both: the comment's element is in the document with its text, "
+        "rendered (not display:none or visibility:hidden, with a layout box), and for Rejoinder the loader has "
+        "unhidden the iframe that holds it (whichever comes later). A probe script installed in every frame "
+        "before the page's own scripts records the moment, on the host page's clock. \"First\" is the thread's "
+        f"first comment, \"all {TOTAL}\" its {TOTAL}th (the last reply of the last top-level comment): both "
+        "clients render the whole thread in one go, so the 200th is the last to appear.",
+    ]
+    if "rejoinder" in systems:
+        lines += ["", f"Where Rejoinder's time goes (median over the runs, ms from page load; the iframe is a "
+                  "separate renderer process, cross-site):", "",
+                  "| milestone | median |", "|---|---:|"]
+        for key, label in MILESTONES:
+            vals = [r["milestones"][key] for r in res["rejoinder"] if key in r["milestones"]]
+            if vals:
+                lines.append(f"| {label} | {fmt(statistics.median(vals))} |")
+        lines.append(f"| all {TOTAL} visible | {fmt(stats([r['last'] for r in res['rejoinder']])['median'])} |")
+    if "isso" in systems:
+        lines += ["", "Isso's, on the same clock:", "", "| milestone | median |", "|---|---:|"]
+        for key, label in ISSO_MILESTONES:
+            vals = [r["milestones"][key] for r in res["isso"] if key in r["milestones"]]
+            if vals:
+                lines.append(f"| {label} | {fmt(statistics.median(vals))} |")
+        lines.append(f"| all {TOTAL} visible | {fmt(stats([r['last'] for r in res['isso']])['median'])} |")
+    lines += ["", f"Every run, all {TOTAL} visible in ms (other processes' CPU in % of a core; * disturbed):", ""]
+    for s in systems:
+        lines.append(f"- {NAMES[s]}: " + ", ".join(
+            f"{r['last']:.0f}{'*' if r.get('disturbed') else ''} ({r['other_cpu']:.0f}%)" for r in res[s]))
+    lines += [MARK_END, ""]
+    return "\n".join(lines)
 
 
 def update_results(text_section: str) -> None:
@@ -276,38 +614,60 @@ def update_results(text_section: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=15, help="measured runs per system")
     ap.add_argument("--quick", action="store_true", help="3 runs, no RESULTS.md")
+    ap.add_argument("--only", choices=SYSTEMS, help="measure one system only (implies --no-write)")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     ap.add_argument("--idle-load", type=float, default=1.0, help="start when the load average is below this")
     ap.add_argument("--idle-wait", type=float, default=600, help="wait at most this many seconds for it")
+    ap.add_argument("--max-other-cpu", type=float, default=30.0,
+                    help="repeat a run in which other processes used more than this %% of one core")
+    ap.add_argument("--retries", type=int, default=2)
+    ap.add_argument("--json-out", type=Path, help="also write every run's figures here")
     args = ap.parse_args(argv)
     runs = 3 if args.quick else args.runs
+    systems = (args.only,) if args.only else SYSTEMS
 
     size = sizes()
+    if "isso" in systems:
+        ensure_isso_venv()
     folder = Path(tempfile.mkdtemp(prefix="rejoinder-widget-bench-"))
     db = EmbeddedRedis(folder / "valkey").start()
     app: AppServer | None = None
-    pages: PageServer | None = None
+    isso: IssoServer | None = None
+    pages = PageServer()
     try:
-        app = AppServer(db.url).start()
-        pages = PageServer(blog_page(app.base))
-        register(app, pages.origin)
-        seed(app)
-        load = wait_idle(args.idle_load, 0 if args.quick else args.idle_wait)
-        times, complete = measure(runs, 2, pages.origin + "/post/")
+        urls: dict[str, str] = {}
+        ids: dict[str, tuple[int, int]] = {}
+        if "rejoinder" in systems:
+            # The server's defaults, not the test suite's (which turns the site cache off).
+            app = AppServer(db.url, env={"REJOINDER_SITE_CACHE_SECONDS": "2"}).start()
+            pages.pages["/rejoinder/"] = rejoinder_page(app.base)
+            register(app, pages.origin)
+            ids["rejoinder"] = seed_rejoinder(app)
+            urls["rejoinder"] = pages.origin + "/rejoinder/"
+        if "isso" in systems:
+            isso = IssoServer(folder / "isso", pages.origin).start()
+            pages.pages["/isso/"] = isso_page(isso.base)
+            ids["isso"] = seed_isso(isso)
+            urls["isso"] = pages.origin + "/isso/"
+        start_load = wait_idle(args.idle_load, 0 if args.quick else args.idle_wait)
+        print(f"load average {start_load:.2f}; measuring {', '.join(systems)}", flush=True)
+        res = measure(runs, systems, urls, ids, args.max_other_cpu, args.retries)
+        end_load = os.getloadavg()[0]
     finally:
-        if pages:
-            pages.stop()
+        pages.stop()
         if app:
             app.stop()
+        if isso:
+            isso.stop()
         db.stop()
 
-    text = section(size, times, complete, load)
+    text = section(size, res, (start_load, end_load), args)
     print(text.replace(MARK_BEGIN + "\n", "").replace(MARK_END + "\n", ""))
-    print("visible (ms):", ", ".join(f"{t:.0f}" for t in times))
-    print("complete (ms):", ", ".join(f"{t:.0f}" for t in complete))
-    if not (args.quick or args.no_write):
+    if args.json_out:
+        args.json_out.write_text(json.dumps(res, indent=1))
+    if not (args.quick or args.no_write or args.only):
         update_results(text)
         print(f"updated {RESULTS}")
     return 0

@@ -25,10 +25,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Match, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from . import admin_pages, frame
 from .api import admin, admin_porting, admin_webhook, auth, avatars, comments, notify, openapi, sites, threads
+from .assets import Assets
 from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
@@ -254,7 +254,7 @@ def create_app(settings: Settings) -> Starlette:
             same_site="lax", https_only=settings.public_url.startswith("https://"))]),
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
         Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
-        Mount("/", StaticFiles(directory=static_dir(), html=True, check_dir=False), name="static"),
+        Mount("/", Assets(directory=static_dir(), html=True, check_dir=False), name="static"),
     ]
     return Starlette(
         routes=routes,

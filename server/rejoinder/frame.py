@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import html
+import logging
+import zlib
 from functools import lru_cache
 from pathlib import Path
+from typing import AsyncIterator
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from .api.threads import open_thread_body
+from .errors import ApiError
+from .models import Identity
 from .state import state
 from .store import keys
+
+log = logging.getLogger("rejoinder")
+
+# Who the embedded first page is rendered for: nobody in particular. The frame is
+# a navigation (no bearer token, no client id header), and the document must carry
+# nothing personal; the widget fetches the reader's own view afterwards if needed.
+NOBODY = Identity(kind="guest", key="")
+# Where the thread goes in the built frame.html (widget/build.mjs writes it).
+SLOT = "</body>"
+# A 200-comment thread is about 90 KB of JSON, 5 KB gzipped; level 6 takes about 1 ms.
+GZIP_LEVEL = 6
 
 
 @lru_cache(maxsize=8)
@@ -36,18 +54,60 @@ def frame_csp(public_url: str, origins: list[str]) -> str:
 
 
 async def get_frame(request: Request) -> Response:
-    """GET /frame?site=ID: the iframe document the loader inserts; 404 for an unknown site."""
+    """GET /frame?site=ID[&page=&url=&title=]: the iframe document the loader inserts,
+    with the page's thread as anyone sees it; 404 for an unknown site."""
     st = state(request)
     site_id = request.query_params.get("site", "")
     site = await st.sites.get(site_id) if keys.SITE_ID.match(site_id) else None
     if site is None:
         return HTMLResponse("<!doctype html><title>Unknown site</title><p>This site is not registered.</p>",
                             status_code=404)
-    body = _read(_static() / "frame.html")
-    return HTMLResponse(body, headers={
+    head, tail = _read(_static() / "frame.html").split(SLOT, 1)
+    with_thread = bool(request.query_params.get("page") or request.query_params.get("url"))
+    packed = "gzip" in request.headers.get("accept-encoding", "")
+    headers = {
         "content-security-policy": frame_csp(st.settings.public_url, site.origins),
-        "cache-control": "no-cache",
-    })
+        # The document holds the thread as it is now: never reuse it, not even for the same reader.
+        "cache-control": "no-store",
+        "vary": "Accept-Encoding",
+    }
+    if packed:
+        # Safe to compress: the document carries no secret for a length side channel to reveal.
+        headers["content-encoding"] = "gzip"
+
+    async def document() -> AsyncIterator[bytes]:
+        gz = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if packed else None  # 31: gzip framing
+
+        def out(text: str, end: bool = False) -> bytes:
+            if gz is None:
+                return text.encode()
+            return gz.compress(text.encode()) + gz.flush(zlib.Z_FINISH if end else zlib.Z_SYNC_FLUSH)
+
+        # The head goes first: the browser commits the iframe's document and asks
+        # for frame.css and frame.js while the thread is read.
+        yield out(head)
+        if with_thread:
+            try:
+                # The thread's first page as anyone sees it, so the widget can show it
+                # without another round trip (bench/RESULTS.md, Widget).
+                thread = await open_thread_body(request, site, NOBODY)
+                yield out(inert_json("rj-thread", thread))
+            except ApiError:
+                pass  # the widget asks the API itself, and shows its error
+            except Exception:  # Redis down, say: the status line is sent, so the widget asks the API
+                log.warning("frame without its thread", exc_info=True)
+        yield out(SLOT + tail, end=True)
+
+    return StreamingResponse(document(), headers=headers, media_type="text/html")
+
+
+def inert_json(element_id: str, data: object) -> str:
+    """Data for the page's script as a JSON script block: the browser never runs it
+    (not a script type), so the CSP stays script-src 'self'. Every "<" is escaped,
+    so no comment text can close the element ("</script>") or open markup."""
+    raw = orjson.dumps(data).decode()
+    raw = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{raw}</script>\n'
 
 
 async def get_demo_post(request: Request) -> Response:

@@ -16,6 +16,7 @@ from ..pages import page_key
 from ..state import state
 from ..store import keys
 from ..store.comments import Page
+from ..store.sites import Site
 from .sites import public_site
 from .common import (JSON, decode_cursor, encode_cursor, int_param, order_param, read_json,
                      site_for, thread_site)
@@ -58,9 +59,10 @@ def page_body(request: Request, tid: str, page: Page, viewer: Identity, order: s
     }
 
 
-async def _page(request: Request, tid: str, create: dict[str, str] | None) -> tuple[Page | None, Identity, str]:
+async def _page(request: Request, tid: str, create: dict[str, str] | None,
+                viewer: Identity | None = None) -> tuple[Page | None, Identity, str]:
     st = state(request)
-    viewer = await identity.current(request)
+    viewer = viewer or await identity.current(request)
     order = order_param(request)
     cursor = decode_cursor(request.query_params.get("cursor"), order)
     limit = int_param(request, "limit", st.settings.page_size, 1, st.settings.max_page_size)
@@ -77,8 +79,15 @@ async def open_thread(request: Request) -> JSON:
     needs one request. Errors: site_not_found, origin_not_allowed, invalid_field,
     invalid_cursor, invalid_session.
     """
+    site = await site_for(request, request.query_params.get("site"))
+    return JSON(await open_thread_body(request, site))
+
+
+async def open_thread_body(request: Request, site: Site, viewer: Identity | None = None) -> dict[str, Any]:
+    """The answer of GET /api/threads for the request's query (page, title, url) on
+    `site` (already origin-checked), as `viewer` sees it (default: the caller).
+    Also used by /frame, which embeds the public view (frame.py)."""
     q = request.query_params
-    site = await site_for(request, q.get("site"))
     key = page_key(q.get("page") or q.get("url") or "")
     title = models.clean_line(q.get("title"), "title", max_len=300)
     url = q.get("url") or ""
@@ -87,10 +96,10 @@ async def open_thread(request: Request) -> JSON:
     url = url or (key if "://" in key else "")
     tid = keys.thread_id(site.id, key)
     create = {"site": site.id, "page": key, "url": url[:1024], "title": title, "now": str(int(time.time() * 1000))}
-    page, viewer, order = await _page(request, tid, create)
+    page, viewer, order = await _page(request, tid, create, viewer)
     assert page is not None  # created if missing
     # The widget's first request also brings the site's public settings: one round trip less.
-    return JSON({**page_body(request, tid, page, viewer, order), "site": public_site(request, site)})
+    return {**page_body(request, tid, page, viewer, order), "site": public_site(request, site)}
 
 
 async def get_thread(request: Request) -> JSON:

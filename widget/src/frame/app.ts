@@ -8,6 +8,7 @@ import { Arrivals } from "./arrivals";
 import { Compose } from "./compose";
 import type { Ctx } from "./context";
 import { h, on } from "./dom";
+import { dropAhead, parseAhead } from "./html";
 import type { Host } from "./host";
 import type { I18n } from "./i18n";
 import { Live, type LiveEvent } from "./live";
@@ -15,7 +16,7 @@ import type { Params } from "./params";
 import { Login } from "./login";
 import { signIn, signOut } from "./session";
 import { tokenFor } from "./tokens";
-import type { Comment, Me, Site, ThreadPage } from "./types";
+import type { Comment, FirstPage, Me, Site, ThreadPage } from "./types";
 import { Announcer } from "./views/announcer";
 import { commentArticle } from "./views/comment";
 import { Header } from "./views/header";
@@ -24,17 +25,23 @@ import { CommentList } from "./views/list";
 
 // Relative times ("3 minutes ago") and edit windows are refreshed this often.
 const TICK_MS = 30_000;
-// A big first page is rendered in slices: the first (more than a screenful)
-// before the iframe is revealed, the rest between tasks, so comments show
-// sooner and the page never stalls on one long task. 200 comments took about
-// 200 ms to build and lay out on the 2-core test machine (bench/widget_load.py).
-const FIRST_SLICE = 30;
-const SLICE = 60;
+// The first page is built and inserted in one go, then laid out once: 200
+// comments take about 100 ms on the 2-core test machine (bench/widget_load.py).
+// A much bigger page (up to 50 top-level comments with 100 replies each) goes
+// on in slices between tasks, so the page never stalls on one long task (an
+// iframe on the blog's own site shares the blog page's main thread).
+const FIRST_SLICE = 300;
+const SLICE = 150;
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+// After the comments are painted, for work that can wait (no requestIdleCallback in Safari).
+const whenIdle = (f: () => void): void => {
+  if ("requestIdleCallback" in window) requestIdleCallback(f, { timeout: 1000 });
+  else setTimeout(f, 200);
+};
 
 /** The thread's first page; a session the server no longer knows is dropped and the reader goes on as a guest. */
-async function firstPage(api: Api, params: Params, session: Session): Promise<ThreadPage> {
+async function firstPage(api: Api, params: Params, session: Session): Promise<FirstPage> {
   try {
     return await api.openThread(params);
   } catch (e) {
@@ -44,17 +51,24 @@ async function firstPage(api: Api, params: Params, session: Session): Promise<Th
   }
 }
 
-export async function startApp(params: Params, i18n: I18n, api: Api, host: Host, session: Session): Promise<void> {
+/**
+ * Show the thread and keep it live. `embedded` is the first page as anyone sees
+ * it, from the frame document, so there is nothing to wait for; `known` resolves
+ * once the session is read from storage, true if the reader has been here
+ * before (then their own view, with their likes and pending comments, is
+ * fetched and merged in after the comments show).
+ */
+export async function startApp(params: Params, i18n: I18n, api: Api, host: Host, session: Session,
+  known: Promise<boolean>, embedded: FirstPage | null): Promise<void> {
   const main = h("main", { class: "rj", "aria-labelledby": "rj-title" }, h("p", { class: "rj-muted" }, i18n.t("loading")));
   document.body.append(main);
 
-  let page: ThreadPage;
+  let page: FirstPage;
   let site: Site | null;
   try {
-    [page, site] = await Promise.all([
-      firstPage(api, params, session),
-      api.site(params.site).then((r) => r.site, () => null),
-    ]);
+    if (!embedded) await known;
+    page = embedded || await firstPage(api, params, session);
+    site = page.site || await api.site(params.site).then((r) => r.site, () => null);
   } catch (e) {
     const retry = h("button", { type: "button", class: "rj-button" }, i18n.t("retry"));
     on(retry, "click", () => location.reload());
@@ -66,6 +80,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
 
   // User Timing marks: bench/widget_load.py reads them to split load time into parts.
   performance.mark("rejoinder:fetched");
+  let live: Live | null = null;
   const header = new Header(i18n, page.thread.title || params.title);
   const ctx: Ctx = {
     params, i18n, api, host, site,
@@ -96,7 +111,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   const becomes = async (me: Me): Promise<void> => {
     ctx.me = me;
     compose.form.setMe(me);
-    live.restart();
+    live?.restart();
     try {
       const p = await api.openThread(params);
       addPage(p);
@@ -113,6 +128,19 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     },
     failed: (message) => ctx.announcer.say(message || i18n.t("loginFailed")),
   });
+  // Built first, as it does not need the reader's identity: the comments.
+  header.setCount(ctx.thread.count);
+  header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
+  let built = 0;
+  const build = (n: number): void => {
+    const end = Math.min(built + n, page.comments.length);
+    parseAhead(page.comments.slice(built, end).map((c) => c.html));
+    for (; built < end; built++) ctx.list.merge(page.comments[built]);
+    dropAhead();
+  };
+  ctx.list.pinned = ctx.thread.pinned ?? null;  // before the first comment is placed
+  build(FIRST_SLICE);
+
   const compose = new Compose(ctx, {
     logIn: (provider) => login.start(provider),
     logOut: async () => {
@@ -127,7 +155,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   const more = h("button", { type: "button", class: "rj-button rj-loadmore", hidden: !next }, i18n.t("loadMore"));
 
   const addPage = (p: ThreadPage | { comments: Comment[]; replies?: ThreadPage["replies"] }): void => {
-    p.comments.forEach((c) => ctx.list.upsert(c));
+    p.comments.forEach((c) => ctx.list.merge(c));
     for (const [root, r] of Object.entries(p.replies || {})) {
       replyLeft.set(Number(root), r.left);
       ctx.list.setMoreReplies(Number(root), r.left, r.cursor);
@@ -185,17 +213,14 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   });
   on(header.likeButton, "click", () => void actions.likePost());
 
-  header.setCount(ctx.thread.count);
-  header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
   more.hidden = true;
-  ctx.list.pinned = ctx.thread.pinned ?? null;
-  addPage({ comments: page.comments.slice(0, FIRST_SLICE) });
+  // One insertion into the document, then one layout, when the height is measured.
   main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
   performance.mark("rejoinder:visible");
   host.startSizing();
-  for (let i = FIRST_SLICE; i < page.comments.length; i += SLICE) {
+  while (built < page.comments.length) {
     await nextTask();
-    addPage({ comments: page.comments.slice(i, i + SLICE) });
+    build(SLICE);
     // Reported at once, not left to the ResizeObserver: Chrome pauses rendering
     // work in an off-screen cross-origin iframe, and the host page must grow now,
     // while the reader is elsewhere, not later under their eyes.
@@ -203,9 +228,38 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   }
   addPage({ comments: [], replies: page.replies });
   more.hidden = !next;
-  compose.restoreDraft();
   host.reportHeight();
   performance.mark("rejoinder:rendered");
+  const returning = await known;
+  compose.restoreDraft();
+  whenIdle(() => {
+    i18n.loadExact();
+    document.querySelectorAll<HTMLElement>("[data-exact]").forEach((el) => {
+      el.title = i18n.exact(new Date(el.dataset.exact || "")) || "";
+      delete el.dataset.exact;
+    });
+  });
+
+  if (embedded && returning) {
+    // The reader's own view: their likes, their comments awaiting moderation,
+    // what they may still edit, who they are signed in as. Only what differs
+    // from the public page is redrawn.
+    try {
+      const p = await firstPage(api, params, session);
+      if (JSON.stringify(p.me) !== JSON.stringify(ctx.me)) {
+        ctx.me = p.me;
+        compose.form.setMe(p.me);
+      }
+      Object.assign(ctx.thread, p.thread);
+      ctx.setCount(p.thread.count);
+      actions.postLikes(p.thread.likes, p.thread.liked);
+      addPage(p);
+      next = p.next;
+      more.hidden = !next;
+    } catch {
+      // the public view stays; the next live event or a reload brings the rest
+    }
+  }
 
   const apply = (e: LiveEvent): void => {
     switch (e.type) {
@@ -252,7 +306,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     }
   };
 
-  const live = new Live(ctx.thread.id, ctx.thread.head, ctx.thread.epoch,
+  live = new Live(ctx.thread.id, ctx.thread.head, ctx.thread.epoch,
     () => ({ client: session.clientId, token: session.token }), {
     event: apply,
     state: (s) => header.setOnline(s !== "offline"),

@@ -12,9 +12,15 @@ function fresh(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-export function clientId(): string {
+/** The id this browser was given on an earlier visit, if any. */
+export function savedClientId(): string | null {
   const saved = read<string>(KEY);
-  if (typeof saved === "string" && VALID.test(saved)) return saved;
+  return typeof saved === "string" && VALID.test(saved) ? saved : null;
+}
+
+export function clientId(): string {
+  const saved = savedClientId();
+  if (saved) return saved;
   const id = fresh();
   write(KEY, id);
   return id;

@@ -43,13 +43,13 @@ export class Compose {
     this.form.setMe(ctx.me);
     this.home = h("div", { class: "rj-formhome" }, this.form.el);
     this.setLocked(ctx.thread.locked);
-
-    const guest = loadGuest();
-    if (guest) this.form.fill({ ...guest, remember: true });
   }
 
-  /** Put back what the reader had typed before a reload. */
+  /** Put back what the reader had typed before a reload: their saved details, then
+   * the draft. Called once storage is read (it can be a round trip to the host page). */
   restoreDraft(): void {
+    const guest = loadGuest();
+    if (guest) this.form.fill({ ...guest, remember: true });
     const draft = loadDraft(this.ctx.thread.id);
     if (!draft) return;
     this.form.fill({ text: draft.text, name: draft.name, email: draft.email, website: draft.website });
@@ -70,7 +70,7 @@ export class Compose {
     const li = id === null ? null : list.item(id);
     this.parent = li ? id : null;
     if (li && id !== null) {
-      li.querySelector(".rj-slot")?.append(this.form.el);
+      list.slot(id)?.append(this.form.el);
       li.querySelector('[data-action="reply"]')?.setAttribute("aria-expanded", "true");
       this.form.setReplying(list.get(id)?.author?.name || i18n.t("anonymous"));
       if (focus) this.form.focusText();

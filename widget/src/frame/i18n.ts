@@ -60,6 +60,14 @@ const en = {
   logOut: "Log Out",
   change: "Change",
   loginFailed: "The sign-in did not complete. If no window opened, allow pop-ups for this site and try again.",
+  // Relative times, as Intl.RelativeTimeFormat says them with numeric: "auto".
+  now: "now",
+  minutes: { one: "1 minute ago", other: "{n} minutes ago" },
+  hours: { one: "1 hour ago", other: "{n} hours ago" },
+  days: { one: "yesterday", other: "{n} days ago" },
+  weeks: { one: "last week", other: "{n} weeks ago" },
+  months: { one: "last month", other: "{n} months ago" },
+  years: { one: "last year", other: "{n} years ago" },
 };
 
 export type Key = keyof typeof en;
@@ -121,6 +129,13 @@ const fr: Dict = {
   logOut: "Déconnexion",
   change: "Changer",
   loginFailed: "La connexion n’a pas abouti. Si aucune fenêtre ne s’est ouverte, autorisez les fenêtres pop-up pour ce site et réessayez.",
+  now: "maintenant",
+  minutes: { one: "il y a 1 minute", other: "il y a {n} minutes" },
+  hours: { one: "il y a 1 heure", other: "il y a {n} heures" },
+  days: { one: "hier", other: "il y a {n} jours" },
+  weeks: { one: "la semaine dernière", other: "il y a {n} semaines" },
+  months: { one: "le mois dernier", other: "il y a {n} mois" },
+  years: { one: "l’année dernière", other: "il y a {n} ans" },
 };
 
 const de: Dict = {
@@ -179,6 +194,13 @@ const de: Dict = {
   logOut: "Abmelden",
   change: "Ändern",
   loginFailed: "Die Anmeldung wurde nicht abgeschlossen. Wenn sich kein Fenster geöffnet hat, erlaube Pop-ups für diese Seite und versuche es noch einmal.",
+  now: "jetzt",
+  minutes: { one: "vor 1 Minute", other: "vor {n} Minuten" },
+  hours: { one: "vor 1 Stunde", other: "vor {n} Stunden" },
+  days: { one: "gestern", other: "vor {n} Tagen" },
+  weeks: { one: "letzte Woche", other: "vor {n} Wochen" },
+  months: { one: "letzten Monat", other: "vor {n} Monaten" },
+  years: { one: "letztes Jahr", other: "vor {n} Jahren" },
 };
 
 const DICTS: Record<string, Dict> = { en, fr, de };
@@ -196,12 +218,16 @@ export interface I18n {
   lang: string;
   t(key: Key, vars?: Record<string, string | number>): string;
   relative(date: Date, now: number): string;
-  exact(date: Date): string;
+  /** The exact date and time (for hover titles), or null until loadExact() ran. */
+  exact(date: Date): string | null;
+  /** Make exact() answer from now on. Creating the formatter takes 20-60 ms in
+   * a fresh renderer (it loads ICU data), so it waits until the comments show. */
+  loadExact(): void;
 }
 
 // Unit sizes for relative times, largest first, in seconds.
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60],
+const UNITS: [Key, number][] = [
+  ["years", 31536000], ["months", 2592000], ["weeks", 604800], ["days", 86400], ["hours", 3600], ["minutes", 60],
 ];
 
 export function makeI18n(lang: string): I18n {
@@ -213,32 +239,40 @@ export function makeI18n(lang: string): I18n {
   let number: Intl.NumberFormat | null = null;
   const formatNumber = (n: number): string =>
     Math.abs(n) < 1000 && Number.isInteger(n) ? String(n) : (number ||= new Intl.NumberFormat(lang)).format(n);
-  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-  const dtf = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
+  // Relative times come from the dictionaries, not Intl.RelativeTimeFormat: creating
+  // one took 30-110 ms in the iframe's fresh renderer (it loads ICU number data),
+  // a fifth of the time to show a thread (bench/RESULTS.md, Widget).
+  let dtf: Intl.DateTimeFormat | null = null;
+  const t = (key: Key, vars: Record<string, string | number> = {}): string => {
+    const entry = dict[key];
+    let text: string;
+    if (typeof entry === "string") text = entry;
+    else {
+      const n = Number(vars.n ?? 0);
+      text = n === 0 && entry.zero ? entry.zero : plural.select(n) === "one" ? entry.one : entry.other;
+    }
+    if (!text.includes("{")) return text; // most strings: a first page asks for ~1,000 of them
+    return text.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const v = vars[name];
+      return typeof v === "number" ? formatNumber(v) : v ?? "";
+    });
+  };
   return {
     lang,
-    t(key, vars = {}) {
-      const entry = dict[key];
-      let text: string;
-      if (typeof entry === "string") text = entry;
-      else {
-        const n = Number(vars.n ?? 0);
-        text = n === 0 && entry.zero ? entry.zero : plural.select(n) === "one" ? entry.one : entry.other;
-      }
-      return text.replace(/\{(\w+)\}/g, (_, name: string) => {
-        const v = vars[name];
-        return typeof v === "number" ? formatNumber(v) : v ?? "";
-      });
-    },
+    t,
     relative(date, now) {
-      const seconds = (date.getTime() - now) / 1000;
+      // A time ahead of ours is the two clocks disagreeing: it was just posted.
+      const ago = (now - date.getTime()) / 1000;
       for (const [unit, size] of UNITS) {
-        if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
+        if (ago >= size) return t(unit, { n: Math.round(ago / size) });
       }
-      return rtf.format(0, "second"); // "now"
+      return t("now");
     },
     exact(date) {
-      return dtf.format(date);
+      return dtf && dtf.format(date);
+    },
+    loadExact() {
+      dtf ||= new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
     },
   };
 }

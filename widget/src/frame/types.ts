@@ -66,6 +66,11 @@ export interface ThreadPage {
   me: Me;
 }
 
+/** GET /api/threads: the first page, with the site's public settings (older servers omit them). */
+export interface FirstPage extends ThreadPage {
+  site?: Site;
+}
+
 export interface RepliesPage {
   comments: Comment[];
   next: string | null;

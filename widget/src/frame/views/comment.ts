@@ -24,7 +24,13 @@ const WEB = /^https?:\/\//i;
 
 export function timeEl(iso: string, i18n: I18n, now: number, cls = "rj-time"): HTMLTimeElement {
   const date = new Date(iso);
-  return h("time", { class: cls, datetime: iso, title: i18n.exact(date), "data-ts": iso }, i18n.relative(date, now));
+  return h("time", { class: cls, datetime: iso, "data-ts": iso, ...exactTitle(iso, i18n) }, i18n.relative(date, now));
+}
+
+/** The exact time as a hover title, or where to find it once the formatter is loaded (app.ts fills it in). */
+function exactTitle(iso: string, i18n: I18n): { title: string } | { "data-exact": string } {
+  const exact = i18n.exact(new Date(iso));
+  return exact === null ? { "data-exact": iso } : { title: exact };
 }
 
 export function likesText(n: number, i18n: I18n): string {
@@ -34,7 +40,8 @@ export function likesText(n: number, i18n: I18n): string {
 function avatar(c: Comment): HTMLElement {
   const src = c.author?.avatar;
   if (src && OWN_PATH.test(src)) {
-    return h("img", { class: "rj-avatar", src, alt: "", width: 40, height: 40, loading: "lazy", decoding: "async" });
+    // loading="lazy" before src: set after it, the image would already be on its way.
+    return h("img", { class: "rj-avatar", loading: "lazy", decoding: "async", alt: "", width: 40, height: 40, src });
   }
   const initial = (c.author?.name || "?").trim().charAt(0).toUpperCase() || "?";
   return h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, initial);
@@ -59,7 +66,7 @@ export function commentArticle(c: Comment, v: CommentView): HTMLElement {
     c.mine ? h("span", { class: "rj-you" }, i18n.t("you")) : null,
     replyTo ? h("span", { class: "rj-replyto" }, i18n.t("inReplyTo", { name: replyTo })) : null,
     timeEl(c.created, i18n, v.now),
-    c.edited ? h("span", { class: "rj-edited", title: i18n.exact(new Date(c.edited)) }, i18n.t("edited")) : null,
+    c.edited ? h("span", { class: "rj-edited", ...exactTitle(c.edited, i18n) }, i18n.t("edited")) : null,
   );
 
   const body = h("div", { class: "rj-body" });

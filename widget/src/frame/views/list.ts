@@ -16,7 +16,15 @@ interface Entry {
   more: HTMLButtonElement | null;
 }
 
-export type Upsert = "added" | "updated" | "skipped";
+export type Upsert = "added" | "updated" | "unchanged" | "skipped";
+
+// What can differ between two copies of a comment, for merge(): its content and this reader's view of it.
+const FIELDS = ["status", "created", "edited", "html", "likes", "liked", "mine", "text", "email", "editable_until",
+  "parent", "reply_to"] as const;
+
+function same(a: Comment, b: Comment): boolean {
+  return FIELDS.every((k) => (a[k] ?? null) === (b[k] ?? null)) && JSON.stringify(a.author) === JSON.stringify(b.author);
+}
 
 export class CommentList {
   readonly root: HTMLOListElement;
@@ -61,11 +69,31 @@ export class CommentList {
     const into = this.container(incoming.parent);
     if (!into) return "skipped";
     const article = this.render(incoming);
-    const li = h("li", { class: "rj-item", id: `rj-c${incoming.id}`, "data-id": incoming.id },
-      article, h("div", { class: "rj-slot" }));
+    const li = h("li", { class: "rj-item", id: `rj-c${incoming.id}`, "data-id": incoming.id }, article);
     this.entries.set(incoming.id, { c: incoming, li, article, kids: null, more: null });
     into.insertBefore(li, this.nextSibling(into, incoming.id));
     return "added";
+  }
+
+  /** upsert() for a page fetched again (the reader's own view after the public one,
+   * a resync): a comment that did not change keeps its element, so the page only
+   * pays for what changed. */
+  merge(incoming: Comment): Upsert {
+    const known = this.entries.get(incoming.id);
+    return known && same(known.c, incoming) ? "unchanged" : this.upsert(incoming);
+  }
+
+  /** Where the reply form goes under comment `id`, right after it: made when first
+   * asked for, as most comments never get one (200 fewer elements to lay out). */
+  slot(id: number): HTMLElement | null {
+    const e = this.entries.get(id);
+    if (!e) return null;
+    let slot = e.li.querySelector<HTMLElement>(":scope > .rj-slot");
+    if (!slot) {
+      slot = h("div", { class: "rj-slot" });
+      e.article.after(slot);
+    }
+    return slot;
   }
 
   /** Redraw one comment (its edit window closed, a name it mentions arrived...). */
