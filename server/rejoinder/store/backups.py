@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import time
-from importlib import resources
 from typing import Any, AsyncIterator
 
 from redis.asyncio import Redis
 
 from . import keys
+from .scripts import source
 
 FORMAT = "rejoinder-backup"
 VERSION = 1
@@ -30,9 +30,8 @@ class BackupStore:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        folder = resources.files("rejoinder.store") / "lua"
-        self._dump = redis.register_script((folder / "dump_thread.lua").read_text())
-        self._restore = redis.register_script((folder / "restore_thread.lua").read_text())
+        self._dump = redis.register_script(source("dump_thread"))
+        self._restore = redis.register_script(source("restore_thread"))
 
     async def thread_ids(self, site: str | None) -> list[str]:
         """Every thread (of one site): a keyspace scan, for this admin command only."""

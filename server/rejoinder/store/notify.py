@@ -6,13 +6,13 @@ its mail or webhook events is one atomic step on a cluster too.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
 from . import keys
+from .scripts import source
 
 FEED = "_feed"
 
@@ -28,15 +28,11 @@ return 0
 """
 
 
-def _lua(name: str) -> str:
-    return (resources.files("rejoinder.store") / "lua" / f"{name}.lua").read_text()
-
-
 class NotifyStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._commit = redis.register_script(_lua("notify_commit"))
-        self._flush = redis.register_script(_lua("notify_flush"))
+        self._commit = redis.register_script(source("notify_commit"))
+        self._flush = redis.register_script(source("notify_flush"))
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 

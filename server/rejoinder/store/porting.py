@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
 from . import keys
+from .scripts import source
 
 
 @dataclass
@@ -36,9 +36,8 @@ class PortingStore:
         self.redis = redis
         self.events_maxlen = events_maxlen
         self.max_depth = max_depth
-        folder = resources.files("rejoinder.store") / "lua"
-        self._import = redis.register_script((folder / "import_thread.lua").read_text())
-        self._forget = redis.register_script((folder / "forget_thread.lua").read_text())
+        self._import = redis.register_script(source("import_thread"))
+        self._forget = redis.register_script(source("forget_thread"))
         self._snapshot = redis.register_script(
             "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}")
 

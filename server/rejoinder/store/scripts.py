@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from redis.asyncio import Redis
@@ -11,12 +12,19 @@ NAMES = ("open_thread", "create_comment", "edit_comment", "delete_comment", "set
          "set_thread_flag")
 
 
+_INCLUDE = re.compile(r"^--@include (\w+)$", re.MULTILINE)
+
+
+def source(name: str) -> str:
+    """The text of store/lua/<name>.lua, each "--@include lib" line replaced by that file's text."""
+    folder = resources.files("rejoinder.store") / "lua"
+    text = (folder / f"{name}.lua").read_text()
+    return _INCLUDE.sub(lambda match: (folder / f"{match.group(1)}.lua").read_text(), text)
+
+
 class Scripts:
     def __init__(self, redis: Redis) -> None:
-        folder = resources.files("rejoinder.store") / "lua"
-        self._by_name: dict[str, AsyncScript] = {
-            name: redis.register_script((folder / f"{name}.lua").read_text()) for name in NAMES
-        }
+        self._by_name: dict[str, AsyncScript] = {name: redis.register_script(source(name)) for name in NAMES}
 
     def __getitem__(self, name: str) -> AsyncScript:
         return self._by_name[name]

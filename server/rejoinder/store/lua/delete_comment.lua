@@ -3,6 +3,7 @@
 -- that it was the last reply of.
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events
 -- ARGV: 1 prefix, 2 cid, 3 now ms, 4 events maxlen
+--@include lib_unindex
 local meta, comments, roots, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local prefix = ARGV[1]
 local kids = prefix .. 'kids'
@@ -26,27 +27,7 @@ local encoded = cjson.encode(doc)
 redis.call('HSET', comments, ARGV[2], encoded)
 
 -- Unindex this comment if it has no replies, then any placeholder ancestors left childless.
-local cur = doc
-while cur do
-  if tonumber(redis.call('HGET', kids, cur.id) or '0') > 0 then
-    break
-  end
-  if cur.parent == cjson.null or cur.parent == nil then
-    redis.call('ZREM', roots, cur.id)
-    break
-  end
-  redis.call('ZREM', prefix .. 'sub:' .. cur.root, cur.id)
-  local left = redis.call('HINCRBY', kids, cur.parent, -1)
-  if left > 0 then
-    break
-  end
-  redis.call('HDEL', kids, cur.parent)
-  local up = cjson.decode(redis.call('HGET', comments, tostring(cur.parent)))
-  if up.status ~= 'deleted' then
-    break
-  end
-  cur = up
-end
+unindex(doc, comments, roots, kids, prefix)
 
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[4], seq .. '-1',

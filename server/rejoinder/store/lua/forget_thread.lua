@@ -10,6 +10,7 @@
 --      KEYS[6] the identity's liked-by set (a never-used name when forgetting by email), KEYS[7] likers
 -- ARGV: 1 prefix, 2 "email" | "identity", 3 the lower-cased email or the identity key,
 --       4 now ms, 5 events maxlen
+--@include lib_unindex
 local meta, comments, roots, events, likecount, likedby, likers = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local prefix, mode, who, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local kids = prefix .. 'kids'
@@ -53,27 +54,7 @@ for _, doc in ipairs(matched) do
   if was ~= 'deleted' then
     deleted[#deleted + 1] = {encoded, count}
     -- Unindex it if it has no replies, then any placeholder ancestors left childless.
-    local cur = kept
-    while cur do
-      if tonumber(redis.call('HGET', kids, cur.id) or '0') > 0 then
-        break
-      end
-      if cur.parent == cjson.null or cur.parent == nil then
-        redis.call('ZREM', roots, cur.id)
-        break
-      end
-      redis.call('ZREM', prefix .. 'sub:' .. cur.root, cur.id)
-      local left = redis.call('HINCRBY', kids, cur.parent, -1)
-      if left > 0 then
-        break
-      end
-      redis.call('HDEL', kids, cur.parent)
-      local up = cjson.decode(redis.call('HGET', comments, tostring(cur.parent)))
-      if up.status ~= 'deleted' then
-        break
-      end
-      cur = up
-    end
+    unindex(kept, comments, roots, kids, prefix)
   end
 end
 for _, doc in ipairs(matched) do

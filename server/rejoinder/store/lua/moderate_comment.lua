@@ -4,6 +4,7 @@
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events
 -- ARGV: 1 prefix, 2 cid, 3 action (approve|ham|reject|spam|delete|restore), 4 now ms, 5 events maxlen
 -- Returns {'ok'|'same', doc JSON, count, event type or ''}.
+--@include lib_unindex
 local meta, comments, roots, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local prefix, action = ARGV[1], ARGV[3]
 local kids = prefix .. 'kids'
@@ -60,27 +61,7 @@ if new == 'deleted' then
   doc.text = ''
   -- Unindex it if it has no replies, then any placeholder ancestors left childless
   -- (as a reader's own delete does).
-  local cur = doc
-  while cur do
-    if tonumber(redis.call('HGET', kids, cur.id) or '0') > 0 then
-      break
-    end
-    if cur.parent == cjson.null or cur.parent == nil then
-      redis.call('ZREM', roots, cur.id)
-      break
-    end
-    redis.call('ZREM', prefix .. 'sub:' .. cur.root, cur.id)
-    local left = redis.call('HINCRBY', kids, cur.parent, -1)
-    if left > 0 then
-      break
-    end
-    redis.call('HDEL', kids, cur.parent)
-    local up = cjson.decode(redis.call('HGET', comments, tostring(cur.parent)))
-    if up.status ~= 'deleted' then
-      break
-    end
-    cur = up
-  end
+  unindex(doc, comments, roots, kids, prefix)
   doc.trash = trash
 elseif old == 'deleted' then
   doc.status = new
