@@ -217,6 +217,10 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   main.replaceChildren(header.el, ctx.list.root, more, compose.home, arrivals.bar.el, ctx.announcer.el);
   performance.mark("rejoinder:visible");
   host.startSizing();
+  performance.mark("rejoinder:sized");
+  // Chrome sends a message to another process's window once the current task
+  // ends: end it here, so the loader unhides the comments before the rest runs.
+  await nextTask();
   while (built < page.comments.length) {
     await nextTask();
     build(SLICE);
