@@ -25,11 +25,12 @@ What it does:
    sends 50 top-level comments per page and up to 100 replies inline; Isso's
    client asks for all top-level comments and 5 replies each).
 4. Each run opens a fresh browser context (cold cache, like a first visit),
-   loads the blog page, and waits until the comments are visible. Runs
-   alternate between the two (Rejoinder, Isso, Isso, Rejoinder, ...), after 2
-   warm-ups each that warm the servers and the OS, not the browser cache.
-   Every run checks that all 200 comments are in the DOM and that no page
-   error happened.
+   lets its new window settle (see settle(); --no-settle to skip), loads the
+   blog page, and waits until the comments are visible. Runs alternate
+   between the two (Rejoinder, Isso, Isso, Rejoinder, ...), after 2 warm-ups
+   each that warm the servers and the OS, not the browser cache, and each
+   waits for a quiet moment on the machine first. Every run checks that all
+   200 comments are in the DOM and that no page error happened.
 5. "Visible", the same for both: a probe script, installed in every frame
    before any page script runs, watches the DOM and records the moment the
    comment's element is in the document with its text, is rendered (not
@@ -402,14 +403,15 @@ def settle(threshold: float = 20.0, limit: float = 5.0) -> None:
             return
 
 
-def one_run(browser: Any, system: str, url: str, ids: tuple[int, int]) -> dict[str, Any]:
+def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], wait: bool = True) -> dict[str, Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.add_init_script(probe(system, *ids))
-        settle()
+        if wait:
+            settle()
         busy0, _ = machine_jiffies()
         mine0, wall0 = ours(), time.monotonic()
         page.goto(url)
@@ -461,7 +463,7 @@ def measure(runs: int, systems: tuple[str, ...], urls: dict[str, str], ids: dict
                     for attempt in range(retries + 1):
                         # Each run starts in a quiet moment if one comes (the machine is shared).
                         quiet = wait_idle(args.idle_threshold, args.idle_wait_run, sample=1.0)
-                        r = one_run(browser, system, urls[system], ids[system])
+                        r = one_run(browser, system, urls[system], ids[system], not args.no_settle)
                         r["busy_before"] = quiet["busy_pct"]
                         if i < WARMUP or r["other_cpu"] <= max_other:
                             break
@@ -559,7 +561,9 @@ def section(size: dict[str, int], res: dict[str, list[dict[str, Any]]], load: tu
         f"| frame.js + frame.css (app) | {app:,} B ({size['frame.js']:,} + {size['frame.css']:,}) | 30,720 B |",
         "",
         f"Page load to comments visible, {TOTAL}-comment thread ({ROOTS} top-level, {REPLIES} replies each), "
-        "headless Chromium, a fresh context (cold cache) per run, "
+        "headless Chromium, a fresh context (cold cache) per run whose new window is left to settle first "
+        "(`settle()`: headless Chromium loads each new window's omnibox WebUI, which would otherwise land in the "
+        "measured load), "
         + " and ".join(f"{n[s]} {NAMES[s]} runs" for s in systems)
         + f" (alternating, after {WARMUP} warm-ups each); servers, browser and blog page on this machine:",
         "",
@@ -640,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-other-cpu", type=float, default=30.0,
                     help="repeat a run in which other processes used more than this %% of one core")
     ap.add_argument("--retries", type=int, default=2)
+    ap.add_argument("--no-settle", action="store_true",
+                    help="load the page as soon as the new window exists (implies --no-write)")
     ap.add_argument("--json-out", type=Path, help="also write every run's figures here")
     args = ap.parse_args(argv)
     runs = 3 if args.quick else args.runs
@@ -686,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text.replace(MARK_BEGIN + "\n", "").replace(MARK_END + "\n", ""))
     if args.json_out:
         args.json_out.write_text(json.dumps(res, indent=1))
-    if not (args.quick or args.no_write or args.only):
+    if not (args.quick or args.no_write or args.only or args.no_settle):
         update_results(text)
         print(f"updated {RESULTS}")
     return 0
