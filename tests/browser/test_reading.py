@@ -39,7 +39,7 @@ def test_thread_shows_count_title_comments_and_likes(reader: ReaderFactory, api:
     assert when.text_content() == "now"
     # The exact time on hover (filled in just after the comments show: its formatter is slow to create).
     expect(when).to_have_attribute("title", re.compile(r"\d{4}"))
-    assert grace.locator("img.rj-avatar").get_attribute("src", timeout=1000).startswith("/api/avatars/")
+    expect(grace.locator("img.rj-avatar")).to_have_attribute("src", re.compile(r"^/api/avatars/"))
 
 
 def test_nested_replies_render_under_their_parents(reader: ReaderFactory, api: httpx.Client) -> None:
