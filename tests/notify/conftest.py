@@ -8,11 +8,14 @@ from typing import Iterator
 import httpx
 import pytest
 
+from rejoinder.embedded import free_port
+
 from ..conftest import SITE, new_client_id
 from ..support import cli as support_cli
 from ..support.api import post
 from ..support.mailbox import SmtpServer, link
-from ..support.servers import AppServer
+from ..support.oauth_provider import app_env as provider_env
+from ..support.servers import AppServer, ProviderServer
 
 # Short windows so a test waits seconds, not minutes: batches close after 1.5 s, the
 # worker looks every 0.2 s, a dead node's lease passes on after 3 s, SMTP retries
@@ -36,8 +39,23 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def mail_server(redis_server, smtp_server: SmtpServer) -> Iterator[AppServer]:
-    server = AppServer(redis_server.url, env={**smtp_server.env(), **NOTIFY_ENV}).start()
+def mail_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def mail_provider(mail_port: int) -> Iterator[ProviderServer]:
+    """The local OAuth provider, registered with this app server's callback URLs (signed-in readers and mail)."""
+    provider = ProviderServer(f"http://localhost:{mail_port}").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_server(redis_server, smtp_server: SmtpServer, mail_port: int, mail_provider: ProviderServer
+                ) -> Iterator[AppServer]:
+    server = AppServer(redis_server.url, port=mail_port,
+                       env={**smtp_server.env(), **NOTIFY_ENV, **provider_env(mail_provider.base)}).start()
     yield server
     server.stop()
 

@@ -15,8 +15,9 @@ from rejoinder.settings import Settings
 
 from ..conftest import SITE
 from ..support.api import error_of, post
+from ..support.login import close_popups, login
 from ..support.mailbox import html_part, link, text_part
-from .conftest import address, cli, open_thread, subscribe, words
+from .conftest import address, cli, open_thread, reader_client, subscribe, words
 
 TEST_SETTINGS = Settings(secret_key="test-secret-key", public_url="http://localhost:1")
 
@@ -242,6 +243,30 @@ def test_the_widget_is_told_notifications_are_available(reader) -> None:
     assert reader.get(f"/api/sites/{SITE}").json()["site"]["notifications"] is True
     assert open_thread(reader) and reader.get(
         "/api/threads", params={"site": SITE, "page": "p"}).json()["site"]["notifications"] is True
+
+
+@pytest.mark.parametrize("provider,email", [("x", None), ("google", "gus@example.com")])
+def test_a_signed_in_reader_is_offered_mail_only_with_an_address(mail_server, reader, smtp_server, mail_thread,
+                                                                  provider, email) -> None:
+    """X gives no address, Google does: the thread page tells the reader (only them) which, and the widget
+    offers "Notify me" only with one; a request without one is refused on the checkbox, not a hidden field."""
+    token = login(reader, mail_server.base, provider)
+    close_popups()
+    tid = mail_thread["id"]
+    with reader_client(mail_server) as user:
+        user.headers["Authorization"] = f"Bearer {token}"
+        assert user.get(f"/api/threads/{tid}").json()["me"]["email"] == email
+        r = user.post(f"/api/threads/{tid}/comments", json={"text": words(), "notify": True})
+        if email is None:
+            assert r.status_code == 422 and error_of(r) == {
+                "code": "notify_needs_email", "message": "Notifications need an email address.", "field": "notify"}
+            assert user.get(f"/api/threads/{tid}").json()["thread"]["count"] == 0
+        else:
+            assert r.status_code == 201, r.text
+            [mail] = smtp_server.wait_for(email)
+            assert link(mail, "/api/notify/confirm")
+    # Nobody else sees the address.
+    assert email is None or email not in reader.get(f"/api/threads/{tid}").text
 
 
 def test_bad_notify_requests_are_refused(reader, mail_thread) -> None:

@@ -25,9 +25,11 @@ MAX_COUNT_PAGES = 100
 
 
 def me(viewer: Identity) -> dict[str, Any]:
+    """The viewer as they see themselves: the email address (if the provider gave one) goes to its owner only,
+    and tells the widget whether "Notify me" can be offered."""
     if viewer.kind == "user":
         return {"kind": "user", "name": viewer.name, "avatar": viewer.avatar or None,
-                "provider": viewer.provider, "profile": viewer.profile or None}
+                "provider": viewer.provider, "profile": viewer.profile or None, "email": viewer.email or None}
     return {"kind": "guest"}
 
 

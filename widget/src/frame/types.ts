@@ -51,6 +51,8 @@ export interface Me {
   avatar?: string | null;
   provider?: string;
   profile?: string | null;
+  /** Only ever the reader's own address; null when their provider gave none. */
+  email?: string | null;
 }
 
 export interface Handover {

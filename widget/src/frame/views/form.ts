@@ -42,6 +42,7 @@ export class CommentForm {
   private readonly general: HTMLElement;
   private readonly remember: HTMLInputElement;
   private readonly notify: HTMLInputElement | null;
+  private readonly notifyRow: HTMLElement | null;
   private readonly guest: HTMLFieldSetElement;
   private readonly signedIn: HTMLElement;
   private readonly login: HTMLElement | null;
@@ -80,6 +81,9 @@ export class CommentForm {
 
     this.remember = h("input", { type: "checkbox", id: uid("rem") });
     this.notify = site?.notifications ? h("input", { type: "checkbox", id: uid("notify") }) : null;
+    this.notifyRow = this.notify
+      ? h("p", { class: "rj-check" }, this.notify, h("label", { for: this.notify.id }, t("notify")))
+      : null;
 
     this.guest = h("fieldset", { class: "rj-guest" },
       h("legend", { class: "rj-sr" }, t("guestDetails")),
@@ -110,7 +114,7 @@ export class CommentForm {
         h("span", { class: "rj-note", id: hintId }, t("markdownHint"))),
       this.preview,
       this.guest,
-      this.notify ? h("p", { class: "rj-check" }, this.notify, h("label", { for: this.notify.id }, t("notify"))) : null,
+      this.notifyRow,
       site?.moderation === "hold_all" ? h("p", { class: "rj-note" }, t("moderated")) : null,
       this.general,
       h("div", { class: "rj-formactions" }, this.previewButton, this.submitButton),
@@ -168,6 +172,11 @@ export class CommentForm {
     this.guest.disabled = user;
     if (this.login) this.login.hidden = user;
     this.signedIn.hidden = !user;
+    // Mail needs an address: a guest types one; a signed-in reader has one only if their provider gave it.
+    if (this.notify && this.notifyRow) {
+      this.notifyRow.hidden = user && !me.email;
+      if (this.notifyRow.hidden) this.notify.checked = false;
+    }
     if (user) {
       const out = h("button", { type: "button", class: "rj-link" }, this.i18n.t("logOut"));
       const change = h("button", { type: "button", class: "rj-link" }, this.i18n.t("change"));
