@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -48,12 +48,14 @@ def _avatar(secret: str, seed: str) -> str:
     return f"/api/avatars/{identity.keyed_hash(secret, 'avatar:' + seed.lower(), 20)}.svg"
 
 
-async def _limit(request: Request, viewer: Identity, kind: str, factor: int = 1) -> None:
+async def _limit(request: Request, viewer: Identity, kind: str, factor: int = 1,
+                 *also: Callable[[Any], None]) -> list[Any]:
+    """Count a write against the caller's limits (429 when over); `also` ride in the same round trip."""
     st = state(request)
     limits = [(kind + ":ip", identity.ip_hash(request), st.settings.rate_ip_writes * factor)]
     if viewer.key:
         limits.append((kind + ":id", _digest(viewer.key)[:24], st.settings.rate_identity_writes * factor))
-    await st.limiter.hit(limits)
+    return await st.limiter.hit(limits, *also)
 
 
 def _draft(body: dict[str, Any], viewer: Identity, settings: Any) -> tuple[dict[str, Any], int | None]:
@@ -103,17 +105,17 @@ async def create_comment(request: Request) -> JSON:
     key = request.headers.get(IDEMPOTENCY_HEADER, "")
     if len(key) > 200:
         raise ApiError("invalid_field", "Idempotency-Key is at most 200 characters.", field="Idempotency-Key")
-    await _limit(request, viewer, "write")
+    email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) if doc["email"] else ""
+    [bans] = await _limit(request, viewer, "write", 1,
+                          st.bans.ask(site.id, viewer.key, email_hash, identity.ip_hash(request)))
 
     now = _now_ms()
     guest_who = ""
     if viewer.kind == "guest":
-        guest_who = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) \
-            if doc["email"] else viewer.key
+        guest_who = email_hash or viewer.key
     known = site.moderation == "hold_first_guests" and await st.sites.is_known(site.id, guest_who)
     verdict = spam.local_rules(site, doc["text"], body, viewer, st.settings, now, known)
-    email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) if doc["email"] else ""
-    if await st.bans.matches(site.id, viewer.key, email_hash, identity.ip_hash(request)):
+    if st.bans.banned(bans):
         spam.banned(verdict)
     if verdict.status != "spam":
         verdict = spam.combine(verdict, await spam.akismet(

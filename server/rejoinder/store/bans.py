@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 from redis.asyncio import Redis
@@ -28,8 +28,14 @@ class BanStore:
         raw = await self.redis.hvals(keys.bans(site))
         return sorted((orjson.loads(v) for v in raw), key=lambda b: -b.get("created", 0))
 
-    async def matches(self, site: str, identity: str, email_hash: str, ip_hash: str) -> bool:
-        """Is any of these banned on the site? One round trip on the comment path."""
+    @staticmethod
+    def ask(site: str, identity: str, email_hash: str, ip_hash: str) -> Callable[[Any], None]:
+        """A pipeline stage asking whether any of these is banned on the site (its reply goes to banned()):
+        the comment path sends it in the rate limiter's round trip."""
         fields = [f"identity:{identity}" if identity else "-", f"email:{email_hash}" if email_hash else "-",
                   f"ip:{ip_hash}" if ip_hash else "-"]
-        return any(await self.redis.hmget(keys.bans(site), fields))
+        return lambda pipe: pipe.hmget(keys.bans(site), fields)
+
+    @staticmethod
+    def banned(reply: list[Any]) -> bool:
+        return any(reply)

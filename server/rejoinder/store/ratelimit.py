@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Callable
 
 from redis.asyncio import Redis
 
@@ -15,8 +16,10 @@ class RateLimiter:
         self.redis = redis
         self.window = window
 
-    async def hit(self, limits: list[tuple[str, str, int]]) -> None:
+    async def hit(self, limits: list[tuple[str, str, int]], *also: Callable[[Any], None]) -> list[Any]:
         """Count one write against each (kind, digest, limit); 429 if any is over.
+        `also` are other reads for the same request (e.g. BanStore.ask), sent in the
+        same round trip; their replies are returned in order.
 
         The counters live in different slots, so they go in one non-transactional
         pipeline (split by node on a cluster): SET NX gives a new window's counter
@@ -30,8 +33,11 @@ class RateLimiter:
                 key = keys.rate(kind, digest, slot)
                 pipe.set(key, 0, ex=self.window + 1, nx=True)
                 pipe.incr(key)
+            for stage in also:
+                stage(pipe)
             replies = await pipe.execute()
-        for (_, _, limit), count in zip(limits, replies[1::2]):
+        for (_, _, limit), count in zip(limits, replies[1:2 * len(limits):2]):
             if count > limit:
                 retry = self.window - now % self.window
                 raise ApiError("rate_limited", headers={"Retry-After": str(max(1, retry))})
+        return replies[2 * len(limits):]
