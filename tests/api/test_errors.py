@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
 from ..conftest import SITE
 from ..support.api import error_of, post
 from ..support.cli import WORKER_STATE
+
+RATE_COUNTER = re.compile(r"^rj:\{s:[^}]+\}:rl:")
 
 
 def snapshot(redis_client) -> dict[str, object]:
@@ -16,7 +20,7 @@ def snapshot(redis_client) -> dict[str, object]:
     batches: it follows earlier, accepted writes in the background, at its own pace)."""
     out: dict[str, object] = {}
     for key in sorted(redis_client.keys("*")):
-        if key.startswith("rj:{rl:") or WORKER_STATE.search(key):
+        if RATE_COUNTER.search(key) or WORKER_STATE.search(key):
             continue
         kind = redis_client.type(key)
         if kind == "hash":

@@ -328,10 +328,9 @@ async def moderate(conn: HTTPConnection, site: Site, tid: str, cid: int, action:
     st = state(conn)
     done = await st.moderation.act(tid, cid, action, _now_ms())
     doc = done.doc
-    if done.changed:
-        await st.feed.announce(site.id, tid, done.event)
-    # Always, even when nothing changed: this also repairs a pointer a crash left behind.
-    await st.queue.track(site.id, tid, cid, doc.get("status", ""), doc.get("created", 0))
+    # The pointer always, even when nothing changed: this also repairs one a crash left behind.
+    await st.feed.announce(site.id, tid, done.event if done.changed else "",
+                           pointer=(cid, doc.get("status", ""), doc.get("created", 0)))
     if done.changed and doc.get("status") == "approved" and (doc.get("author") or {}).get("kind") == "guest" \
             and site.moderation == "hold_first_guests":
         await st.sites.mark_known(site.id, _email_hash(conn, doc) or doc.get("owner", ""))

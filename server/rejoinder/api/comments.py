@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -48,14 +48,15 @@ def _avatar(secret: str, seed: str) -> str:
     return f"/api/avatars/{identity.keyed_hash(secret, 'avatar:' + seed.lower(), 20)}.svg"
 
 
-async def _limit(request: Request, viewer: Identity, kind: str, factor: int = 1,
-                 *also: Callable[[Any], None]) -> list[Any]:
-    """Count a write against the caller's limits (429 when over); `also` ride in the same round trip."""
+async def _limit(request: Request, site: str, viewer: Identity, kind: str, factor: int = 1,
+                 ban_fields: list[str] = []) -> bool:
+    """Count a write against the caller's limits on the site (429 when over); in the same step,
+    whether any of `ban_fields` is banned there."""
     st = state(request)
     limits = [(kind + ":ip", identity.ip_hash(request), st.settings.rate_ip_writes * factor)]
     if viewer.key:
         limits.append((kind + ":id", _digest(viewer.key)[:24], st.settings.rate_identity_writes * factor))
-    return await st.limiter.hit(limits, *also)
+    return await st.limiter.hit(site, limits, ban_fields)
 
 
 def _draft(body: dict[str, Any], viewer: Identity, settings: Any) -> tuple[dict[str, Any], int | None]:
@@ -106,8 +107,8 @@ async def create_comment(request: Request) -> JSON:
     if len(key) > 200:
         raise ApiError("invalid_field", "Idempotency-Key is at most 200 characters.", field="Idempotency-Key")
     email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) if doc["email"] else ""
-    [bans] = await _limit(request, viewer, "write", 1,
-                          st.bans.ask(site.id, viewer.key, email_hash, identity.ip_hash(request)))
+    banned = await _limit(request, site.id, viewer, "write", 1,
+                          st.bans.fields(viewer.key, email_hash, identity.ip_hash(request)))
 
     now = _now_ms()
     guest_who = ""
@@ -115,7 +116,7 @@ async def create_comment(request: Request) -> JSON:
         guest_who = email_hash or viewer.key
     known = site.moderation == "hold_first_guests" and await st.sites.is_known(site.id, guest_who)
     verdict = spam.local_rules(site, doc["text"], body, viewer, st.settings, now, known)
-    if st.bans.banned(bans):
+    if banned:
         spam.banned(verdict)
     if verdict.status != "spam":
         verdict = spam.combine(verdict, await spam.akismet(
@@ -142,7 +143,7 @@ async def create_comment(request: Request) -> JSON:
     stored = written.doc
     if not written.duplicate:
         await st.feed.announce(site.id, tid, "comment.created",
-                               st.queue.stage(site.id, tid, stored["id"], stored["status"], stored["created"]))
+                               pointer=(stored["id"], stored["status"], stored["created"]))
         if st.settings.akismet_key:
             await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
                 identity.client_ip(request), request.headers.get("user-agent", ""),
@@ -212,10 +213,10 @@ async def edit_comment(request: Request) -> JSON:
     comment_empty, comment_too_long, unsupported_media_type, malformed_json, rate_limited.
     """
     st = state(request)
-    tid, cid, _, viewer = await _owned(request)
+    tid, cid, owned, viewer = await _owned(request)
     body = await read_json(request)
     text = _body_text(body.get("text"), st.settings.max_comment_chars)
-    await _limit(request, viewer, "write")
+    await _limit(request, owned["site"], viewer, "write")
     doc = await st.comments.edit(tid, cid, render(text), text, _now_ms())
     await st.feed.announce(doc["site"], tid, "comment.edited")
     likes, liked = await st.comments.like_state(tid, cid, viewer.key)
@@ -228,8 +229,8 @@ async def delete_comment(request: Request) -> JSON:
     Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted, rate_limited.
     """
     st = state(request)
-    tid, cid, _, viewer = await _owned(request)
-    await _limit(request, viewer, "write")
+    tid, cid, owned, viewer = await _owned(request)
+    await _limit(request, owned["site"], viewer, "write")
     written = await st.comments.delete(tid, cid, _now_ms())
     await st.feed.announce(written.doc["site"], tid, "comment.deleted")
     return JSON({"comment": models.public(written.doc), "thread": {"id": tid, "count": written.count}})
@@ -243,7 +244,7 @@ async def _like(request: Request, target: str) -> JSON:
     if not viewer.key:
         raise ApiError("missing_field", "Likes need the widget's anonymous id or a session.",
                        field="X-Rejoinder-Client")
-    await _limit(request, viewer, "like", factor=5)
+    await _limit(request, site.id, viewer, "like", factor=5)
     count, liked = await st.comments.set_like(tid, target, viewer.key, request.method == "PUT")
     await st.feed.announce(site.id, tid, "like.changed")
     return JSON({"target": target, "likes": count, "liked": liked})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
@@ -29,13 +29,8 @@ class BanStore:
         return sorted((orjson.loads(v) for v in raw), key=lambda b: -b.get("created", 0))
 
     @staticmethod
-    def ask(site: str, identity: str, email_hash: str, ip_hash: str) -> Callable[[Any], None]:
-        """A pipeline stage asking whether any of these is banned on the site (its reply goes to banned()):
-        the comment path sends it in the rate limiter's round trip."""
-        fields = [f"identity:{identity}" if identity else "-", f"email:{email_hash}" if email_hash else "-",
-                  f"ip:{ip_hash}" if ip_hash else "-"]
-        return lambda pipe: pipe.hmget(keys.bans(site), fields)
-
-    @staticmethod
-    def banned(reply: list[Any]) -> bool:
-        return any(reply)
+    def fields(identity: str, email_hash: str, ip_hash: str) -> list[str]:
+        """The fields a ban of any of these would have: the comment path asks for them in the
+        rate limiter's step (RateLimiter.hit)."""
+        return [f"{kind}:{value}" for kind, value in (("identity", identity), ("email", email_hash), ("ip", ip_hash))
+                if value]

@@ -10,11 +10,12 @@ the two steps is made good by the thread's next write.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
 
 from redis.asyncio import Redis
 
 from . import keys
+from .queue import RECENT_MAX, member
+from .scripts import source
 
 
 class FeedStore:
@@ -23,17 +24,18 @@ class FeedStore:
         # 100,000 entries is days of writes for a busy site; a consumer that is
         # further behind than that starts again from each thread's log.
         self.maxlen = maxlen
+        self._announce = redis.register_script(source("announce"))
 
-    async def announce(self, site: str, tid: str, kind: str, *also: Callable[[Any], None]) -> None:
-        """Thread `tid` of `site` has a new event of type `kind`. `also` are other site
-        stores' writes for the same moment (e.g. ModerationQueue.stage), added to the
-        same round trip: every one of them is in the site's slot."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(keys.site_feed(site), {"tid": tid, "type": kind}, maxlen=self.maxlen, approximate=True)
-            pipe.zadd(keys.site_threads(site), {tid: int(time.time() * 1000)})
-            for stage in also:
-                stage(pipe)
-            await pipe.execute()
+    async def announce(self, site: str, tid: str, kind: str, pointer: tuple[int, str, int] | None = None) -> None:
+        """Thread `tid` of `site` has a new event of type `kind` ("" for none). With `pointer`
+        (cid, status, created ms), that comment's place on the dashboard's lists too
+        (ModerationQueue reads them): one step in the site's slot (announce.lua)."""
+        cid, status, created = pointer or (0, "", 0)
+        await self._announce(
+            keys=[keys.site_feed(site), keys.site_threads(site), *(keys.mod_list(site, name)
+                                                                   for name in ("recent", "pending", "spam"))],
+            args=[self.maxlen, tid, kind, int(time.time() * 1000), member(tid, cid) if pointer else "", status,
+                  created, RECENT_MAX])
 
     async def read(self, site: str, after: str, count: int = 500) -> list[tuple[str, dict[str, str]]]:
         """Entries after the stream id `after` ("0" for all), oldest first."""

@@ -81,8 +81,10 @@ def site_index() -> str:
     return f"{PREFIX}:sites"
 
 
-def rate(kind: str, digest: str, window: int) -> str:
-    return f"{PREFIX}:{{rl:{kind}:{digest}}}:{window}"
+def rate(site_id: str, kind: str, digest: str, window: int) -> str:
+    """A write counter of one client (IP hash or identity digest) on one site, for one window.
+    In the site's slot, so counting and the ban check are one step."""
+    return f"{PREFIX}:{{s:{site_id}}}:rl:{kind}:{digest}:{window}"
 
 
 def origin_index() -> str:

@@ -1,4 +1,5 @@
 """ModerationQueue: each site's lists of comment pointers (pending, spam, recent) for the dashboard.
+They are written by FeedStore.announce (announce.lua), in the step after each comment's write.
 
 A thread's comments live in the thread's hash slot and the site's lists in the
 site's, so no atomic step can write both on a cluster. A pointer "tid:cid" is
@@ -7,8 +8,6 @@ read: a pointer whose comment moved on (approved, deleted) is dropped then.
 """
 
 from __future__ import annotations
-
-from typing import Any, Callable
 
 from redis.asyncio import Redis
 
@@ -34,26 +33,6 @@ def parse_member(value: str) -> tuple[str, int] | None:
 class ModerationQueue:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-
-    async def track(self, site: str, tid: str, cid: int, status: str, created_ms: int) -> None:
-        """Put the comment's pointer on the lists its status belongs to, and off the others."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            self.stage(site, tid, cid, status, created_ms)(pipe)
-            await pipe.execute()
-
-    @staticmethod
-    def stage(site: str, tid: str, cid: int, status: str, created_ms: int) -> Callable[[Any], None]:
-        """track() as commands for someone else's pipeline (FeedStore.announce)."""
-        def add(pipe: Any) -> None:
-            m = member(tid, cid)
-            pipe.zadd(keys.mod_list(site, "recent"), {m: created_ms})
-            pipe.zremrangebyrank(keys.mod_list(site, "recent"), 0, -(RECENT_MAX + 1))
-            for name in ("pending", "spam"):
-                if status == name:
-                    pipe.zadd(keys.mod_list(site, name), {m: created_ms})
-                else:
-                    pipe.zrem(keys.mod_list(site, name), m)
-        return add
 
     async def page(self, site: str, name: str, before: tuple[int, str] | None, count: int
                    ) -> list[tuple[str, int]]:
