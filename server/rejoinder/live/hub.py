@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import time
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -32,8 +31,9 @@ log = logging.getLogger("rejoinder.live")
 SWEEP_SECONDS = 5.0
 # Events read per thread per round; a thread with more waiting is read again at once.
 READ_BATCH = 500
-# Threads asked for their head per round trip in a sweep.
-SWEEP_BATCH = 500
+# Threads asked for their head per round trip in a sweep: small steps, so the
+# reader task gets the loop between them.
+SWEEP_BATCH = 100
 # On a cluster, how often the reader looks at every master's wake-ups (see _next_message).
 CLUSTER_POLL_SECONDS = 0.005
 
@@ -67,19 +67,23 @@ class Hub:
         self._changed = asyncio.Event()
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._sweep_now = asyncio.Event()
         self._closing = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="rejoinder-hub")
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="rejoinder-hub-sweep")
 
     async def stop(self) -> None:
         self._closing = True
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for task in (self._task, self._sweeper):
+            if task:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
         await self._drop_pubsub()
 
     async def subscribe(self, tid: str, sub: Subscriber) -> None:
@@ -122,17 +126,13 @@ class Hub:
 
     async def _run(self) -> None:
         backoff = 0.05
-        last_sweep = time.monotonic()
         while not self._closing:
             try:
                 if self._pubsub is None:
                     await self._connect()
-                    last_sweep = 0.0  # after a reconnect, read everything at once
+                    self._sweep_now.set()  # after a reconnect, look at every thread at once
                 await self._apply_subscriptions()
                 await self._collect_wakeups()
-                if time.monotonic() - last_sweep > SWEEP_SECONDS:
-                    await self._sweep()
-                    last_sweep = time.monotonic()
                 while self._dirty:
                     await self._read_dirty()
                 backoff = 0.05
@@ -222,11 +222,31 @@ class Hub:
                     self._dirty.add(tid)
             message = await self._next_message(0.0)
 
+    async def _sweep_loop(self) -> None:
+        """Every SWEEP_SECONDS, and at once after the reader reconnects, sweep. In a task of
+        its own: asking 1,000 threads for their head is tens of ms of client work, and
+        inside the reader task the events that arrived meanwhile waited for it (the
+        1,000-thread p99, bench/RESULTS.md). Threads it finds behind are read by the
+        reader at its next turn (at most a quarter of a second away)."""
+        while not self._closing:
+            try:
+                await asyncio.wait_for(self._sweep_now.wait(), SWEEP_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            self._sweep_now.clear()
+            if not self.cursors or self._pubsub is None:
+                continue  # nothing followed, or the reader is reconnecting (it sets _sweep_now when back)
+            try:
+                await self._sweep()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, RuntimeError, OSError) as exc:
+                log.info("live sweep skipped (%s)", exc)
+
     async def _sweep(self) -> None:
         """Find the followed threads whose log grew without a wake-up reaching us: ask
-        each thread's head (one small reply apiece) and read only those behind. Reading
-        every thread's log instead held the reader ~100 ms per 1,000 threads every
-        sweep, and events arriving then waited (the 1,000-thread p99, bench/RESULTS.md)."""
+        each thread's head (one small reply apiece) and mark those behind for the reader.
+        Reading every thread's log instead held the reader ~100 ms per 1,000 threads."""
         tids = list(self.cursors)
         for start in range(0, len(tids), SWEEP_BATCH):
             chunk = tids[start:start + SWEEP_BATCH]
