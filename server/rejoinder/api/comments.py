@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -49,7 +50,7 @@ def _avatar(secret: str, seed: str) -> str:
 
 
 async def _limit(request: Request, site: str, viewer: Identity, kind: str, factor: int = 1,
-                 ban_fields: list[str] = []) -> bool:
+                 ban_fields: Sequence[str] = ()) -> bool:
     """Count a write against the caller's limits on the site (429 when over); in the same step,
     whether any of `ban_fields` is banned there."""
     st = state(request)

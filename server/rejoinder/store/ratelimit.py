@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
@@ -17,7 +18,7 @@ class RateLimiter:
         self.window = window
         self._count = redis.register_script(source("count_write"))
 
-    async def hit(self, site: str, limits: list[tuple[str, str, int]], ban_fields: list[str] = []) -> bool:
+    async def hit(self, site: str, limits: list[tuple[str, str, int]], ban_fields: Sequence[str] = ()) -> bool:
         """Count one write on `site` against each (kind, digest, limit); 429 if any is over.
         In the same step (count_write.lua, the site's slot), whether any of `ban_fields`
         (BanStore.fields) is banned on the site: the return value.
