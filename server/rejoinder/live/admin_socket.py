@@ -57,13 +57,12 @@ async def watch_site(ws: WebSocket) -> None:
             raise ApiError("auth_required")
         site, _ = await require_admin(ws, token)
         ip = identity.client_ip(ws)
-        if limits.per_ip[ip] >= st.settings.live_per_ip or limits.total >= st.settings.live_per_node:
+        if limits.full(ip, st.settings.live_per_ip, st.settings.live_per_node):
             raise ApiError("rate_limited")
     except ApiError as error:
         await ws.send_denial_response(JSON(error.body(), status_code=error.status))
         return
-    limits.per_ip[ip] += 1
-    limits.total += 1
+    limits.take(ip)
     reader: asyncio.Task[None] | None = None
     try:
         await ws.accept(subprotocol=PROTOCOL)
@@ -80,10 +79,7 @@ async def watch_site(ws: WebSocket) -> None:
     finally:
         if reader is not None:
             reader.cancel()
-        limits.per_ip[ip] -= 1
-        if limits.per_ip[ip] <= 0:
-            del limits.per_ip[ip]
-        limits.total -= 1
+        limits.release(ip)
 
 
 async def _follow(ws: WebSocket, site_id: str, token: str, last: str) -> None:

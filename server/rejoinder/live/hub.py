@@ -51,6 +51,20 @@ class Limits:
         self.per_ip: collections.Counter[str] = collections.Counter()
         self.total = 0
 
+    def full(self, ip: str, per_ip: int, per_node: int) -> bool:
+        """Would one more socket from `ip` go over either cap?"""
+        return self.per_ip[ip] >= per_ip or self.total >= per_node
+
+    def take(self, ip: str) -> None:
+        self.per_ip[ip] += 1
+        self.total += 1
+
+    def release(self, ip: str) -> None:
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]
+        self.total -= 1
+
 
 class Hub:
     def __init__(self, redis: Redis | RedisCluster) -> None:

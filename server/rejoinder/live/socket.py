@@ -258,9 +258,7 @@ async def watch_thread(ws: WebSocket) -> None:
     ip = await _admit(ws, st)
     if ip is None:
         return
-    limits = st.live_limits
-    limits.per_ip[ip] += 1
-    limits.total += 1
+    st.live_limits.take(ip)
     conn: Connection | None = None
     try:
         await ws.accept()
@@ -275,10 +273,7 @@ async def watch_thread(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        limits.per_ip[ip] -= 1
-        if limits.per_ip[ip] <= 0:
-            del limits.per_ip[ip]
-        limits.total -= 1
+        st.live_limits.release(ip)
         if conn is not None:
             conn.closing = True
             st.hub.unsubscribe(conn.tid, conn)
@@ -300,8 +295,7 @@ async def _admit(ws: WebSocket, st: Any) -> str | None:
         await _deny(ws, "origin_not_allowed")
         return None
     ip = identity.client_ip(ws)
-    limits = st.live_limits
-    if limits.per_ip[ip] >= st.settings.live_per_ip or limits.total >= st.settings.live_per_node:
+    if st.live_limits.full(ip, st.settings.live_per_ip, st.settings.live_per_node):
         await _deny(ws, "rate_limited")
         return None
     return ip
