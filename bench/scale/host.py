@@ -52,9 +52,9 @@ def batch_script() -> str:
     ARGV: prefix, max depth, events maxlen, idempotency ttl, duplicate seconds, and one JSON
     array of [doc JSON, parent or "", fingerprint, body digest] per comment (one argument:
     redis-py packs each argument in Python, which would cost more than the writes)."""
-    from importlib import resources
+    from rejoinder.store.scripts import source
 
-    body = (resources.files("rejoinder.store") / "lua" / "create_comment.lua").read_text()
+    body = source("create_comment")  # with its --@include'd helpers
     return (
         "local function create_one(KEYS, ARGV)\n" + body + "\nend\n"
         "local items = cjson.decode(ARGV[6])\n"

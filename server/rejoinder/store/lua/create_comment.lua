@@ -5,6 +5,7 @@
 -- ARGV: 1 prefix, 2 comment doc JSON, 3 parent cid or "", 4 max depth,
 --       5 events maxlen, 6 idempotency ttl s, 7 request fingerprint,
 --       8 body digest ("" to skip the duplicate check), 9 seconds a body counts as a duplicate
+--@include lib_place
 local meta, comments, roots, events, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix = ARGV[1]
 
@@ -39,21 +40,7 @@ if ARGV[3] ~= '' then
   if p.status ~= 'approved' then
     return {'err', 'parent_not_found'}
   end
-  parent = p.id
-  depth = p.depth + 1
-  root = p.root
-  -- Past the depth cap, attach to the deepest allowed ancestor and remember the real target.
-  while depth > maxdepth do
-    reply_to = p.id
-    if p.parent == cjson.null or p.parent == nil then
-      parent = nil
-      depth = 0
-      break
-    end
-    p = cjson.decode(redis.call('HGET', comments, tostring(p.parent)))
-    parent = p.id
-    depth = p.depth + 1
-  end
+  parent, root, depth, reply_to = attach(p, maxdepth, comments)
 end
 
 -- The same text in the same thread again soon is spam (an honest retry carries
@@ -67,22 +54,7 @@ if ARGV[8] ~= '' then
   end
 end
 
-local cid = redis.call('HINCRBY', meta, 'cids', 1)
-local seq = redis.call('HINCRBY', meta, 'seq', 1)
-doc.id = cid
-doc.parent = parent or cjson.null
-doc.reply_to = reply_to or cjson.null
-doc.depth = depth
-if parent then
-  doc.root = root
-  redis.call('ZADD', prefix .. 'sub:' .. root, cid, cid)
-  redis.call('HINCRBY', prefix .. 'kids', parent, 1)
-else
-  doc.root = cid
-  redis.call('ZADD', roots, cid, cid)
-end
-local encoded = cjson.encode(doc)
-redis.call('HSET', comments, cid, encoded)
+local cid, seq, encoded = place(doc, parent, root, depth, reply_to, meta, comments, roots, prefix)
 local count = tonumber(redis.call('HGET', meta, 'count'))
 if doc.status == 'approved' then
   count = redis.call('HINCRBY', meta, 'count', 1)

@@ -7,6 +7,7 @@
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events, KEYS[5] likecount, KEYS[6] imported
 -- ARGV: 1 prefix, 2 max depth, 3 events maxlen, 4 thread JSON {site, page, url, title, created,
 --       locked, likes, likes_key, epoch}, then per comment: key, parent key or "", doc JSON, likes
+--@include lib_place
 local meta, comments, roots, events, likecount, imported = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prefix = ARGV[1]
 local maxdepth = tonumber(ARGV[2])
@@ -67,35 +68,10 @@ for i = 5, #ARGV, 4 do
     end
     local parent, root, depth, reply_to = nil, nil, 0, nil
     if p then
-      parent, root, depth = p.id, p.root, p.depth + 1
-      -- Past the depth cap, attach to the deepest allowed ancestor and remember the
-      -- real target (as create_comment.lua does).
-      while depth > maxdepth do
-        reply_to = reply_to or p.id
-        if p.parent == cjson.null or p.parent == nil then
-          parent, depth = nil, 0
-          break
-        end
-        p = load(p.parent)
-        parent, depth = p.id, p.depth + 1
-      end
+      parent, root, depth, reply_to = attach(p, maxdepth, comments)
     end
-    local cid = redis.call('HINCRBY', meta, 'cids', 1)
-    seq = redis.call('HINCRBY', meta, 'seq', 1)
-    doc.id = cid
-    doc.parent = parent or cjson.null
-    doc.reply_to = reply_to or cjson.null
-    doc.depth = depth
-    if parent then
-      doc.root = root
-      redis.call('ZADD', prefix .. 'sub:' .. root, cid, cid)
-      redis.call('HINCRBY', prefix .. 'kids', parent, 1)
-    else
-      doc.root = cid
-      redis.call('ZADD', roots, cid, cid)
-    end
-    local encoded = cjson.encode(doc)
-    redis.call('HSET', comments, cid, encoded)
+    local cid, encoded
+    cid, seq, encoded = place(doc, parent, root, depth, reply_to, meta, comments, roots, prefix)
     if doc.status == 'approved' then
       count = redis.call('HINCRBY', meta, 'count', 1)
     end
