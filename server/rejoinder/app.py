@@ -54,6 +54,7 @@ from .store.webhooks import WebhookStore
 from .store.porting import PortingStore
 from .store.origins import OriginIndex
 from .store.ratelimit import RateLimiter
+from .store.site_steps import SiteSteps
 from .store.scripts import Scripts
 from .store.sites import SiteStore
 
@@ -105,16 +106,16 @@ def connect_binary(settings: Settings) -> aioredis.Redis:
 
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
     hub, limits = Hub(redis), Limits()
-    scripts = Scripts(redis)
+    scripts, steps = Scripts(redis), SiteSteps(redis)
     return State(
         settings=settings,
         redis=redis,
         sites=SiteStore(redis, settings.site_cache_seconds),
         comments=CommentStore(redis, scripts, events_maxlen=settings.events_maxlen,
                               max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds),
-        feed=FeedStore(redis),
+        feed=FeedStore(redis, steps=steps),
         sessions=SessionStore(redis, settings.session_days * 24 * 3600),
-        limiter=RateLimiter(redis, settings.rate_window_seconds),
+        limiter=RateLimiter(redis, settings.rate_window_seconds, steps),
         origins=OriginIndex(redis, settings.site_cache_seconds),
         hub=hub,
         live_limits=limits,

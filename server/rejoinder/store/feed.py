@@ -15,27 +15,28 @@ from redis.asyncio import Redis
 
 from . import keys
 from .queue import RECENT_MAX, member
-from .scripts import source
+from .site_steps import SiteSteps
 
 
 class FeedStore:
-    def __init__(self, redis: Redis, maxlen: int = 100_000) -> None:
+    def __init__(self, redis: Redis, maxlen: int = 100_000, steps: SiteSteps | None = None) -> None:
         self.redis = redis
         # 100,000 entries is days of writes for a busy site; a consumer that is
         # further behind than that starts again from each thread's log.
         self.maxlen = maxlen
-        self._announce = redis.register_script(source("announce"))
+        self._steps = steps or SiteSteps(redis)
 
     async def announce(self, site: str, tid: str, kind: str, pointer: tuple[int, str, int] | None = None) -> None:
         """Thread `tid` of `site` has a new event of type `kind` ("" for none). With `pointer`
         (cid, status, created ms), that comment's place on the dashboard's lists too
-        (ModerationQueue reads them): one step in the site's slot (announce.lua)."""
+        (ModerationQueue reads them): one step in the site's slot (lib_announce.lua)."""
         cid, status, created = pointer or (0, "", 0)
-        await self._announce(
-            keys=[keys.site_feed(site), keys.site_threads(site), *(keys.mod_list(site, name)
-                                                                   for name in ("recent", "pending", "spam"))],
-            args=[self.maxlen, tid, kind, int(time.time() * 1000), member(tid, cid) if pointer else "", status,
-                  created, RECENT_MAX])
+        await self._steps.run(
+            site, "announce",
+            [keys.site_feed(site), keys.site_threads(site), *(keys.mod_list(site, name)
+                                                              for name in ("recent", "pending", "spam"))],
+            [self.maxlen, tid, kind, int(time.time() * 1000), member(tid, cid) if pointer else "", status,
+             created, RECENT_MAX])
 
     async def read(self, site: str, after: str, count: int = 500) -> list[tuple[str, dict[str, str]]]:
         """Entries after the stream id `after` ("0" for all), oldest first."""

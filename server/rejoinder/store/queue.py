@@ -1,5 +1,5 @@
 """ModerationQueue: each site's lists of comment pointers (pending, spam, recent) for the dashboard.
-They are written by FeedStore.announce (announce.lua), in the step after each comment's write.
+They are written by FeedStore.announce (lib_announce.lua), in the step after each comment's write.
 
 A thread's comments live in the thread's hash slot and the site's lists in the
 site's, so no atomic step can write both on a cluster. A pointer "tid:cid" is
