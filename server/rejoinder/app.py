@@ -14,8 +14,10 @@ from typing import Any, AsyncIterator
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import BlockingConnectionPool
+from redis.asyncio.connection import Connection as RedisConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
@@ -74,6 +76,18 @@ CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 POOL_WAIT_SECONDS = 5.0
 
 
+class _Connection(RedisConnection):
+    """redis-py's asyncio connection packs each command in Python (about 5% of a
+    comment's CPU here); its sync one uses hiredis, a dependency of ours, when it
+    is installed. The same bytes, packed in C. rediss:// and unix:// URLs keep
+    redis-py's own classes, and so does the cluster client (it fixes its class)."""
+
+    _packer = HiredisRespSerializer()
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        return self._packer.pack(*args)
+
+
 def connect(settings: Settings) -> aioredis.Redis:
     """A client for a single Redis, or for a Redis/Valkey Cluster when the URL says
     redis+cluster:// (any node's address; the rest are discovered)."""
@@ -92,7 +106,7 @@ def connect(settings: Settings) -> aioredis.Redis:
     pool = BlockingConnectionPool.from_url(
         url, decode_responses=True, health_check_interval=30, socket_keepalive=True,
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.25), 3), retry_on_error=[RuntimeError],
-        max_connections=settings.redis_max_connections, timeout=POOL_WAIT_SECONDS)
+        max_connections=settings.redis_max_connections, timeout=POOL_WAIT_SECONDS, connection_class=_Connection)
     return aioredis.Redis.from_pool(pool)
 
 
