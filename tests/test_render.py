@@ -19,6 +19,9 @@ LINKS = [
     "пример.рф",
     "//example.com/path",
     "ftp://files.example.com",
+    "http://intranet/wiki",
+    "mailto:ann@host",
+    "http://x",
 ]
 PLAIN = [
     "Benchmark comment 1. Lorem ipsum, *dolor* sit amet.",

@@ -20,6 +20,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.utils import HIREDIS_AVAILABLE
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -79,8 +80,9 @@ POOL_WAIT_SECONDS = 5.0
 class _Connection(RedisConnection):
     """redis-py's asyncio connection packs each command in Python (about 5% of a
     comment's CPU here); its sync one uses hiredis, a dependency of ours, when it
-    is installed. The same bytes, packed in C. rediss:// and unix:// URLs keep
-    redis-py's own classes, and so does the cluster client (it fixes its class)."""
+    is installed. The same bytes, packed in C. Used for redis:// URLs only:
+    rediss:// and unix:// keep redis-py's own classes, and so does the cluster
+    client (it fixes its class)."""
 
     _packer = HiredisRespSerializer()
 
@@ -106,7 +108,8 @@ def connect(settings: Settings) -> aioredis.Redis:
     pool = BlockingConnectionPool.from_url(
         url, decode_responses=True, health_check_interval=30, socket_keepalive=True,
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.25), 3), retry_on_error=[RuntimeError],
-        max_connections=settings.redis_max_connections, timeout=POOL_WAIT_SECONDS, connection_class=_Connection)
+        max_connections=settings.redis_max_connections, timeout=POOL_WAIT_SECONDS,
+        **({"connection_class": _Connection} if url.startswith("redis://") and HIREDIS_AVAILABLE else {}))
     return aioredis.Redis.from_pool(pool)
 
 

@@ -15,10 +15,11 @@ _md = MarkdownIt("js-default", {"linkify": True, "typographer": False}).enable([
 # choosing (tracking pixels, huge files): render them as plain links instead.
 _md.disable("image")
 # The same parser without linkify, for text that cannot hold a link. linkify-it's
-# pretest (a scan with its whole TLD list, a third of a comment's rendering) only
-# passes text with a scheme ("http:", "//"), "@", "localhost", "www." or a dot
-# followed by a TLD, ".d{1,3}." included: each has ":", "//", "@", "localhost" or
-# a dot before a word character. Text with none of them renders the same without.
+# pretest (a scan with its whole TLD list: a third of a comment's rendering) is
+# the first thing linkify does, and every link it can find has a ':' (a scheme),
+# '//', '@', 'localhost' or a dot before a word character (a TLD, "www.x",
+# ".d{1,3}."). Text with none of them renders the same without linkify
+# (tests/test_render.py compares the two).
 _plain = MarkdownIt("js-default", {"linkify": False, "typographer": False}).enable("strikethrough")
 _plain.disable("image")
 MAY_LINK = re.compile(r"[:@]|//|\.\w|localhost", re.IGNORECASE)

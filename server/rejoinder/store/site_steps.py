@@ -8,8 +8,16 @@ requests ask for on that site wait and go together in the next run: under load
 a comment's two site steps share round trips (and the client's and Redis's
 per-call work) with its neighbours'; alone, a step goes at once.
 
-Each step is as atomic as before (one script run holds several, in order), and
-a step never waits for more than the run in flight.
+Each step is as atomic as before and fails on its own (one run holds several,
+in order). A step waits for the run in flight, and behind 64 others at most per
+run ahead of it. A run that gets no answer within RUN_TIMEOUT fails its steps
+with a timeout (503 for their requests) and the next run goes, so one stuck
+connection cannot hold up a site's writes.
+
+Like any command, a run whose answer was lost to a dropped connection is sent
+again by the client's retry: its counts then count twice and its announcements
+appear twice on the feed. Feed readers take an entry as "look at this thread"
+(they read the thread's own log from their cursor), so a repeat changes nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +26,13 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .scripts import source
 
 MAX_BATCH = 64  # steps per run; the rest wait for the next one
+RUN_TIMEOUT = 5.0  # seconds: as long as a request waits for a pooled connection
 
 
 class _Step:
@@ -39,7 +50,7 @@ class SiteSteps:
         self._pumps: set[asyncio.Task[None]] = set()
 
     async def run(self, site: str, name: str, keys: list[str], args: list[Any]) -> Any:
-        """Run step `name` (a function of site_steps.lua) with `keys` in the site's slot; its reply."""
+        """Run step `name` (a function of site_steps.lua) with `keys`, all in the site's slot; its reply."""
         step = _Step(name, keys, args, asyncio.get_running_loop().create_future())
         waiting = self._waiting.get(site)
         if waiting is not None:
@@ -73,23 +84,40 @@ class SiteSteps:
                 step.future.cancel()
 
     async def _send(self, batch: list[_Step]) -> None:
-        """One script run for `batch`; every step's future gets its reply or the error."""
-        keys: list[str] = []
-        args: list[Any] = []
-        for step in batch:
-            keys.extend(step.keys)
-            args.extend((step.name, len(step.keys), len(step.args), *step.args))
+        """One script run for `batch`; every step's future gets its reply or its error."""
+        batch = [step for step in batch if not step.future.done()]  # callers that gave up: skip
+        if not batch:
+            return
         try:
-            replies = await self._script(keys=keys, args=args)
-        except Exception as error:
+            keys: list[str] = []
+            args: list[Any] = []
             for step in batch:
-                if not step.future.done():
-                    step.future.set_exception(error)
+                keys.extend(step.keys)
+                args.extend((step.name, len(step.keys), len(step.args), *step.args))
+            async with asyncio.timeout(RUN_TIMEOUT):
+                replies = await self._script(keys=keys, args=args)
+            if not isinstance(replies, list) or len(replies) != len(batch):
+                raise ResponseError(f"site_steps: {len(batch)} steps, reply {replies!r:.200}")
+        except TimeoutError:
+            self._fail(batch, RedisTimeoutError(f"No answer from Redis in {RUN_TIMEOUT:g} s."))
+            return
+        except Exception as error:
+            self._fail(batch, error)
             return
         except BaseException:  # cancelled: so are the steps it carried
             for step in batch:
                 step.future.cancel()
             raise
         for step, reply in zip(batch, replies):
-            if not step.future.done():
+            if step.future.done():
+                continue
+            if isinstance(reply, Exception):  # this step failed on its own (site_steps.lua)
+                step.future.set_exception(reply)
+            else:
                 step.future.set_result(reply)
+
+    @staticmethod
+    def _fail(batch: list[_Step], error: Exception) -> None:
+        for step in batch:
+            if not step.future.done():
+                step.future.set_exception(error)

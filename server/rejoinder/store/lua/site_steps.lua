@@ -4,7 +4,7 @@
 -- KEYS: each step's keys in turn (all in the site's slot)
 -- ARGV: for each step in turn: its name, its number of keys, its number of
 --       arguments, then those arguments
--- Returns each step's reply, in order.
+-- Returns each step's reply (or error), in order.
 --@include lib_count_write
 --@include lib_announce
 local steps = {count_write = count_write, announce = announce}
@@ -16,11 +16,17 @@ while a <= #ARGV do
   end
   a = a + 3 + tonumber(ARGV[a + 2])
 end
+-- A step that fails (a key of the wrong type, say) gives its own error reply and
+-- the others still run: requests that shared a run do not share a failure.
 local out, k = {}, 1
 a = 1
 while a <= #ARGV do
   local nkeys, nargs = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  out[#out + 1] = steps[ARGV[a]]({unpack(KEYS, k, k + nkeys - 1)}, {unpack(ARGV, a + 3, a + 2 + nargs)})
+  local ok, reply = pcall(steps[ARGV[a]], {unpack(KEYS, k, k + nkeys - 1)}, {unpack(ARGV, a + 3, a + 2 + nargs)})
+  if not ok then
+    reply = redis.error_reply(type(reply) == 'table' and reply.err or tostring(reply))
+  end
+  out[#out + 1] = reply
   k, a = k + nkeys, a + 3 + nargs
 end
 return out
