@@ -57,7 +57,7 @@ from .store.webhooks import WebhookStore
 from .store.porting import PortingStore
 from .store.origins import OriginIndex
 from .store.ratelimit import RateLimiter
-from .store.site_steps import SiteSteps
+from .store.steps import Steps
 from .store.scripts import Scripts
 from .store.sites import SiteStore
 
@@ -123,13 +123,14 @@ def connect_binary(settings: Settings) -> aioredis.Redis:
 
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
     hub, limits = Hub(redis), Limits()
-    scripts, steps = Scripts(redis), SiteSteps(redis)
+    scripts, steps = Scripts(redis), Steps(redis)
     return State(
         settings=settings,
         redis=redis,
         sites=SiteStore(redis, settings.site_cache_seconds),
         comments=CommentStore(redis, scripts, events_maxlen=settings.events_maxlen,
-                              max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds),
+                              max_depth=settings.max_depth, idempotency_seconds=settings.idempotency_seconds,
+                              steps=steps),
         feed=FeedStore(redis, steps=steps),
         sessions=SessionStore(redis, settings.session_days * 24 * 3600),
         limiter=RateLimiter(redis, settings.rate_window_seconds, steps),

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from ..errors import ApiError
 from . import keys
 from .scripts import Scripts
+from .steps import Steps
 
 
 # The same text posted to the same thread within an hour is a duplicate.
@@ -47,9 +48,10 @@ def _refusal(result: list[Any]) -> None:
 
 class CommentStore:
     def __init__(self, redis: Redis, scripts: Scripts, *, events_maxlen: int, max_depth: int,
-                 idempotency_seconds: int) -> None:
+                 idempotency_seconds: int, steps: Steps | None = None) -> None:
         self.redis = redis
         self.scripts = scripts
+        self.steps = steps or Steps(redis)
         self.events_maxlen = events_maxlen
         self.max_depth = max_depth
         self.idempotency_seconds = idempotency_seconds
@@ -110,12 +112,14 @@ class CommentStore:
 
     async def create(self, tid: str, doc: dict[str, Any], parent: int | None, *,
                      idempotency: str, fingerprint: str, body_digest: str = "") -> Written:
-        result = await self.scripts["create_comment"](
-            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
-                  keys.idempotency(tid, idempotency)],
-            args=[keys.thread_prefix(tid), orjson.dumps(doc).decode(), "" if parent is None else parent,
-                  self.max_depth, self.events_maxlen, self.idempotency_seconds, fingerprint,
-                  body_digest, DUPLICATE_SECONDS],
+        # create_comment.lua, as a step: creates that coincide on a thread share a run.
+        result = await self.steps.run(
+            keys.thread_slot(tid), "create_comment",
+            [keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
+             keys.idempotency(tid, idempotency)],
+            [keys.thread_prefix(tid), orjson.dumps(doc).decode(), "" if parent is None else parent,
+             self.max_depth, self.events_maxlen, self.idempotency_seconds, fingerprint,
+             body_digest, DUPLICATE_SECONDS],
         )
         _refusal(result)
         return Written(orjson.loads(result[1]), int(result[2]), duplicate=result[0] == "dup")

@@ -15,24 +15,24 @@ from redis.asyncio import Redis
 
 from . import keys
 from .queue import RECENT_MAX, member
-from .site_steps import SiteSteps
+from .steps import Steps
 
 
 class FeedStore:
-    def __init__(self, redis: Redis, maxlen: int = 100_000, steps: SiteSteps | None = None) -> None:
+    def __init__(self, redis: Redis, maxlen: int = 100_000, steps: Steps | None = None) -> None:
         self.redis = redis
         # 100,000 entries is days of writes for a busy site; a consumer that is
         # further behind than that starts again from each thread's log.
         self.maxlen = maxlen
-        self._steps = steps or SiteSteps(redis)
+        self._steps = steps or Steps(redis)
 
     async def announce(self, site: str, tid: str, kind: str, pointer: tuple[int, str, int] | None = None) -> None:
         """Thread `tid` of `site` has a new event of type `kind` ("" for none). With `pointer`
         (cid, status, created ms), that comment's place on the dashboard's lists too
-        (ModerationQueue reads them): one step in the site's slot (lib_announce.lua)."""
+        (ModerationQueue reads them): one step in the site's slot (lib_announce.lua in steps.lua)."""
         cid, status, created = pointer or (0, "", 0)
         await self._steps.run(
-            site, "announce",
+            keys.site_slot(site), "announce",
             [keys.site_feed(site), keys.site_threads(site), *(keys.mod_list(site, name)
                                                               for name in ("recent", "pending", "spam"))],
             [self.maxlen, tid, kind, int(time.time() * 1000), member(tid, cid) if pointer else "", status,

@@ -24,6 +24,16 @@ def _t(tid: str) -> str:
     return f"{PREFIX}:{{t:{tid}}}"
 
 
+def thread_slot(tid: str) -> str:
+    """The hash tag of a thread's keys: names its slot (for Steps)."""
+    return f"{{t:{tid}}}"
+
+
+def site_slot(site_id: str) -> str:
+    """The hash tag of a site's keys: names its slot (for Steps)."""
+    return f"{{s:{site_id}}}"
+
+
 def thread_meta(tid: str) -> str:
     return f"{_t(tid)}:meta"
 

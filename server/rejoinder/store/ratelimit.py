@@ -9,24 +9,24 @@ from redis.asyncio import Redis
 
 from ..errors import ApiError
 from . import keys
-from .site_steps import SiteSteps
+from .steps import Steps
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, window: int, steps: SiteSteps | None = None) -> None:
+    def __init__(self, redis: Redis, window: int, steps: Steps | None = None) -> None:
         self.redis = redis
         self.window = window
-        self._steps = steps or SiteSteps(redis)
+        self._steps = steps or Steps(redis)
 
     async def hit(self, site: str, limits: list[tuple[str, str, int]], ban_fields: Sequence[str] = ()) -> bool:
         """Count one write on `site` against each (kind, digest, limit); 429 if any is over.
-        In the same step (lib_count_write.lua, the site's slot), whether any of `ban_fields`
+        In the same step (lib_count_write.lua in steps.lua, the site's slot), whether any of `ban_fields`
         (BanStore.fields) is banned on the site: the return value.
 
         The key names the window, and its expiry outlives the window by a second."""
         now = int(time.time())
         slot = now // self.window
-        replies = await self._steps.run(site, "count_write",
+        replies = await self._steps.run(keys.site_slot(site), "count_write",
                                         [keys.bans(site), *(keys.rate(site, kind, digest, slot)
                                                             for kind, digest, _ in limits)],
                                         [self.window + 1, *ban_fields])

@@ -8,7 +8,7 @@ from importlib import resources
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-NAMES = ("open_thread", "create_comment", "edit_comment", "delete_comment", "set_like", "moderate_comment",
+NAMES = ("open_thread", "edit_comment", "delete_comment", "set_like", "moderate_comment",
          "set_thread_flag")
 
 
@@ -16,10 +16,10 @@ _INCLUDE = re.compile(r"^--@include (\w+)$", re.MULTILINE)
 
 
 def source(name: str) -> str:
-    """The text of store/lua/<name>.lua, each "--@include lib" line replaced by that file's text."""
-    folder = resources.files("rejoinder.store") / "lua"
-    text = (folder / f"{name}.lua").read_text()
-    return _INCLUDE.sub(lambda match: (folder / f"{match.group(1)}.lua").read_text(), text)
+    """The text of store/lua/<name>.lua, each "--@include lib" line replaced by that file's text
+    (itself with its includes)."""
+    text = (resources.files("rejoinder.store") / "lua" / f"{name}.lua").read_text()
+    return _INCLUDE.sub(lambda match: source(match.group(1)), text)
 
 
 class Scripts:

@@ -1,4 +1,5 @@
 -- Store one comment with its indexes, count and event in one atomic step.
+-- It runs as a step of steps.lua (store/steps.py), alone or with other comments of the thread.
 -- Every check runs before the first write: Redis does not roll a script back,
 -- so a refusal must leave nothing behind.
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events, KEYS[5] idempotency

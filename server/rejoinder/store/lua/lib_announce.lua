@@ -1,4 +1,4 @@
--- Shared by the site's steps (pulled in with "--@include lib_announce").
+-- A step of steps.lua (pulled in with "--@include lib_announce").
 
 -- After a thread's own write: the site's feed entry, the thread's place among the
 -- site's active threads and, for a comment, its pointer on the dashboard's lists

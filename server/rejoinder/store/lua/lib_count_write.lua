@@ -1,4 +1,4 @@
--- Shared by the site's steps (pulled in with "--@include lib_count_write").
+-- A step of steps.lua (pulled in with "--@include lib_count_write").
 
 -- Count one write against each of the caller's limits on a site, and say whether
 -- the caller is banned there: the comment path's one step before its write.

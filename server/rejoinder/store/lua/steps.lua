@@ -1,18 +1,23 @@
--- The small steps in one site's slot that requests take around their thread's
--- write (store/site_steps.py): counting a write, announcing one. Steps that
--- several requests asked for at once run here in turn, in one call.
--- KEYS: each step's keys in turn (all in the site's slot)
+-- The steps that requests take in one hash slot, several at once (store/steps.py):
+-- in a site's slot, counting a write and announcing one; in a thread's, storing
+-- a comment. Steps asked for together (all in one slot) run here in turn, in one
+-- call; each is as atomic as on its own.
+-- KEYS: each step's keys in turn (all in one slot)
 -- ARGV: for each step in turn: its name, its number of keys, its number of
 --       arguments, then those arguments
 -- Returns each step's reply (or error), in order.
 --@include lib_count_write
 --@include lib_announce
-local steps = {count_write = count_write, announce = announce}
+-- create_comment.lua as a function: its KEYS and ARGV are the step's own.
+local function create_comment(KEYS, ARGV)
+--@include create_comment
+end
+local steps = {count_write = count_write, announce = announce, create_comment = create_comment}
 -- Every step's name is checked before the first one writes.
 local a = 1
 while a <= #ARGV do
   if steps[ARGV[a]] == nil then
-    return redis.error_reply('site_steps: unknown step ' .. tostring(ARGV[a]))
+    return redis.error_reply('steps: unknown step ' .. tostring(ARGV[a]))
   end
   a = a + 3 + tonumber(ARGV[a + 2])
 end

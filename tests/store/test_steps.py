@@ -1,5 +1,5 @@
-"""A site's small steps (counting writes, announcing them) asked for at once share script runs,
-each keeping its own reply, its own failure and its caller's cancellation."""
+"""Steps asked for at once in one slot (a site's counts and announcements, a thread's new
+comments) share script runs, each keeping its own reply, its own failure and its caller's cancellation."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ from rejoinder.settings import Settings
 from rejoinder.store import keys
 from rejoinder.store.feed import FeedStore
 from rejoinder.store.ratelimit import RateLimiter
-from rejoinder.store.site_steps import SiteSteps
+from rejoinder.errors import ApiError
+from rejoinder.store.comments import CommentStore
+from rejoinder.store.scripts import Scripts
+from rejoinder.store.steps import Steps
 
 
-class Counted(SiteSteps):
-    """SiteSteps that counts its script runs."""
+class Counted(Steps):
+    """Steps that counts its script runs."""
 
     def __init__(self, redis: Any) -> None:
         super().__init__(redis)
@@ -102,3 +105,37 @@ async def test_cancelled_callers_neither_block_nor_run(steps, redis_client) -> N
     # Nothing is left waiting for the site.
     assert await limiter.hit("s3", [("write:ip", "after", 100)]) is False
     assert steps._waiting == {}
+
+
+def _doc(text: str) -> dict[str, Any]:
+    return {"author": {"kind": "guest", "name": "Ann", "website": "", "avatar": ""}, "email": "", "text": text,
+            "html": f"<p>{text}</p>", "created": int(time.time() * 1000), "status": "approved", "spam_reasons": "",
+            "owner": "g:ann", "edit_hash": "", "ip": "", "site": "demo"}
+
+
+async def test_comments_posted_at_once_on_a_thread_share_runs(steps, api) -> None:
+    tid = api.get("/api/threads", params={"site": "demo", "page": "together"}).json()["thread"]["id"]
+    store = CommentStore(steps.redis, Scripts(steps.redis), events_maxlen=1000, max_depth=3,
+                         idempotency_seconds=60, steps=steps)
+    first = await store.create(tid, _doc("first"), None, idempotency="k-first", fingerprint="f-first")
+    runs = steps.runs
+    results = await asyncio.gather(
+        *(store.create(tid, _doc(f"c{i}"), None, idempotency=f"k{i}", fingerprint=f"f{i}") for i in range(20)),
+        store.create(tid, _doc("a reply"), first.doc["id"], idempotency="k-reply", fingerprint="f-reply"),
+        store.create(tid, _doc("to nothing"), 999, idempotency="k-bad", fingerprint="f-bad"),
+        store.create(tid, _doc("c3"), None, idempotency="k3", fingerprint="f3"),  # a retry of c3, same run
+        return_exceptions=True)
+    assert steps.runs - runs <= 3  # 23 comments: the first alone, then the rest together
+    created, reply, bad, retry = results[:20], results[20], results[21], results[22]
+    # Each got its own id, in order, and its own answer.
+    assert [w.doc["text"] for w in created] == [f"c{i}" for i in range(20)]
+    assert [w.doc["id"] for w in created] == list(range(2, 22))
+    assert reply.doc["parent"] == first.doc["id"] and not reply.duplicate
+    assert isinstance(bad, ApiError) and bad.code == "parent_not_found"
+    assert retry.duplicate and retry.doc["id"] == created[3].doc["id"]
+    # The thread shows all 22 comments, each once: the failed reply left nothing behind.
+    thread = api.get(f"/api/threads/{tid}", params={"limit": 100}).json()
+    assert thread["thread"]["count"] == 22
+    shown = [c["html"] for c in thread["comments"]] + [r["html"] for c in thread["comments"]
+                                                       for r in c.get("replies", [])]
+    assert sorted(shown) == sorted(f"<p>{t}</p>" for t in ["first", "a reply", *(f"c{i}" for i in range(20))])

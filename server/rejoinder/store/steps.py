@@ -1,22 +1,24 @@
-"""SiteSteps: the small writes in a site's slot around each thread write, sent together.
+"""Steps: the writes requests make in one hash slot, sent together when they coincide.
 
-A comment takes two steps in its site's hash slot besides its thread's write:
-counting the write against the caller's limits (with the ban check) before it,
-and announcing it on the site's feed after it. Each is one run of
-site_steps.lua. While a run for a site is on its way to Redis, the steps other
-requests ask for on that site wait and go together in the next run: under load
-a comment's two site steps share round trips (and the client's and Redis's
-per-call work) with its neighbours'; alone, a step goes at once.
+A comment takes three steps: in its site's slot, counting the write against the
+caller's limits (with the ban check) before it, and announcing it on the site's
+feed after it; in its thread's slot, the write itself. Each is a function of
+steps.lua. While a run for a slot (a site, a thread) is on its way to Redis, the
+steps other requests ask for in that slot wait and go together in the next run:
+under load, comments share round trips (and the client's and Redis's per-call
+work) with their neighbours', most of all on a busy thread; alone, a step goes
+at once.
 
-Each step is as atomic as before and fails on its own (one run holds several,
+Each step is as atomic as on its own and fails on its own (one run holds several,
 in order). A step waits for the run in flight, and behind 64 others at most per
 run ahead of it. A run that gets no answer within RUN_TIMEOUT fails its steps
 with a timeout (503 for their requests) and the next run goes, so one stuck
-connection cannot hold up a site's writes.
+connection cannot hold up a site's or a thread's writes.
 
 Like any command, a run whose answer was lost to a dropped connection is sent
-again by the client's retry: its counts then count twice and its announcements
-appear twice on the feed. Feed readers take an entry as "look at this thread"
+again by the client's retry. Its comments are then found by their idempotency
+keys (every create has one), its counts count twice, and its announcements
+appear twice on the feed: feed readers take an entry as "look at this thread"
 (they read the thread's own log from their cursor), so a repeat changes nothing.
 """
 
@@ -42,45 +44,46 @@ class _Step:
         self.name, self.keys, self.args, self.future = name, keys, args, future
 
 
-class SiteSteps:
+class Steps:
     def __init__(self, redis: Redis) -> None:
-        self._script = redis.register_script(source("site_steps"))
-        # site -> steps waiting for the next run; a site is here while a run of its is on the way
+        self._script = redis.register_script(source("steps"))
+        # slot -> steps waiting for the next run; a slot is here while a run of its is on the way
         self._waiting: dict[str, list[_Step]] = {}
         self._pumps: set[asyncio.Task[None]] = set()
 
-    async def run(self, site: str, name: str, keys: list[str], args: list[Any]) -> Any:
-        """Run step `name` (a function of site_steps.lua) with `keys`, all in the site's slot; its reply."""
+    async def run(self, slot: str, name: str, keys: list[str], args: list[Any]) -> Any:
+        """Run step `name` (a function of steps.lua) with `keys`, all in the hash slot
+        that `slot` names (keys.site_slot, keys.thread_slot); its reply."""
         step = _Step(name, keys, args, asyncio.get_running_loop().create_future())
-        waiting = self._waiting.get(site)
+        waiting = self._waiting.get(slot)
         if waiting is not None:
             waiting.append(step)
             return await step.future
-        self._waiting[site] = []
+        self._waiting[slot] = []
         try:
             await self._send([step])
         finally:
             # Whatever queued behind this run goes next, in a task of its own, so this
             # request answers now (and a cancelled one still hands the queue on).
-            rest = self._waiting[site]
+            rest = self._waiting[slot]
             if rest:
-                self._waiting[site] = []
-                pump = asyncio.get_running_loop().create_task(self._pump(site, rest))
+                self._waiting[slot] = []
+                pump = asyncio.get_running_loop().create_task(self._pump(slot, rest))
                 self._pumps.add(pump)
                 pump.add_done_callback(self._pumps.discard)
             else:
-                del self._waiting[site]
+                del self._waiting[slot]
         return step.future.result()
 
-    async def _pump(self, site: str, batch: list[_Step]) -> None:
+    async def _pump(self, slot: str, batch: list[_Step]) -> None:
         try:
             while batch:
                 await self._send(batch[:MAX_BATCH])
-                batch = batch[MAX_BATCH:] + self._waiting[site]
-                self._waiting[site] = []
+                batch = batch[MAX_BATCH:] + self._waiting[slot]
+                self._waiting[slot] = []
         finally:
             # Only when this task is cancelled (shutdown) is anything left here.
-            for step in batch + self._waiting.pop(site, []):
+            for step in batch + self._waiting.pop(slot, []):
                 step.future.cancel()
 
     async def _send(self, batch: list[_Step]) -> None:
@@ -97,7 +100,7 @@ class SiteSteps:
             async with asyncio.timeout(RUN_TIMEOUT):
                 replies = await self._script(keys=keys, args=args)
             if not isinstance(replies, list) or len(replies) != len(batch):
-                raise ResponseError(f"site_steps: {len(batch)} steps, reply {replies!r:.200}")
+                raise ResponseError(f"steps: {len(batch)} steps, reply {replies!r:.200}")
         except TimeoutError:
             self._fail(batch, RedisTimeoutError(f"No answer from Redis in {RUN_TIMEOUT:g} s."))
             return
@@ -111,7 +114,7 @@ class SiteSteps:
         for step, reply in zip(batch, replies):
             if step.future.done():
                 continue
-            if isinstance(reply, Exception):  # this step failed on its own (site_steps.lua)
+            if isinstance(reply, Exception):  # this step failed on its own (steps.lua)
                 step.future.set_exception(reply)
             else:
                 step.future.set_result(reply)
