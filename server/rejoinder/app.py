@@ -255,6 +255,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             await state.redis.ping()
             await state.comments.scripts.load()
+            await state.comments.steps.load()
         except Exception as exc:  # any failure means: do not send traffic here yet
             log.warning("not ready: %s", exc)
             return JSONResponse({"status": "unavailable"}, status_code=503)

@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis.exceptions import ResponseError
 
 from rejoinder.app import connect
+from rejoinder.errors import ApiError
 from rejoinder.settings import Settings
 from rejoinder.store import keys
+from rejoinder.store.comments import CommentStore
 from rejoinder.store.feed import FeedStore
 from rejoinder.store.ratelimit import RateLimiter
-from rejoinder.errors import ApiError
-from rejoinder.store.comments import CommentStore
 from rejoinder.store.scripts import Scripts
 from rejoinder.store.steps import Steps
 
@@ -124,9 +125,15 @@ async def test_comments_posted_at_once_on_a_thread_share_runs(steps, api) -> Non
         store.create(tid, _doc("a reply"), first.doc["id"], idempotency="k-reply", fingerprint="f-reply"),
         store.create(tid, _doc("to nothing"), 999, idempotency="k-bad", fingerprint="f-bad"),
         store.create(tid, _doc("c3"), None, idempotency="k3", fingerprint="f3"),  # a retry of c3, same run
+        # A step that fails inside the script (its document does not decode) fails alone.
+        steps.run(keys.thread_slot(tid), "create_comment",
+                  [keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
+                   keys.idempotency(tid, "k-broken")],
+                  [keys.thread_prefix(tid), "{not json", "", 3, 1000, 60, "f", "", 60]),
         return_exceptions=True)
-    assert steps.runs - runs <= 3  # 23 comments: the first alone, then the rest together
-    created, reply, bad, retry = results[:20], results[20], results[21], results[22]
+    assert steps.runs - runs == 2  # 24 steps: the first alone, then the rest together
+    created, reply, bad, retry, broken = results[:20], results[20], results[21], results[22], results[23]
+    assert isinstance(broken, ResponseError), broken
     # Each got its own id, in order, and its own answer.
     assert [w.doc["text"] for w in created] == [f"c{i}" for i in range(20)]
     assert [w.doc["id"] for w in created] == list(range(2, 22))

@@ -142,13 +142,15 @@ async def create_comment(request: Request) -> JSON:
     written = await st.comments.create(tid, doc, parent, idempotency=scope_key, fingerprint=fingerprint,
                                        body_digest=_digest(doc["text"].lower())[:32])
     stored = written.doc
-    if not written.duplicate:
-        await st.feed.announce(site.id, tid, "comment.created",
-                               pointer=(stored["id"], stored["status"], stored["created"]))
-        if st.settings.akismet_key:
-            await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
-                identity.client_ip(request), request.headers.get("user-agent", ""),
-                request.headers.get("referer", "")))
+    # Announced on a duplicate too: the first request may have stored the comment and
+    # lost its answer (a dropped connection, a timeout) before announcing it. Announcing
+    # twice changes nothing (the pointer is the same; a feed entry only says "look").
+    await st.feed.announce(site.id, tid, "comment.created",
+                           pointer=(stored["id"], stored["status"], stored["created"]))
+    if st.settings.akismet_key:
+        await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
+            identity.client_ip(request), request.headers.get("user-agent", ""),
+            request.headers.get("referer", "")))
     if stored.get("status") == "approved" and guest_who and site.moderation == "hold_first_guests":
         await st.sites.mark_known(site.id, guest_who)
     out: dict[str, Any] = {

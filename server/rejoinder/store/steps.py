@@ -51,6 +51,10 @@ class Steps:
         self._waiting: dict[str, list[_Step]] = {}
         self._pumps: set[asyncio.Task[None]] = set()
 
+    async def load(self) -> None:
+        """Load steps.lua (on every primary of a cluster): idempotent, for readiness."""
+        await self._script.registered_client.script_load(self._script.script)
+
     async def run(self, slot: str, name: str, keys: list[str], args: list[Any]) -> Any:
         """Run step `name` (a function of steps.lua) with `keys`, all in the hash slot
         that `slot` names (keys.site_slot, keys.thread_slot); its reply."""
