@@ -10,18 +10,21 @@ from markdown_it import MarkdownIt
 # js-default: CommonMark with raw HTML off, so "<script>" stays text. nh3 then
 # enforces the whitelist anyway: one layer is a parser setting, the other a
 # guarantee.
-_md = MarkdownIt("js-default", {"linkify": True, "typographer": False}).enable(["linkify", "strikethrough"])
-# Images would make every reader's browser fetch a URL of the commenter's
-# choosing (tracking pixels, huge files): render them as plain links instead.
-_md.disable("image")
+def _parser(linkify: bool) -> MarkdownIt:
+    md = MarkdownIt("js-default", {"linkify": linkify, "typographer": False}).enable(["linkify", "strikethrough"])
+    # Images would make every reader's browser fetch a URL of the commenter's
+    # choosing (tracking pixels, huge files): render them as plain links instead.
+    return md.disable("image")
+
+
+_md = _parser(linkify=True)
 # The same parser without linkify, for text that cannot hold a link. linkify-it's
 # pretest (a scan with its whole TLD list: a third of a comment's rendering) is
 # the first thing linkify does, and every link it can find has a ':' (a scheme),
 # '//', '@', 'localhost' or a dot before a word character (a TLD, "www.x",
 # ".d{1,3}."). Text with none of them renders the same without linkify
 # (tests/test_render.py compares the two).
-_plain = MarkdownIt("js-default", {"linkify": False, "typographer": False}).enable("strikethrough")
-_plain.disable("image")
+_plain = _parser(linkify=False)
 MAY_LINK = re.compile(r"[:@]|//|\.\w|localhost", re.IGNORECASE)
 
 TAGS = {

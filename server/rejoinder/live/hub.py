@@ -252,8 +252,6 @@ class Hub:
                 continue  # nothing followed, or the reader is reconnecting (it sets _sweep_now when back)
             try:
                 await self._sweep()
-            except asyncio.CancelledError:
-                raise
             except (RedisError, RuntimeError, OSError) as exc:
                 log.info("live sweep skipped (%s)", exc)
 

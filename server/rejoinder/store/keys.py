@@ -20,10 +20,6 @@ def thread_id(site: str, page_key: str) -> str:
     return hashlib.sha256(f"{site}\n{page_key}".encode()).hexdigest()[:24]
 
 
-def _t(tid: str) -> str:
-    return f"{PREFIX}:{{t:{tid}}}"
-
-
 def thread_slot(tid: str) -> str:
     """The hash tag of a thread's keys: names its slot (for Steps)."""
     return f"{{t:{tid}}}"
@@ -32,6 +28,14 @@ def thread_slot(tid: str) -> str:
 def site_slot(site_id: str) -> str:
     """The hash tag of a site's keys: names its slot (for Steps)."""
     return f"{{s:{site_id}}}"
+
+
+def _t(tid: str) -> str:
+    return f"{PREFIX}:{thread_slot(tid)}"
+
+
+def _s(site_id: str) -> str:
+    return f"{PREFIX}:{site_slot(site_id)}"
 
 
 def thread_meta(tid: str) -> str:
@@ -83,7 +87,7 @@ def idempotency(tid: str, digest: str) -> str:
 
 
 def site(site_id: str) -> str:
-    return f"{PREFIX}:{{s:{site_id}}}:site"
+    return f"{_s(site_id)}:site"
 
 
 def site_index() -> str:
@@ -94,7 +98,7 @@ def site_index() -> str:
 def rate(site_id: str, kind: str, digest: str, window: int) -> str:
     """A write counter of one client (IP hash or identity digest) on one site, for one window.
     In the site's slot, so counting and the ban check are one step."""
-    return f"{PREFIX}:{{s:{site_id}}}:rl:{kind}:{digest}:{window}"
+    return f"{_s(site_id)}:rl:{kind}:{digest}:{window}"
 
 
 def origin_index() -> str:
@@ -148,24 +152,24 @@ def thread_of_wake(channel: str) -> str:
 
 def known_guests(site_id: str) -> str:
     """Guests with an approved comment on the site (keyed hashes), for hold_first_guests."""
-    return f"{PREFIX}:{{s:{site_id}}}:known"
+    return f"{_s(site_id)}:known"
 
 
 def site_feed(site_id: str) -> str:
     """The site's feed: one entry {tid, type} per write, written right after the
     thread's own atomic step. Consumers (moderation queue, mail, webhooks) read
     the thread's event log from their own cursor; the feed only says where to look."""
-    return f"{PREFIX}:{{s:{site_id}}}:feed"
+    return f"{_s(site_id)}:feed"
 
 
 def site_threads(site_id: str) -> str:
     """The site's threads that have had a write, scored by the time of the last one."""
-    return f"{PREFIX}:{{s:{site_id}}}:threads"
+    return f"{_s(site_id)}:threads"
 
 
 def admins(site_id: str) -> str:
     """The identity keys ("u:<provider>:<id>") that administer the site."""
-    return f"{PREFIX}:{{s:{site_id}}}:admins"
+    return f"{_s(site_id)}:admins"
 
 
 def admin_sites(identity_digest: str) -> str:
@@ -182,12 +186,12 @@ def admin_link(token_hash: str) -> str:
 def mod_list(site_id: str, name: str) -> str:
     """A site-wide moderation list of "tid:cid" pointers scored by creation time
     (name: pending | spam | recent). Pointers are checked against the thread on read."""
-    return f"{PREFIX}:{{s:{site_id}}}:mod:{name}"
+    return f"{_s(site_id)}:mod:{name}"
 
 
 def bans(site_id: str) -> str:
     """The site's bans: field "<kind>:<value>" (identity key, email hash or IP hash) -> JSON note."""
-    return f"{PREFIX}:{{s:{site_id}}}:bans"
+    return f"{_s(site_id)}:bans"
 
 
 def akismet_context(tid: str, cid: int | str) -> str:
@@ -207,54 +211,54 @@ def subscribers(tid: str) -> str:
 def consumer(site_id: str, name: str) -> str:
     """One consumer's durable cursors for a site: "_feed" -> feed stream id, tid -> last seq read.
     In the site's slot, so advancing a cursor and queueing what it produced are one atomic step."""
-    return f"{PREFIX}:{{s:{site_id}}}:cur:{name}"
+    return f"{_s(site_id)}:cur:{name}"
 
 
 def outbox(site_id: str) -> str:
     """Composed mail waiting for the SMTP server: an entry is deleted once the server accepted it."""
-    return f"{PREFIX}:{{s:{site_id}}}:outbox"
+    return f"{_s(site_id)}:outbox"
 
 
 def batch_due(site_id: str) -> str:
     """Open batches of new-comment mail ("<tid>:<email hash>"), scored by when they are due."""
-    return f"{PREFIX}:{{s:{site_id}}}:batchdue"
+    return f"{_s(site_id)}:batchdue"
 
 
 def batch_prefix(site_id: str) -> str:
     """Prefix of one batch's list of comments; the Lua scripts append "<tid>:<email hash>"."""
-    return f"{PREFIX}:{{s:{site_id}}}:batch:"
+    return f"{_s(site_id)}:batch:"
 
 
 def import_lock(site_id: str) -> str:
     """Held while the dashboard imports a file into the site (one import at a time)."""
-    return f"{PREFIX}:{{s:{site_id}}}:importing"
+    return f"{_s(site_id)}:importing"
 
 
 def hook_config(site_id: str) -> str:
     """The site's webhook: url, secret, since (ms)."""
-    return f"{PREFIX}:{{s:{site_id}}}:hook"
+    return f"{_s(site_id)}:hook"
 
 
 def hook_queue(site_id: str) -> str:
     """Webhook events waiting for delivery, oldest first."""
-    return f"{PREFIX}:{{s:{site_id}}}:hookq"
+    return f"{_s(site_id)}:hookq"
 
 
 def hook_attempts(site_id: str) -> str:
     """Delivery attempts so far per queued webhook event (entry id -> "attempts|next due ms")."""
-    return f"{PREFIX}:{{s:{site_id}}}:hookatt"
+    return f"{_s(site_id)}:hookatt"
 
 
 def hook_log(site_id: str) -> str:
     """The site's webhook delivery log, newest first, capped."""
-    return f"{PREFIX}:{{s:{site_id}}}:hooklog"
+    return f"{_s(site_id)}:hooklog"
 
 
 def owner_optout(site_id: str) -> str:
     """Owner addresses (hashes) that unsubscribed from held-comment mail."""
-    return f"{PREFIX}:{{s:{site_id}}}:ownerout"
+    return f"{_s(site_id)}:ownerout"
 
 
 def worker_lease(site_id: str) -> str:
     """Which node consumes the site's feed right now (SET NX PX, renewed)."""
-    return f"{PREFIX}:{{s:{site_id}}}:lease"
+    return f"{_s(site_id)}:lease"
