@@ -1,5 +1,6 @@
-"""Steps asked for at once in one slot (a site's counts and announcements, a thread's new
-comments) share script runs, each keeping its own reply, its own failure and its caller's cancellation."""
+"""Steps asked for at once (a site's counts and announcements, a thread's new comments) share
+script runs, each keeping its own reply, its own failure and its caller's cancellation: on one
+server whatever their slots, on a cluster within one slot."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
 from rejoinder.app import connect
@@ -105,6 +108,24 @@ async def test_cancelled_callers_neither_block_nor_run(steps, redis_client) -> N
     assert counts == {"q0": "1", "q1": None, "q2": "1", "q3": "1"}
     # Nothing is left waiting for the site.
     assert await limiter.hit("s3", [("write:ip", "after", 100)]) is False
+    assert steps._waiting == {}
+
+
+async def test_steps_in_other_slots_share_runs_on_one_server_only(steps, redis_client) -> None:
+    limiter, feed = RateLimiter(steps.redis, 60, steps), FeedStore(steps.redis, steps=steps)
+    assert key_slot(keys.site_feed("s6").encode()) != key_slot(keys.site_feed("s7").encode())
+    first = [asyncio.ensure_future(limiter.hit(site, [("write:ip", "first", 100)])) for site in ("s6", "s7")]
+    await asyncio.sleep(0)  # each site's first step is on its way (one server: only s6's)
+    replies = await asyncio.gather(*first, *(feed.announce(site, f"t{i}", "comment.created")
+                                             for site in ("s6", "s7") for i in range(10)))
+    assert replies[:2] == [False, False]
+    for site in ("s6", "s7"):
+        assert sorted(e[1]["tid"] for e in redis_client.xrange(keys.site_feed(site))) == sorted(
+            f"t{i}" for i in range(10))
+    if isinstance(steps.redis, RedisCluster):
+        assert steps.runs == 4  # per slot: the first alone, then its 10 announcements
+    else:
+        assert steps.runs == 2  # s6's first alone, then s7's first and all 20 announcements
     assert steps._waiting == {}
 
 

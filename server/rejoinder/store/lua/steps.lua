@@ -1,8 +1,9 @@
--- The steps that requests take in one hash slot, several at once (store/steps.py):
--- in a site's slot, counting a write and announcing one; in a thread's, storing
--- a comment. Steps asked for together (all in one slot) run here in turn, in one
--- call; each is as atomic as on its own.
--- KEYS: each step's keys in turn (all in one slot)
+-- The steps that requests take, several at once (store/steps.py): in a site's
+-- slot, counting a write and announcing one; in a thread's, storing a comment.
+-- Steps asked for together run here in turn, in one call; each is as atomic as
+-- on its own and keeps to its own slot.
+-- KEYS: each step's keys in turn (on a cluster all in one slot; on one server,
+--       a run mixes slots)
 -- ARGV: for each step in turn: its name, its number of keys, its number of
 --       arguments, then those arguments
 -- Returns each step's reply (or error), in order.
