@@ -40,9 +40,9 @@ from .errors import ApiError, error_response, handle_api_error
 from .live import admin_socket
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
-from .metrics import Metrics, RequestMetrics, get_metrics
+from .metrics import Metrics, get_metrics
 from .notify.worker import Worker
-from .middleware import BodyLimit, Cors, SecurityHeaders
+from .middleware import Edge
 from .settings import Settings
 from .state import State
 from .store.admins import AdminStore
@@ -280,10 +280,9 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(RequestMetrics, metrics=lambda: holder["state"].metrics if "state" in holder else None),
-            Middleware(SecurityHeaders),
-            Middleware(Cors, origins=lambda: holder["state"].origins),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=admin_porting.body_limits(settings)),
+            Middleware(Edge, origins=lambda: holder["state"].origins, max_bytes=settings.max_body_bytes,
+                       larger=admin_porting.body_limits(settings),
+                       metrics=lambda: holder["state"].metrics if "state" in holder else None),
         ],
         exception_handlers={
             ApiError: handle_api_error,

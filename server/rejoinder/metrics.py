@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Latency buckets from 1 ms to 2.5 s: our requests are one or two Redis round trips.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -55,40 +53,6 @@ class _LiveCollector:
                                   "(the rest went through ASGI)", value=hub.direct)
         yield CounterMetricFamily("rejoinder_live_queue_drops",
                                   "Readers cut off because their queue was full", value=hub.dropped)
-
-
-class RequestMetrics:
-    """Pure ASGI: count and time each request under its route template (never the raw path)."""
-
-    def __init__(self, app: ASGIApp, metrics: Callable[[], Metrics | None]) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # Hand other scopes straight on: no frame of ours stays alive under a websocket.
-        if scope["type"] != "http":
-            return self.app(scope, receive, send)
-        return self._http(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-
-        async def track(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, track)
-        finally:
-            metrics = self.metrics()
-            if metrics is not None:
-                route = getattr(scope.get("route"), "path", None) or "unmatched"
-                method = scope["method"]
-                metrics.requests.labels(route, method, str(status)).inc()
-                metrics.latency.labels(route, method).observe(time.perf_counter() - started)
 
 
 async def get_metrics(request: Request) -> Response:

@@ -153,6 +153,32 @@ def test_cors_only_for_registered_origins(app_server, api) -> None:
     assert "access-control-allow-origin" not in r.headers
 
 
+def test_answers_made_before_the_app_carry_the_same_headers_and_are_counted(app_server, api, thread) -> None:
+    page = {"Origin": app_server.page_origin}
+    # A 413 by Content-Length never reaches the app; the widget can still read it.
+    r = api.post(f"/api/threads/{thread['id']}/comments", content=b"x" * 70_000,
+                 headers={**page, "content-type": "application/json", "X-Request-Id": "edge-413"})
+    assert r.status_code == 413 and error_of(r)["code"] == "body_too_large"
+    assert r.headers["access-control-allow-origin"] == app_server.page_origin
+    assert r.headers["vary"] == "Origin" and r.headers["x-request-id"] == "edge-413"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    # A preflight's answer too, and a client's request id that is not short and plain is replaced.
+    r = api.options("/api/counts", headers={**page, "Access-Control-Request-Method": "POST",
+                                            "X-Request-Id": "<script>" + "x" * 80})
+    assert r.status_code == 204 and r.headers["access-control-max-age"] == "600"
+    assert "POST" in r.headers["access-control-allow-methods"] and r.headers["vary"] == "Origin"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"]
+    assert len(r.headers["x-request-id"]) == 16 and r.headers["x-request-id"].isalnum()
+    # Static files keep their own Vary and get no CORS or no-store.
+    r = api.get("/embed.js", headers={**page, "Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    assert "Origin" not in r.headers.get("vary", "") and r.headers.get("cache-control") != "no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    text = api.get("/metrics").text
+    assert 'rejoinder_http_requests_total{method="POST",route="unmatched",status="413"}' in text
+    assert 'rejoinder_http_requests_total{method="OPTIONS",route="unmatched",status="204"}' in text
+
+
 def test_bad_paging_parameters(api, thread) -> None:
     tid = thread["id"]
     for params, code in [({"cursor": "zzz"}, "invalid_cursor"), ({"cursor": "n5"}, "invalid_cursor"),

@@ -73,7 +73,7 @@ async def export_site(request: Request) -> StreamingResponse:
 
 
 async def _read_file(request: Request, limit: int) -> bytes:
-    """The request body, counted as it arrives (BodyLimit counts too, at the same limit)."""
+    """The request body, counted as it arrives (the Edge middleware counts too, at the same limit)."""
     parts: list[bytes] = []
     size = 0
     async for chunk in request.stream():
