@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Core HTTP benchmark: Rejoinder next to Isso 0.14, in one run, on this machine.
 
-    .venv/bin/python bench/core_http.py            # full run (about 10 minutes), updates bench/RESULTS.md
+    .venv/bin/python bench/core_http.py            # full run (about 15 minutes), updates bench/RESULTS.md
     .venv/bin/python bench/core_http.py --quick    # a smoke run (1 run, small counts), no RESULTS.md
 
 What it does, in one process:
@@ -29,8 +29,12 @@ What it does, in one process:
    `GET /api/threads/{tid}?cursor=<next>&limit=100` until next is null. The
    latency of a read is the time for all its pages.
 7. Runs Isso and Rejoinder alternately (run 1 Isso, run 1 Rejoinder, run 2
-   Isso, ...), takes the median of --runs runs, prints a table and rewrites
-   the "Core HTTP" section of bench/RESULTS.md (other sections are kept).
+   Isso, ...), takes the median of --create-runs (5) create runs and --runs
+   (3) read runs, prints a table and rewrites the "Core HTTP" section of
+   bench/RESULTS.md (other sections are kept). This machine's speed drifts
+   by tens of percent from one minute to the next, for both servers alike, so
+   the create ratio is also given run by run: each Rejoinder run against the
+   Isso run just before it.
 
 Load generator: wrk with bench/wrk_sequence.lua, one connection per wrk
 thread (so a multi-page read is chained on its own connection), closed loop.
@@ -707,7 +711,7 @@ class Bench:
                                    headers=self.rj_headers("warm")), 4, 400, 20, self.rj.pids, self.valkey.pid, "warm")
         for conc in a.create_concurrency:
             per: dict[str, list[dict[str, Any]]] = {"isso": [], "rejoinder": []}
-            for r in range(a.runs):
+            for r in range(a.create_runs):
                 # Isso: fresh database per run, thread created by one comment first
                 def isso_run(attempt: int) -> dict[str, Any]:
                     srv = IssoServer(RUN / "isso-create", a.workers).start()
@@ -885,12 +889,15 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
             i, r = per["isso"], per["rejoinder"]
             ratio = r["rate"] / i["rate"]
             clean = [statistics.median([x for x, d in m["runs"] if not d] or [float("nan")]) for m in (i, r)]
-            ratio_lines.append(f"| {conc} | **{ratio:.1f}x** | {clean[1] / clean[0]:.1f}x | "
+            pairs = [rx / ix for (ix, _), (rx, _) in zip(i["runs"], r["runs"])]
+            ratio_lines.append(f"| {conc} | **{ratio:.1f}x** | {statistics.median(pairs):.1f}x "
+                               f"({min(pairs):.1f}-{max(pairs):.1f}x) | {clean[1] / clean[0]:.1f}x | "
                                f"{i['p50_ms'] / r['p50_ms']:.1f}x | {i['p99_ms'] / r['p99_ms']:.1f}x |")
             verdict[f"create_c{conc}"] = {"ratio": ratio, "p99_ms": r["p99_ms"]}
         lines += ["", "Ratios (Rejoinder vs Isso, same run; latency ratios = Isso's / Rejoinder's, higher is better):", "",
-                  "| concurrency | throughput | throughput, undisturbed runs only | p50 | p99 |",
-                  "|---:|---:|---:|---:|---:|", *ratio_lines, ""]
+                  "| concurrency | throughput | throughput, run by run (each Rejoinder run / the Isso run just "
+                  "before it): median (range) | throughput, undisturbed runs only | p50 | p99 |",
+                  "|---:|---:|---:|---:|---:|---:|", *ratio_lines, ""]
     if s["read"]:
         lines += ["### Read a whole thread (all pages)", "",
                   "| comments | concurrency | server | p50 | p90 | p99 | max | whole threads/s | pages | bytes | CPU server (+ Valkey) / client | server share | server + Valkey CPU per read |",
@@ -939,8 +946,8 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
         "## Core HTTP: create and read, Rejoinder next to Isso",
         "",
         f"Measured {started} UTC by `.venv/bin/python bench/core_http.py` ({elapsed / 60:.0f} min). "
-        "Every figure is the **median of "
-        f"{args.runs} runs**, and every ratio compares figures from this same run.",
+        f"Every figure is the **median of its runs** (create: {args.create_runs} of each server, alternating; "
+        f"read: {args.runs}), and every ratio compares figures from this same run.",
         "",
         "**Machine.** " + f"{info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM, {info['os']}, "
         f"kernel {info['kernel']}. Server, Valkey and the load generator share these {info['cores']} cores. "
@@ -1041,7 +1048,9 @@ def update_results_md(section: str) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3, help="runs per read row")
+    ap.add_argument("--create-runs", type=int, default=5,
+                    help="runs per create row (short runs on a machine whose speed drifts: more of them)")
     ap.add_argument("--workers", type=int, default=2, help="server workers, both servers")
     ap.add_argument("--phases", default="create,read")
     ap.add_argument("--create-concurrency", type=ints, default=[1, 16])
@@ -1067,7 +1076,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 run, small counts, no RESULTS.md")
     args = ap.parse_args(argv)
     if args.quick:
-        args.runs, args.isso_creates, args.rejoinder_creates = 1, 300, 1000
+        args.runs, args.create_runs, args.isso_creates, args.rejoinder_creates = 1, 1, 300, 1000
         args.read_count, args.read_cap, args.no_write = 50, 5, True
     return args
 
