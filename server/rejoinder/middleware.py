@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -9,6 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
@@ -16,6 +19,8 @@ from .errors import ApiError
 
 if TYPE_CHECKING:
     from .metrics import Metrics
+
+log = logging.getLogger("rejoinder")
 
 # Headers every response carries. nosniff stops a browser from running a JSON
 # or SVG answer as script; the referrer policy keeps page URLs from leaking.
@@ -33,6 +38,7 @@ BASE_HEADERS_RAW = tuple((k.encode(), v.encode()) for k, v in BASE_HEADERS.items
 async def _send_error(send: Send, error: ApiError) -> None:
     body = orjson.dumps(error.body())
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -96,19 +102,23 @@ class Edge:
         preflight = False
         for name, value in scope["headers"]:  # the first of each, as Headers.get
             if name == b"origin":
-                origin = origin or value.decode("latin-1")
+                if origin is None:
+                    origin = value.decode("latin-1")
             elif name == b"content-length":
-                length = length if length is not None else value.decode("latin-1")
+                if length is None:
+                    length = value.decode("latin-1")
             elif name == b"x-request-id":
-                request_id = request_id if request_id is not None else value.decode("latin-1")
+                if request_id is None:
+                    request_id = value.decode("latin-1")
             elif name == b"access-control-request-method":
                 preflight = True
-        if not (request_id and len(request_id) <= 64 and request_id.replace("-", "").isalnum()):
+        if not (request_id and len(request_id) <= 64 and request_id.isascii()
+                and request_id.replace("-", "").isalnum()):
             request_id = secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         logs.request_id.set(request_id)
         is_api = scope["path"].startswith("/api/")
-        allowed = is_api and bool(origin) and await self.origins().allowed(origin)
+        allowed = False
         status = 500
         started = False
 
@@ -134,6 +144,17 @@ class Edge:
             await send(message)
 
         try:
+            try:
+                allowed = is_api and bool(origin) and await self.origins().allowed(origin)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                # The registered origins are out of reach (Redis down, the cache
+                # expired): answer as the app would without its database.
+                log.warning("redis unavailable: %s", exc)
+                metrics = self.metrics()
+                if metrics is not None:
+                    metrics.redis_errors.inc()
+                await _send_error(edge_send, ApiError("unavailable", headers={"Retry-After": "2"}))
+                return
             if is_api and scope["method"] == "OPTIONS" and origin and preflight:
                 if not allowed:
                     await _send_error(edge_send, ApiError("origin_not_allowed"))

@@ -153,8 +153,15 @@ def test_cors_only_for_registered_origins(app_server, api) -> None:
     assert "access-control-allow-origin" not in r.headers
 
 
+def _count(api, method: str, status: int) -> float:
+    """This server's count of `method` requests answered `status` before routing."""
+    line = f'rejoinder_http_requests_total{{method="{method}",route="unmatched",status="{status}"}} '
+    return next((float(row[len(line):]) for row in api.get("/metrics").text.splitlines() if row.startswith(line)), 0.0)
+
+
 def test_answers_made_before_the_app_carry_the_same_headers_and_are_counted(app_server, api, thread) -> None:
     page = {"Origin": app_server.page_origin}
+    counted = _count(api, "POST", 413), _count(api, "OPTIONS", 204), _count(api, "OPTIONS", 403)
     # A 413 by Content-Length never reaches the app; the widget can still read it.
     r = api.post(f"/api/threads/{thread['id']}/comments", content=b"x" * 70_000,
                  headers={**page, "content-type": "application/json", "X-Request-Id": "edge-413"})
@@ -162,21 +169,28 @@ def test_answers_made_before_the_app_carry_the_same_headers_and_are_counted(app_
     assert r.headers["access-control-allow-origin"] == app_server.page_origin
     assert r.headers["vary"] == "Origin" and r.headers["x-request-id"] == "edge-413"
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
-    # A preflight's answer too, and a client's request id that is not short and plain is replaced.
-    r = api.options("/api/counts", headers={**page, "Access-Control-Request-Method": "POST",
-                                            "X-Request-Id": "<script>" + "x" * 80})
+    # A preflight's answer too.
+    pre = {"Access-Control-Request-Method": "POST"}
+    r = api.options("/api/counts", headers={**page, **pre, "X-Request-Id": "edge-preflight"})
     assert r.status_code == 204 and r.headers["access-control-max-age"] == "600"
     assert "POST" in r.headers["access-control-allow-methods"] and r.headers["vary"] == "Origin"
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"]
-    assert len(r.headers["x-request-id"]) == 16 and r.headers["x-request-id"].isalnum()
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-request-id"] == "edge-preflight"
+    r = api.options("/api/counts", headers={"Origin": "https://evil.example", **pre})
+    assert r.status_code == 403 and error_of(r)["code"] == "origin_not_allowed"
+    assert "access-control-allow-origin" not in r.headers and r.headers["x-content-type-options"] == "nosniff"
+    assert (_count(api, "POST", 413), _count(api, "OPTIONS", 204), _count(api, "OPTIONS", 403)) == tuple(
+        n + 1 for n in counted)
+    # A client's request id is kept only if short and plain.
+    for bad in ("x" * 65, "<b>", "naïve"):
+        rid = api.get("/healthz", headers={"X-Request-Id": bad.encode("latin-1")}).headers["x-request-id"]
+        assert rid != bad and len(rid) == 16 and rid.isalnum(), bad
+    assert api.get("/healthz", headers={"X-Request-Id": "a-" + "b" * 62}).headers["x-request-id"] == "a-" + "b" * 62
     # Static files keep their own Vary and get no CORS or no-store.
-    r = api.get("/embed.js", headers={**page, "Accept-Encoding": "gzip"})
+    r = api.get("/frame.js", headers={**page, "Accept-Encoding": "gzip"})
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
-    assert "Origin" not in r.headers.get("vary", "") and r.headers.get("cache-control") != "no-store"
+    assert r.headers["vary"] == "Accept-Encoding" and r.headers["cache-control"] != "no-store"
     assert r.headers["x-content-type-options"] == "nosniff"
-    text = api.get("/metrics").text
-    assert 'rejoinder_http_requests_total{method="POST",route="unmatched",status="413"}' in text
-    assert 'rejoinder_http_requests_total{method="OPTIONS",route="unmatched",status="204"}' in text
 
 
 def test_bad_paging_parameters(api, thread) -> None:

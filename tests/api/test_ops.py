@@ -43,6 +43,16 @@ def test_not_ready_without_redis_and_logs_are_json_with_request_id(tmp_path: Pat
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
             assert r.headers["x-request-id"] == "req-abc-123"
             assert "rejoinder_redis_errors_total 1.0" in c.get("/metrics").text
+            # A page's request is refused the same way before any handler runs, while
+            # its origin cannot be checked.
+            r = c.get("/api/counts", params={"site": "demo", "page": "p"},
+                      headers={"Origin": "https://blog.example", "X-Request-Id": "req-origin-1"})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+            assert r.headers["retry-after"] == "2" and r.headers["x-request-id"] == "req-origin-1"
+            assert "access-control-allow-origin" not in r.headers
+            text = c.get("/metrics").text
+            assert "rejoinder_redis_errors_total 2.0" in text
+            assert 'rejoinder_http_requests_total{method="GET",route="unmatched",status="503"} 1.0' in text
     finally:
         node.stop()
     lines = [json.loads(line) for line in node.output().splitlines() if line.startswith("{")]
