@@ -34,7 +34,7 @@ What it does, in one process:
    bench/RESULTS.md (other sections are kept). This machine's speed drifts
    by tens of percent from one minute to the next, for both servers alike, so
    the create ratio is also given run by run: each Rejoinder run against the
-   Isso run just before it.
+   Isso runs on either side of it.
 
 Load generator: wrk with bench/wrk_sequence.lua, one connection per wrk
 thread (so a multi-page read is chained on its own connection), closed loop.
@@ -889,14 +889,22 @@ def render_tables(s: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
             i, r = per["isso"], per["rejoinder"]
             ratio = r["rate"] / i["rate"]
             clean = [statistics.median([x for x, d in m["runs"] if not d] or [float("nan")]) for m in (i, r)]
-            pairs = [rx / ix for (ix, _), (rx, _) in zip(i["runs"], r["runs"])]
+            # Each Rejoinder run against the Isso runs on either side of it (Isso went
+            # first in every pair, so a steady drift would otherwise tilt every ratio
+            # one way); runs that other processes disturbed are left out.
+            pairs = []
+            for k, (rx, rd) in enumerate(r["runs"]):
+                near = [x for x, d in i["runs"][k:k + 2] if not d]
+                if near and not rd:
+                    pairs.append(rx / statistics.mean(near))
+            pairs = pairs or [float("nan")]
             ratio_lines.append(f"| {conc} | **{ratio:.1f}x** | {statistics.median(pairs):.1f}x "
                                f"({min(pairs):.1f}-{max(pairs):.1f}x) | {clean[1] / clean[0]:.1f}x | "
                                f"{i['p50_ms'] / r['p50_ms']:.1f}x | {i['p99_ms'] / r['p99_ms']:.1f}x |")
             verdict[f"create_c{conc}"] = {"ratio": ratio, "p99_ms": r["p99_ms"]}
         lines += ["", "Ratios (Rejoinder vs Isso, same run; latency ratios = Isso's / Rejoinder's, higher is better):", "",
-                  "| concurrency | throughput | throughput, run by run (each Rejoinder run / the Isso run just "
-                  "before it): median (range) | throughput, undisturbed runs only | p50 | p99 |",
+                  "| concurrency | throughput | throughput, run by run (each Rejoinder run / the mean of the Isso "
+                  "runs on either side of it): median (range) | throughput, undisturbed runs only | p50 | p99 |",
                   "|---:|---:|---:|---:|---:|---:|", *ratio_lines, ""]
     if s["read"]:
         lines += ["### Read a whole thread (all pages)", "",
