@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import threading
 from pathlib import Path
@@ -36,7 +35,7 @@ from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
 from .store.users import UserStore
-from .errors import ApiError, error_response, handle_api_error
+from .errors import ApiError, error_response, handle_api_error, redis_out_of_reach
 from .live import admin_socket
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
@@ -187,20 +186,8 @@ async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
     return error_response(ApiError("unavailable", headers={"Retry-After": "2"}))
 
 
-def _raised_in_redis_client(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and f"{os.sep}redis{os.sep}" in tb.tb_frame.f_code.co_filename
-
-
 async def on_client_error(request: Request, exc: Exception) -> JSONResponse:
-    # A Redis connection cut under a request can surface from the client library
-    # as something other than ConnectionError: uvloop's RuntimeError ("the handler
-    # is closed") during a handshake, or AttributeError on a connection whose writer
-    # another task just dropped (redis-py's cluster client). Raised inside the
-    # client, that is Redis trouble (503, retry), not a bug of ours.
-    if _raised_in_redis_client(exc) or "handler is closed" in str(exc):
+    if redis_out_of_reach(exc):  # raised inside the Redis client: its trouble, not a bug of ours
         return await on_redis_down(request, exc)
     return await on_crash(request, exc)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -90,3 +93,21 @@ def error_response(error: ApiError) -> JSONResponse:
 async def handle_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc)
+
+
+def redis_out_of_reach(exc: BaseException) -> bool:
+    """Whether `exc` means Redis cannot be reached (answer 503, retry) rather than a
+    bug of ours. A connection cut under a request can surface from the client
+    library as something other than ConnectionError: uvloop's RuntimeError ("the
+    handler is closed") during a handshake, or AttributeError on a connection whose
+    writer another task just dropped (redis-py's cluster client)."""
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return True
+    if not isinstance(exc, (RuntimeError, AttributeError)):
+        return False
+    if "handler is closed" in str(exc):
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}redis{os.sep}" in tb.tb_frame.f_code.co_filename

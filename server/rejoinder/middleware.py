@@ -10,12 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
-from .errors import ApiError
+from .errors import ApiError, redis_out_of_reach
 
 if TYPE_CHECKING:
     from .metrics import Metrics
@@ -146,9 +144,11 @@ class Edge:
         try:
             try:
                 allowed = is_api and bool(origin) and await self.origins().allowed(origin)
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                # The registered origins are out of reach (Redis down, the cache
-                # expired): answer as the app would without its database.
+            except Exception as exc:
+                if not redis_out_of_reach(exc):
+                    raise
+                # The registered origins were never read and Redis is out of reach:
+                # answer as the app would without its database.
                 log.warning("redis unavailable: %s", exc)
                 metrics = self.metrics()
                 if metrics is not None:

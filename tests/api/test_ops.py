@@ -7,9 +7,11 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import redis as redis_sync
 
 from rejoinder.embedded import EmbeddedRedis
 
+from ..conftest import register_site
 from ..support.api import post
 from ..support.servers import AppServer
 
@@ -34,27 +36,38 @@ def test_metrics_count_requests_by_route_template(api, thread) -> None:
 def test_not_ready_without_redis_and_logs_are_json_with_request_id(tmp_path: Path) -> None:
     db = EmbeddedRedis(tmp_path / "db", password="pw").start()
     node = AppServer(db.url, env={"REJOINDER_LOG_LEVEL": "info"}).start()
+    fresh = AppServer(db.url).start()  # never reads the registered origins before Redis goes
     try:
-        db.kill()
+        client = redis_sync.Redis.from_url(db.url, decode_responses=True)
+        register_site(client, "blog", [node.page_origin, fresh.page_origin])
+        client.close()
         with httpx.Client(base_url=node.base, timeout=10) as c:
+            page = {"Origin": node.page_origin}
+            assert c.get("/api/counts", params={"site": "blog", "page": "p"}, headers=page).status_code == 200
+            db.kill()
             assert c.get("/healthz").status_code == 200
             assert c.get("/readyz").status_code == 503
             r = c.get("/api/threads", params={"site": "demo", "page": "p"}, headers={"X-Request-Id": "req-abc-123"})
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
             assert r.headers["x-request-id"] == "req-abc-123"
             assert "rejoinder_redis_errors_total 1.0" in c.get("/metrics").text
-            # A page's request is refused the same way before any handler runs, while
-            # its origin cannot be checked.
-            r = c.get("/api/counts", params={"site": "demo", "page": "p"},
-                      headers={"Origin": "https://blog.example", "X-Request-Id": "req-origin-1"})
+            # The origins read before Redis went still hold, so the page can read its 503.
+            r = c.get("/api/counts", params={"site": "blog", "page": "p"}, headers={**page, "X-Request-Id": "req-page"})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+            assert r.headers["access-control-allow-origin"] == node.page_origin and r.headers["retry-after"] == "2"
+        with httpx.Client(base_url=fresh.base, timeout=10) as c:
+            # A server that never read them refuses a page's request before any handler runs.
+            r = c.get("/api/counts", params={"site": "blog", "page": "p"},
+                      headers={"Origin": fresh.page_origin, "X-Request-Id": "req-origin-1"})
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
             assert r.headers["retry-after"] == "2" and r.headers["x-request-id"] == "req-origin-1"
             assert "access-control-allow-origin" not in r.headers
             text = c.get("/metrics").text
-            assert "rejoinder_redis_errors_total 2.0" in text
+            assert "rejoinder_redis_errors_total 1.0" in text
             assert 'rejoinder_http_requests_total{method="GET",route="unmatched",status="503"} 1.0' in text
     finally:
         node.stop()
+        fresh.stop()
     lines = [json.loads(line) for line in node.output().splitlines() if line.startswith("{")]
     assert any(entry.get("request_id") == "req-abc-123" and entry["level"] == "warning" for entry in lines), lines
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)

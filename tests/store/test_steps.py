@@ -102,6 +102,7 @@ async def test_a_plain_client_to_a_cluster_node_keeps_runs_to_one_slot(redis_ser
         steps = Counted(redis)
         steps.mixed = True
         limiter = RateLimiter(redis, 60, steps)
+        slot = int(time.time()) // 60  # the rate window, taken before the writes are held
         hold_writes(redis_client)
         first = asyncio.ensure_future(limiter.hit(a, [("write:ip", "x", 100)]))
         await asyncio.sleep(0)
@@ -110,11 +111,28 @@ async def test_a_plain_client_to_a_cluster_node_keeps_runs_to_one_slot(redis_ser
         assert await first is False and rest == [False] * 6
         assert steps.mixed is False
         assert steps.runs == 4  # the first; the mixed run, refused; then a's and b's
-        slot = int(time.time()) // 60
         for site, who in [(a, "x"), *((site, f"x{i}") for site in (a, b) for i in range(3))]:
             assert redis_client.get(keys.rate(site, "write:ip", who, slot)) == "1", (site, who)
     finally:
         await redis.aclose()
+
+
+async def test_a_server_that_refuses_info_keeps_runs_to_one_slot(redis_server, redis_client) -> None:
+    if isinstance(redis_server, ValkeyCluster):
+        pytest.skip("one server's ACL")
+    redis_client.execute_command("ACL", "SETUSER", "noinfo", "on", ">noinfo-pw", "~*", "&*", "+@all", "-info")
+    redis = connect(Settings.from_env({}, redis_url=f"redis://noinfo:noinfo-pw@127.0.0.1:{redis_server.port}/0"))
+    try:
+        steps = Counted(redis)
+        await steps.load()
+        assert steps.mixed is False  # NOPERM: as behind a proxy that does not answer INFO
+        limiter = RateLimiter(redis, 60, steps)
+        assert await asyncio.gather(*(limiter.hit(site, [("write:ip", f"w{i}", 100)])
+                                      for site in ("s8", "s9") for i in range(5))) == [False] * 10
+        assert steps.runs == 4  # per slot: the first alone, then the other four
+    finally:
+        await redis.aclose()
+        redis_client.execute_command("ACL", "DELUSER", "noinfo")
 
 
 async def test_steps_asked_for_at_once_share_runs_and_keep_their_replies(steps, redis_client) -> None:
@@ -138,6 +156,7 @@ async def test_steps_asked_for_at_once_share_runs_and_keep_their_replies(steps, 
 async def test_a_failing_step_fails_alone(steps, redis_client) -> None:
     limiter, feed = RateLimiter(steps.redis, 60, steps), FeedStore(steps.redis, steps=steps)
     redis_client.set(keys.site_feed("s2"), "not a stream")  # XADD on it fails: WRONGTYPE
+    slot = int(time.time()) // 60  # the rate window, taken before the writes are held
     hold_writes(redis_client)
     first = asyncio.ensure_future(limiter.hit("s2", [("write:ip", "first", 100)]))
     await asyncio.sleep(0)  # the first step is on its way; the next three share the following run
@@ -149,7 +168,6 @@ async def test_a_failing_step_fails_alone(steps, redis_client) -> None:
     assert results[0] is False and results[2] is False, results
     assert isinstance(results[1], Exception) and "WRONGTYPE" in str(results[1]), results
     assert steps.runs == 2
-    slot = int(time.time()) // 60
     assert [redis_client.get(keys.rate("s2", "write:ip", who, slot)) for who in ("a", "b")] == ["1", "1"]
     # The site is not left waiting on a run with a failure: the next steps go through.
     redis_client.delete(keys.site_feed("s2"))
@@ -159,6 +177,7 @@ async def test_a_failing_step_fails_alone(steps, redis_client) -> None:
 
 async def test_cancelled_callers_neither_block_nor_run(steps, redis_client) -> None:
     limiter = RateLimiter(steps.redis, 60, steps)
+    slot = int(time.time()) // 60  # the rate window, taken before the writes are held
     hold_writes(redis_client)
     first = asyncio.ensure_future(limiter.hit("s3", [("write:ip", "first", 100)]))
     await asyncio.sleep(0)
@@ -174,7 +193,6 @@ async def test_cancelled_callers_neither_block_nor_run(steps, redis_client) -> N
     assert outcome is False or isinstance(outcome, asyncio.CancelledError), outcome
     # The others still get their answers from the next run...
     assert await asyncio.gather(queued[0], queued[2], queued[3]) == [False, False, False]
-    slot = int(time.time()) // 60
     counts = {who: redis_client.get(keys.rate("s3", "write:ip", who, slot)) for who in ("q0", "q1", "q2", "q3")}
     # ...and the waiting step whose caller left was not sent.
     assert counts == {"q0": "1", "q1": None, "q2": "1", "q3": "1"}

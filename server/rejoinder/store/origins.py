@@ -10,7 +10,10 @@ import time
 
 from redis.asyncio import Redis
 
+from ..errors import redis_out_of_reach
 from . import keys
+
+STALE_RETRY_SECONDS = 1.0
 
 
 class OriginIndex:
@@ -22,8 +25,16 @@ class OriginIndex:
     async def allowed(self, origin: str) -> bool:
         fetched, origins = self._cached
         if time.monotonic() - fetched > self.cache_seconds:
-            origins = frozenset(await self.redis.smembers(keys.origin_index()))
-            self._cached = (time.monotonic(), origins)
+            try:
+                origins = frozenset(await self.redis.smembers(keys.origin_index()))
+            except Exception as exc:
+                if fetched < 0 or not redis_out_of_reach(exc):
+                    raise
+                # Redis is out of reach: the origins last read still hold (sites
+                # rarely change them), asked again in a second.
+                self._cached = (time.monotonic() - self.cache_seconds + STALE_RETRY_SECONDS, origins)
+            else:
+                self._cached = (time.monotonic(), origins)
         return origin in origins
 
     async def rebuild(self, all_origins: set[str]) -> None:

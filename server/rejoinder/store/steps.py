@@ -34,14 +34,17 @@ appear twice on the feed: feed readers take an entry as "look at this thread"
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import ClusterCrossSlotError, ResponseError
+from redis.exceptions import ClusterCrossSlotError, NoPermissionError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .scripts import source
+
+log = logging.getLogger("rejoinder")
 
 MAX_BATCH = 64  # steps per run; the rest wait for the next one
 RUN_TIMEOUT = 5.0  # seconds: as long as a request waits for a pooled connection
@@ -71,24 +74,37 @@ class Steps:
         mix slots: idempotent, for readiness."""
         await self._script.registered_client.script_load(self._script.script)
         if self.mixed is None:
-            await self._ask()
+            await asyncio.shield(self._ask_soon())
+
+    def _ask_soon(self) -> asyncio.Task[None]:
+        """The one question to the server about mixed runs, asked if not on its way."""
+        if self._asking is None:
+            self._asking = asyncio.get_running_loop().create_task(self._ask())
+        return self._asking
 
     async def _ask(self) -> None:
         try:
-            info = await self._redis.info("cluster")
-            self.mixed = info.get("cluster_enabled") == 0
-        except ResponseError:  # no INFO here (a proxy): one slot per run
-            self.mixed = False
+            async with asyncio.timeout(RUN_TIMEOUT):
+                info = await self._redis.info("cluster")
+            answer = info.get("cluster_enabled") == 0
+        except ResponseError as error:
+            if not (isinstance(error, NoPermissionError) or "unknown command" in str(error).lower()):
+                return  # a passing refusal (the server busy, loading): asked again later
+            # No INFO here (a proxy, an ACL user without it): one slot per run.
+            log.warning("Redis refused INFO (%s): writes that coincide share calls only within a slot", error)
+            answer = False
         except Exception:  # not reachable now: asked again with a later step
-            pass
+            return
         finally:
             self._asking = None
+        if self.mixed is None:  # unless a refused mixed run settled it meanwhile
+            self.mixed = answer
 
     def _queue(self, slot: str) -> str:
         if self.mixed:
             return ""
-        if self.mixed is None and self._asking is None:
-            self._asking = asyncio.get_running_loop().create_task(self._ask())
+        if self.mixed is None:
+            self._ask_soon()
         return slot
 
     async def run(self, slot: str, name: str, keys: list[str], args: list[Any]) -> Any:
