@@ -194,8 +194,12 @@ async def on_client_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_crash(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Sent by Starlette's outermost layer, past the Edge middleware: its own headers,
+    # with the request id the log line carries, for matching a report to it.
     return JSONResponse({"error": {"code": "internal", "message": "Something went wrong on our side."}},
-                        status_code=500)
+                        status_code=500, headers={
+                            "x-request-id": request.scope.get("state", {}).get("request_id", ""),
+                            "x-content-type-options": "nosniff", "cache-control": "no-store"})
 
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -7,6 +7,8 @@ import re
 import httpx
 import pytest
 
+from rejoinder.store import keys
+
 from ..conftest import SITE
 from ..support.api import error_of, post
 from ..support.cli import WORKER_STATE
@@ -191,6 +193,15 @@ def test_answers_made_before_the_app_carry_the_same_headers_and_are_counted(app_
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
     assert r.headers["vary"] == "Accept-Encoding" and r.headers["cache-control"] != "no-store"
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_crash_answers_500_with_the_request_id_of_its_log_line(redis_client, api) -> None:
+    # Not something a browser can cause: a site record damaged in Redis (a string, not a hash).
+    redis_client.set(keys.site("damaged"), "not a hash")
+    r = api.get("/api/threads", params={"site": "damaged", "page": "p"}, headers={"X-Request-Id": "crash-1"})
+    assert r.status_code == 500 and error_of(r)["code"] == "internal"
+    assert r.headers["x-request-id"] == "crash-1"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
 
 
 def test_bad_paging_parameters(api, thread) -> None:
