@@ -35,7 +35,7 @@ from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
 from .store.users import UserStore
-from .errors import ApiError, error_response, handle_api_error, redis_out_of_reach
+from .errors import ApiError, error_response, handle_api_error, redis_down, redis_out_of_reach
 from .live import admin_socket
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
@@ -181,9 +181,7 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("redis unavailable: %s", exc)
-    request.state.app.metrics.redis_errors.inc()
-    return error_response(ApiError("unavailable", headers={"Retry-After": "2"}))
+    return error_response(redis_down(exc, request.state.app.metrics))
 
 
 async def on_client_error(request: Request, exc: Exception) -> JSONResponse:

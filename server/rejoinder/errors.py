@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -9,6 +10,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+log = logging.getLogger("rejoinder")
 
 # code -> (HTTP status, default message). Codes are stable: clients match on them.
 CATALOGUE: dict[str, tuple[int, str]] = {
@@ -111,3 +114,11 @@ def redis_out_of_reach(exc: BaseException) -> bool:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     return tb is not None and f"{os.sep}redis{os.sep}" in tb.tb_frame.f_code.co_filename
+
+
+def redis_down(exc: BaseException, metrics: Any) -> ApiError:
+    """The answer while Redis is out of reach (503, retry shortly), logged and counted."""
+    log.warning("redis unavailable: %s", exc)
+    if metrics is not None:
+        metrics.redis_errors.inc()
+    return ApiError("unavailable", headers={"Retry-After": "2"})

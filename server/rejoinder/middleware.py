@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import time
@@ -13,12 +12,10 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
-from .errors import ApiError, redis_out_of_reach
+from .errors import ApiError, redis_down, redis_out_of_reach
 
 if TYPE_CHECKING:
     from .metrics import Metrics
-
-log = logging.getLogger("rejoinder")
 
 # Headers every response carries. nosniff stops a browser from running a JSON
 # or SVG answer as script; the referrer policy keeps page URLs from leaking.
@@ -149,11 +146,7 @@ class Edge:
                     raise
                 # The registered origins were never read and Redis is out of reach:
                 # answer as the app would without its database.
-                log.warning("redis unavailable: %s", exc)
-                metrics = self.metrics()
-                if metrics is not None:
-                    metrics.redis_errors.inc()
-                await _send_error(edge_send, ApiError("unavailable", headers={"Retry-After": "2"}))
+                await _send_error(edge_send, redis_down(exc, self.metrics()))
                 return
             if is_api and scope["method"] == "OPTIONS" and origin and preflight:
                 if not allowed:

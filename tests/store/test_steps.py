@@ -26,7 +26,6 @@ from rejoinder.store.ratelimit import RateLimiter
 from rejoinder.store.scripts import Scripts
 from rejoinder.store.steps import Steps
 
-from ..support.cluster import ValkeyCluster
 
 
 class Counted(Steps):
@@ -82,9 +81,8 @@ def _sites_served_by(slots: set[int], n: int) -> list[str]:
     return [site for site in sites if key_slot(keys.site_feed(site).encode()) in slots][:n]
 
 
+@pytest.mark.parametrize("redis_server", ["cluster"], indirect=True)  # a node of the cluster
 async def test_a_plain_client_to_a_cluster_node_keeps_runs_to_one_slot(redis_server, redis_client) -> None:
-    if not isinstance(redis_server, ValkeyCluster):
-        pytest.skip("needs a cluster node")
     node = redis_server.nodes[0]
     a, b = _sites_served_by(_own_slots(node.url), 2)
     redis = connect(Settings.from_env({}, redis_url=node.url))  # redis://, not redis+cluster://
@@ -117,9 +115,8 @@ async def test_a_plain_client_to_a_cluster_node_keeps_runs_to_one_slot(redis_ser
         await redis.aclose()
 
 
+@pytest.mark.parametrize("redis_server", ["single"], indirect=True)  # one server's ACL
 async def test_a_server_that_refuses_info_keeps_runs_to_one_slot(redis_server, redis_client) -> None:
-    if isinstance(redis_server, ValkeyCluster):
-        pytest.skip("one server's ACL")
     redis_client.execute_command("ACL", "SETUSER", "noinfo", "on", ">noinfo-pw", "~*", "&*", "+@all", "-info")
     redis = connect(Settings.from_env({}, redis_url=f"redis://noinfo:noinfo-pw@127.0.0.1:{redis_server.port}/0"))
     try:
