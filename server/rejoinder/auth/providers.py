@@ -86,6 +86,10 @@ def enabled(settings: Settings) -> list[Provider]:
 
 
 def registry(settings: Settings, redis: Redis) -> OAuth:
+    """Every provider runs the authorization-code flow with PKCE (S256): X requires it; GitHub
+    (since July 2025), Facebook and Google accept it. A code stolen on its way back (a log,
+    a referrer, a hostile browser extension) is then useless without the verifier this
+    server keeps."""
     oauth = OAuth(cache=RedisCache(redis))
     s = settings
     for provider in enabled(settings):
@@ -105,7 +109,8 @@ def registry(settings: Settings, redis: Redis) -> OAuth:
         elif provider.id == "github":
             oauth.register("github", **common, authorize_url=s.github_authorize_url,
                            access_token_url=s.github_token_url, userinfo_endpoint=s.github_userinfo_url,
-                           client_kwargs={"scope": "read:user", "token_endpoint_auth_method": "client_secret_post"})
+                           client_kwargs={"scope": "read:user", "code_challenge_method": "S256",
+                                          "token_endpoint_auth_method": "client_secret_post"})
         else:
             oauth.register("google", **common, server_metadata_url=s.google_discovery_url,
                            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
