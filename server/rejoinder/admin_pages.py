@@ -29,8 +29,9 @@ def _headers(request: Request) -> dict[str, str]:
     public = state(request).settings.public_url
     ws = public.replace("https://", "wss://").replace("http://", "ws://")
     return {"content-security-policy": ADMIN_CSP.format(ws=ws), "cache-control": "no-store",
-            # The one-time link's fragment never leaves the browser, but say it anyway.
-            "referrer-policy": "no-referrer"}
+            # Referrers only to our own origin: the sign-in popup's start checks one in browsers
+            # without Fetch Metadata (api/auth.py started_here); no other site learns a dashboard URL.
+            "referrer-policy": "same-origin"}
 
 
 async def get_dashboard(request: Request) -> Response:

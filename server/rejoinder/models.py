@@ -35,6 +35,9 @@ class Identity:
     profile: str = ""
     provider: str = ""
     email: str = ""
+    # Where the reader's browser keeps the session ("frame" or "page", see store/sessions.py):
+    # a session the blog page holds never shows the reader's email address.
+    kept: str = ""
 
     @property
     def known(self) -> bool:
@@ -129,7 +132,9 @@ def owner(doc: dict[str, Any], likes: int, liked: bool, edit_window_ms: int) -> 
     view = public(doc, likes, liked)
     view["mine"] = True
     view["text"] = doc.get("text", "")
-    view["email"] = doc.get("email") or None
+    # Not even its author gets the email address back: a guest is known by an id the blog
+    # page may hold for the frame (browsers that deny the frame storage), and that page's
+    # scripts must not read the address through it.
     created = doc.get("created") or 0
     view["editable_until"] = iso(created + edit_window_ms) if doc.get("author", {}).get("kind") == "guest" else None
     return view

@@ -86,6 +86,9 @@ class Settings:
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     # How long a login session lasts.
     session_days: int = 30
+    # How long a session lasts that the blog page keeps for the frame (browsers that deny
+    # the frame storage of its own): that page's scripts can read it, so it is short.
+    page_session_hours: int = 24
     # Spam defences. A form sent sooner than this after it loaded is a bot's.
     spam_min_seconds: float = 3.0
     # More links than this in one comment is spam (one or two are normal).

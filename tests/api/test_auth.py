@@ -7,7 +7,7 @@ import pytest
 
 from ..conftest import SITE
 from ..support.api import error_of, post
-from ..support.login import callback, close_popups, code_of, consent, login, query, start
+from ..support.login import FROM_FRAME, callback, close_popups, code_of, confirm, consent, login, query, start
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +76,7 @@ def test_display_name_full_of_markup_stays_text(app_server, oauth_provider, api,
         flow = start(app_server.base, "github")
         page = callback(flow, consent(flow))
         assert "<script>alert(2)" not in page.text and "&lt;script&gt;" in page.text
-        token = api.post("/api/auth/handover", json={"secret": flow.secret}).json()["token"]
+        token = api.post("/api/auth/handover", json={"secret": flow.secret, "code": code_of(page)}).json()["token"]
         with as_user(api, token) as user:
             comment = post(user, thread["id"])["comment"]
         assert comment["author"]["name"] == evil  # plain text, for the widget's textContent
@@ -87,7 +87,7 @@ def test_display_name_full_of_markup_stays_text(app_server, oauth_provider, api,
 def test_logout_revokes_the_session(app_server, api, thread) -> None:
     token = login(api, app_server.base, "x")
     with as_user(api, token) as user:
-        assert user.post("/api/auth/logout").json() == {"me": {"kind": "guest"}}
+        assert user.post("/api/auth/logout").json() == {"me": {"kind": "guest"}, "ended": 1}
         r = user.get("/api/auth/me")
         assert r.status_code == 401 and error_of(r)["code"] == "invalid_session"
         r = user.post(f"/api/threads/{thread['id']}/comments", json={"text": "after logout"})
@@ -96,7 +96,7 @@ def test_logout_revokes_the_session(app_server, api, thread) -> None:
 
 def test_expired_session_is_refused(app_server, api, redis_client) -> None:
     token = login(api, app_server.base, "x")
-    for key in redis_client.scan_iter("rj:{sess:*"):
+    for key in redis_client.scan_iter("rj:{u:*}:s:*"):
         redis_client.pexpire(key, 1)
     import time
     time.sleep(0.05)
@@ -163,7 +163,7 @@ def test_host_header_cannot_move_the_redirect_uri(app_server) -> None:
     from ..support.login import secret_pair
     _, h = secret_pair()
     r = httpx.get(f"{app_server.base}/auth/x/start", params={"site": SITE, "h": h},
-                  headers={"Host": "evil.example"})
+                  headers={"Host": "evil.example", **FROM_FRAME})
     assert r.status_code == 302
     assert query(r.headers["location"])["redirect_uri"] == f"{app_server.base}/auth/x/callback"
 
@@ -191,11 +191,14 @@ def test_handover_is_single_use_and_needs_the_secret(app_server, api) -> None:
 
 
 def test_handover_works_without_the_opener(app_server, api) -> None:
-    """If the provider cut window.opener, the iframe asks by its secret: pending, then ready."""
+    """If the provider cut window.opener, the iframe asks by its secret: pending until the
+    reader confirms in the popup, then ready."""
     flow = start(app_server.base, "google")
     r = api.post("/api/auth/handover", json={"secret": flow.secret})
     assert r.status_code == 404 and error_of(r)["code"] == "handover_pending"
-    callback(flow, consent(flow))
+    page = callback(flow, consent(flow))
+    assert api.post("/api/auth/handover", json={"secret": flow.secret}).status_code == 404
+    assert confirm(flow, page, app_server.base).status_code == 200
     r = api.post("/api/auth/handover", json={"secret": flow.secret})
     assert r.status_code == 200 and r.json()["me"]["name"] == "Gus Google"
 
@@ -218,7 +221,7 @@ def test_disabled_or_unknown_provider_is_refused(app_server, redis_server) -> No
     assert r.status_code == 404
     bare = AppServer(redis_server.url).start()  # no provider configured
     try:
-        r = httpx.get(f"{bare.base}/auth/x/start", params={"site": SITE, "h": h})
+        r = httpx.get(f"{bare.base}/auth/x/start", params={"site": SITE, "h": h}, headers=FROM_FRAME)
         assert r.status_code == 404 and "not enabled" in r.text
         assert httpx.get(f"{bare.base}/api/sites/{SITE}").json()["site"]["providers"] == []
     finally:
@@ -226,10 +229,11 @@ def test_disabled_or_unknown_provider_is_refused(app_server, redis_server) -> No
 
 
 def test_bad_login_start_parameters(app_server) -> None:
-    r = httpx.get(f"{app_server.base}/auth/x/start", params={"site": SITE, "h": "short"})
+    r = httpx.get(f"{app_server.base}/auth/x/start", params={"site": SITE, "h": "short"}, headers=FROM_FRAME)
     assert r.status_code == 400
     from ..support.login import secret_pair
-    r = httpx.get(f"{app_server.base}/auth/x/start", params={"site": "nosuch", "h": secret_pair()[1]})
+    r = httpx.get(f"{app_server.base}/auth/x/start", params={"site": "nosuch", "h": secret_pair()[1]},
+                  headers=FROM_FRAME)
     assert r.status_code == 404
 
 
@@ -242,3 +246,16 @@ def test_session_works_only_from_the_comments_frame(app_server, api, thread) -> 
         r = user.post(f"/api/threads/{thread['id']}/comments", json={"text": "from the blog page"},
                       headers={"Origin": app_server.page_origin})
         assert r.status_code == 403 and error_of(r)["code"] == "origin_not_allowed"
+
+
+@pytest.mark.parametrize("provider", ["x", "facebook", "github", "google"])
+def test_every_provider_runs_pkce(app_server, oauth_provider, api, provider) -> None:
+    """A code stolen on its way back is useless without the verifier this server keeps: every
+    provider is sent a S256 challenge (the local provider refuses an authorization without one)."""
+    flow = start(app_server.base, provider)
+    q = query(flow.authorize_url)
+    assert q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43
+    page = callback(flow, consent(flow))
+    assert page.status_code == 200 and code_of(page)
+    refusals = httpx.get(f"{oauth_provider.base}/_control/refusals").json()
+    assert {"error": "pkce_required", "description": provider} not in refusals

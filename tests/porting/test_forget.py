@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rejoinder.auth.identity import keyed_hash
+from rejoinder.auth.identity import guest_key, keyed_hash
 from rejoinder.store import keys
 
 from ..conftest import SITE
@@ -27,7 +27,7 @@ def traces(client: Any, *needles: str) -> list[str]:
 
 
 def guest_identity(client: Any) -> str:
-    return "g:" + keyed_hash(SECRET, "client:" + client.headers["X-Rejoinder-Client"])
+    return guest_key(SECRET, SITE, client.headers["X-Rejoinder-Client"])
 
 
 def test_forget_by_email_keeps_placeholders_where_replies_hang_and_leaves_no_trace(redis_server, redis_client,

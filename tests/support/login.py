@@ -49,11 +49,20 @@ def close_popups() -> None:
         OPEN.pop().close()
 
 
-def start(app_base: str, provider: str, site: str = "demo", **extra: str) -> Flow:
+# What a browser sends with the popup's first navigation when our own frame (or the
+# dashboard) opens it with window.open: a same-origin, top-level document navigation.
+FROM_FRAME = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
+              "Sec-Fetch-User": "?1"}
+
+
+def start(app_base: str, provider: str, site: str = "demo", headers: dict[str, str] | None = None,
+          **extra: str) -> Flow:
     secret, h = secret_pair()
     popup = httpx.Client(timeout=10)
     OPEN.append(popup)
-    r = popup.get(f"{app_base}/auth/{provider}/start", params={"site": site, "h": h, **extra})
+    params = {"site": site, "h": h, **extra} if site else {"h": h, **extra}
+    r = popup.get(f"{app_base}/auth/{provider}/start", params=params,
+                  headers=FROM_FRAME if headers is None else headers)
     assert r.status_code == 302, r.text
     return Flow(popup, secret, h, r.headers["location"])
 
@@ -72,6 +81,13 @@ def consent(flow: Flow, decision: str = "allow") -> str:
 
 def callback(flow: Flow, url: str) -> httpx.Response:
     return flow.popup.get(url)
+
+
+def confirm(flow: Flow, page: httpx.Response, app_base: str) -> httpx.Response:
+    """Press "Continue" on the popup's last page, as a reader whose popup lost its opener does."""
+    fields = {k: v for k, v in re.findall(r'name="(h|code)" value="([^"]*)"', page.text)}
+    return flow.popup.post(f"{app_base}/auth/confirm", data=fields,
+                           headers={"Origin": app_base, "Sec-Fetch-Site": "same-origin"})
 
 
 def code_of(page: httpx.Response) -> str | None:

@@ -9,6 +9,8 @@ tests that it refuses bad requests prove something.
 
 Run: python -m tests.support.oauth_provider --port P --redirect-base http://localhost:8000
 Test control: PUT /_control/user/<kind> {"id", "name", ...} sets the account the next login gets.
+Like a real provider, a browser that allowed the app once (a cookie here) is sent straight back
+with a code the next time, without a consent page: the case login CSRF relies on.
 """
 
 from __future__ import annotations
@@ -79,6 +81,15 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
         log.append({"error": error, "description": description})
         return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
+    def grant(kind: str, params: Any) -> Response:
+        """Issue a code for these (already checked) authorization parameters and send the browser back."""
+        redirect, state = str(params.get("redirect_uri", "")), str(params.get("state", ""))
+        code = secrets.token_urlsafe(16)
+        codes[code] = {"kind": kind, "redirect_uri": redirect, "challenge": params.get("code_challenge"),
+                       "method": params.get("code_challenge_method"), "nonce": params.get("nonce"),
+                       "user": dict(users[kind]), "expires": time.time() + CODE_SECONDS}
+        return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state})}", 302)
+
     async def authorize(request: Request) -> Response:
         kind = request.path_params["kind"]
         q = request.query_params
@@ -90,10 +101,15 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
             return HTMLResponse("<h1>redirect_uri does not match the registered one</h1>", status_code=400)
         if q.get("response_type") != "code" or not q.get("state"):
             return HTMLResponse("<h1>response_type=code and state are required</h1>", status_code=400)
-        if kind == "x" and (q.get("code_challenge_method") != "S256" or not q.get("code_challenge")):
-            return HTMLResponse("<h1>X requires PKCE with S256</h1>", status_code=400)
+        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+            # Every kind here insists on PKCE (X requires it; the others accept it and Rejoinder sends it).
+            log.append({"error": "pkce_required", "description": kind})
+            return HTMLResponse(f"<h1>{kind} requires PKCE with S256</h1>", status_code=400)
         if kind == "google" and "openid" not in (q.get("scope") or "").split():
             return HTMLResponse("<h1>scope must include openid</h1>", status_code=400)
+        if request.cookies.get(f"granted_{kind}") == "1" and q.get("prompt") != "consent":
+            # Like a real provider, a browser that already allowed this app is sent straight back.
+            return grant(kind, q)
         hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
                          for k, v in q.items())
         name = html.escape(users[kind]["name"])
@@ -112,11 +128,9 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
         state = str(form.get("state", ""))
         if form.get("decision") != "allow":
             return RedirectResponse(f"{redirect}?{urlencode({'error': 'access_denied', 'state': state})}", 302)
-        code = secrets.token_urlsafe(16)
-        codes[code] = {"kind": kind, "redirect_uri": redirect, "challenge": form.get("code_challenge"),
-                       "method": form.get("code_challenge_method"), "nonce": form.get("nonce"),
-                       "user": dict(users[kind]), "expires": time.time() + CODE_SECONDS}
-        return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state})}", 302)
+        answer = grant(kind, form)
+        answer.set_cookie(f"granted_{kind}", "1", httponly=True, samesite="lax")
+        return answer
 
     async def token(request: Request) -> Response:
         kind = request.path_params["kind"]

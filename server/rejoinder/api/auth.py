@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx2
 from authlib.integrations.starlette_client import OAuthError
@@ -22,6 +23,7 @@ from ..auth.providers import PROVIDERS, Profile, enabled
 from ..errors import ApiError
 from ..state import state
 from ..store import keys
+from ..store.sessions import ADMIN, FRAME, PAGE, READER
 from ..store.users import user_id
 from .common import JSON, read_json, site_for
 
@@ -34,24 +36,52 @@ MAX_AVATAR_BYTES = 512 * 1024
 # The popup's own pages: our script only, nothing inline, no framing.
 POPUP_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+# The signed-in page posts its confirmation form back to us, and nowhere else.
+POPUP_CONFIRM_CSP = POPUP_CSP.replace("form-action 'none'", "form-action 'self'")
+MAX_FORM_BYTES = 1024
 
 
 def hash_secret(secret: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).rstrip(b"=").decode()
 
 
-def _page(title: str, message: str, *, status: int = 200, code: str = "", ok: bool = False) -> HTMLResponse:
-    """The popup's last page: it tells the iframe (if the opener survived) and says what happened."""
-    st_attr = f' data-code="{html.escape(code)}"' if code else ""
+def _headers() -> dict[str, str]:
+    return {"content-security-policy": POPUP_CSP, "cache-control": "no-store", "referrer-policy": "same-origin"}
+
+
+def _page(title: str, message: str, *, status: int = 200) -> HTMLResponse:
+    """A page of the popup that ends the flow without a session: it says what happened."""
     body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<link rel="stylesheet" href="/login.css"></head><body>'
-            f'<main id="login-result" data-ok="{"1" if ok else "0"}"{st_attr}>'
-            f'<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>'
+            f'<main id="login-result" data-ok="0"><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>'
             '<p class="hint">You can close this window.</p></main>'
             '<script src="/login-done.js"></script></body></html>')
-    return HTMLResponse(body, status_code=status, headers={"content-security-policy": POPUP_CSP,
-                                                           "cache-control": "no-store"})
+    return HTMLResponse(body, status_code=status, headers=_headers())
+
+
+def _signed_in_page(h: str, code: str, who: str, where: str) -> HTMLResponse:
+    """The popup's last page after a good sign-in. login-done.js hands the code to the frame
+    or dashboard that opened the popup, when that opener is on our own origin. When it is
+    not (the provider cut window.opener, or a page that is not ours opened the popup), it
+    shows the form below instead: the reader confirms, naming the site, before the frame
+    may collect the session by its secret alone."""
+    e = html.escape
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="/login.css"></head><body>'
+            f'<main id="login-result" data-ok="1" data-code="{e(code)}">'
+            f'<div id="login-handed"><h1>Signed in</h1><p>You are signed in as {e(who)}.</p>'
+            '<p class="hint">You can close this window.</p></div>'
+            f'<form id="login-confirm" method="post" action="/auth/confirm" hidden>'
+            f'<h1>Continue to {e(where)}?</h1>'
+            f'<p>You signed in as <strong>{e(who)}</strong>. Continue only if you pressed a sign-in button'
+            f' on {e(where)} yourself, just now.</p>'
+            f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="code" value="{e(code)}">'
+            '<p><button type="submit">Continue</button></p>'
+            '<p class="hint">If you did not, close this window: nothing is shared.</p></form>'
+            '</main><script src="/login-done.js"></script></body></html>')
+    return HTMLResponse(body, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
 
 
 def _client(request: Request, provider: str) -> Any:
@@ -67,29 +97,50 @@ def redirect_uri(request: Request, provider: str) -> str:
     return f"{state(request).settings.public_url.rstrip('/')}/auth/{provider}/callback"
 
 
+def started_here(request: Request) -> bool:
+    """Whether the browser says this navigation came from one of our own pages (the comments
+    frame or the dashboard). Stops login CSRF: a link, redirect or window.open from any
+    other page cannot start a sign-in that ends in a handover its author chose.
+
+    Fetch metadata first (every current browser sends it); without it (old browsers),
+    a Referer on our own origin. Neither: refused."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return (fetch_site == "same-origin" and request.headers.get("sec-fetch-mode") == "navigate"
+                and request.headers.get("sec-fetch-dest") == "document")
+    return request.headers.get("referer", "").startswith(state(request).settings.public_origin + "/")
+
+
 async def start_login(request: Request) -> Response:
     """GET /auth/{provider}/start?site=&h= (or ?for=admin&h=): the popup's first page; redirects to the provider.
 
     `h` is the hash of a secret only the iframe (or the dashboard) that opened the popup keeps.
     The dashboard signs in before it knows a site: it says for=admin and names none.
+    Only a navigation from our own frame or dashboard may start a sign-in (started_here).
     There is no return-to parameter at all, so nothing here can be turned into an open redirect.
     """
     provider = request.path_params["provider"]
     client = _client(request, provider)
     if client is None:
         return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+    if not started_here(request):
+        return _page("Sign-in refused", "This sign-in did not start from the comments. Close this window and "
+                     "use the sign-in buttons under the comments.", status=403)
     h = request.query_params.get("h", "")
     site_id = request.query_params.get("site", "")
     if not SECRET_HASH.match(h):
         return _page("Sign-in failed", "This sign-in link is incomplete. Start again from the comments.", status=400)
     if request.query_params.get("for") == "admin" and not site_id:
-        pass  # what the admin may do is decided per site by the admin API, not here
+        audience = ADMIN  # what the admin may do is decided per site by the admin API, not here
     elif not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
         return _page("Sign-in failed", "This site is not registered.", status=404)
+    else:
+        audience = READER
     uri = redirect_uri(request, provider)
     rv = await client.create_authorization_url(uri)
     await client.save_authorize_data(request, redirect_uri=uri, **rv)
-    await state(request).logins.start_flow(rv["state"], {"h": h, "site": site_id, "provider": provider})
+    await state(request).logins.start_flow(rv["state"], {"h": h, "site": site_id, "provider": provider,
+                                                         "aud": audience})
     return Response(status_code=302, headers={"location": rv["url"], "cache-control": "no-store"})
 
 
@@ -125,12 +176,20 @@ async def _copy_avatar(request: Request, uid: str, url: str) -> str:
     return f"/api/avatars/u/{digest}"
 
 
+async def _where(request: Request, flow: dict[str, Any]) -> str:
+    """What the reader is signing in to, in words, for the confirmation."""
+    if flow.get("aud") == ADMIN:
+        return "the Rejoinder dashboard"
+    site = await state(request).sites.get(flow.get("site", ""))
+    return f"the comments on {site.name or site.id}" if site is not None else "the comments"
+
+
 async def finish_login(request: Request) -> Response:
     """GET /auth/{provider}/callback: the provider sends the reader back here.
 
     Checks state (with Authlib: single use, bound to this browser's session marker),
     exchanges the code with the PKCE verifier, reads the account, and offers a
-    one-time handover to the iframe that started the login.
+    one-time handover to the frame or dashboard that started the login.
     """
     provider = request.path_params["provider"]
     client = _client(request, provider)
@@ -143,7 +202,7 @@ async def finish_login(request: Request) -> Response:
                      "You did not allow the sign-in, so you are still commenting as a guest." if denied else
                      f"{PROVIDERS[provider].label} reported a problem. Please try again.", status=400)
     flow = await state(request).logins.take_flow(request.query_params.get("state", ""))
-    if flow is None or flow["provider"] != provider:
+    if flow is None or flow["provider"] != provider or flow.get("aud") not in (READER, ADMIN):
         return _page("Sign-in failed", "This sign-in link expired or was already used. Start again.", status=400)
     try:
         token = await client.authorize_access_token(request)
@@ -160,65 +219,131 @@ async def finish_login(request: Request) -> Response:
             "email": profile.email}
     await state(request).users.save(user)
     code = secrets.token_urlsafe(16)
-    await state(request).logins.offer(flow["h"], code, uid)
-    return _page("Signed in", f"You are signed in with {PROVIDERS[provider].label} as {user['name']}.",
-                 code=code, ok=True)
+    await state(request).logins.offer(flow["h"], code, uid, flow.get("site", ""), flow["aud"])
+    return _signed_in_page(flow["h"], code, f"{user['name']} ({PROVIDERS[provider].label})",
+                           await _where(request, flow))
 
 
-def _me(user: dict[str, Any]) -> dict[str, Any]:
+def _posted_form(raw: bytes) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(raw[:MAX_FORM_BYTES].decode("latin-1")).items()}
+
+
+async def confirm_login(request: Request) -> Response:
+    """POST /auth/confirm (form: h, code): the reader confirms, in the popup, a sign-in whose popup
+    could not hand its code to an opener of ours. Only then may the frame collect the session by
+    its secret alone. The code is on that popup's page only, so no other page can confirm."""
+    origin = request.headers.get("origin")
+    if origin != state(request).settings.public_origin or request.headers.get("sec-fetch-site") not in (
+            None, "same-origin"):
+        return _page("Sign-in refused", "This confirmation did not come from the sign-in window.", status=403)
+    form = _posted_form(await request.body())
+    h, code = form.get("h", ""), form.get("code", "")
+    if not SECRET_HASH.match(h) or not code or len(code) > 64 \
+            or not await state(request).logins.confirm(h, code):
+        return _page("Sign-in expired", "This sign-in expired or was already used. Start again from the comments.",
+                     status=400)
+    return _page_done()
+
+
+def _page_done() -> HTMLResponse:
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="/login.css"></head><body>'
+            '<main id="login-result" data-ok="1" data-confirmed="1"><h1>Signed in</h1>'
+            '<p>Go back to the page you came from: you are signed in there.</p>'
+            '<p class="hint">You can close this window.</p></main>'
+            '<script src="/login-done.js"></script></body></html>')
+    return HTMLResponse(body, headers=_headers())
+
+
+def _me(user: dict[str, Any], kept: str = FRAME) -> dict[str, Any]:
+    email = user.get("email") or ""
     return {"kind": "user", "name": user["name"], "avatar": user.get("avatar") or None,
             "provider": user["provider"], "profile": user.get("profile") or None,
-            "email": user.get("email") or None}
+            "email": (email if kept != PAGE else "") or None, "has_email": bool(email), "kept": kept}
 
 
 async def redeem_handover(request: Request) -> JSON:
-    """POST /api/auth/handover {"secret", "code"?}: the iframe collects its session, once.
+    """POST /api/auth/handover {"secret", "code"?, "keep"?}: the frame or dashboard collects its session, once.
 
-    Only the holder of the secret whose hash started the login can redeem; the
-    iframe may ask before the popup is done (when the provider cut window.opener)
-    and gets handover_pending until then. Errors: handover_pending 404,
-    handover_mismatch 403, missing_field 422.
+    Only the one that started the login can redeem: it holds the secret whose hash started
+    the flow AND either the code the popup handed it (postMessage to a same-origin opener)
+    or, when the popup lost its opener, the reader's confirmation in the popup. Knowing the
+    secret alone (whoever chose `h` does) gets handover_pending until then.
+    "keep": "page" asks for a short-lived session that the blog page may hold (the frame has no
+    storage of its own): it never shows the reader's email address.
+    Errors: handover_pending 404, handover_mismatch 403, missing_field 422, invalid_field 422,
+    origin_not_allowed 403, malformed_json 400, unsupported_media_type 415.
     """
     st = state(request)
+    origin = request.headers.get("origin")
+    if origin is not None and origin != st.settings.public_origin:
+        raise ApiError("origin_not_allowed")
     body = await read_json(request)
     secret = body.get("secret")
     if not isinstance(secret, str) or not 32 <= len(secret) <= 128:
         raise ApiError("missing_field", "secret is required.", field="secret")
-    h = hash_secret(secret)
-    offered = await st.logins.peek(h)
-    if offered is None:
-        raise ApiError("handover_pending")
     code = body.get("code")
-    if code is not None and code != offered["code"]:
+    if code is not None and (not isinstance(code, str) or not 0 < len(code) <= 64):
+        raise ApiError("invalid_field", "code must be the code the sign-in window gave.", field="code")
+    kept = body.get("keep", FRAME)
+    if kept not in (FRAME, PAGE):
+        raise ApiError("invalid_field", "keep must be frame or page.", field="keep")
+    taken = await st.logins.take(hash_secret(secret), code or "")
+    if taken.outcome == "mismatch":
         raise ApiError("handover_mismatch")
-    taken = await st.logins.take(h)
-    if taken is None:
+    if taken.outcome != "ok":
         raise ApiError("handover_pending")
-    user = await st.users.get(taken["user"])
+    user = await st.users.get(taken.uid)
     if user is None:
         raise ApiError("handover_pending")
-    token = await st.sessions.create(user)
-    return JSON({"token": token, "me": _me(user)})
+    if taken.audience == ADMIN:
+        kept = FRAME  # the dashboard is a page of ours: it has storage of its own
+    ttl = st.settings.page_session_hours * 3600 if kept == PAGE else None
+    token = await st.sessions.create(user, audience=taken.audience, site=taken.site, kept=kept, ttl_seconds=ttl)
+    return JSON({"token": token, "me": _me(user, kept)})
 
 
 async def get_me(request: Request) -> JSON:
-    """GET /api/auth/me: who the bearer token belongs to. Errors: invalid_session 401."""
-    viewer = await identity.current(request)
-    if viewer.kind != "user":
+    """GET /api/auth/me[?site=]: who the reader session belongs to, and the site it is bound to
+    (with site=, only a session of that site answers). Errors: auth_required 401, invalid_session 401,
+    origin_not_allowed 403."""
+    token = identity.bearer(request)
+    if token is None:
         raise ApiError("auth_required")
-    user = await state(request).users.get(viewer.user_id) or {}
-    return JSON({"me": _me({**user, "id": viewer.user_id, "name": viewer.name, "provider": viewer.provider})})
+    site = request.query_params.get("site")
+    session = await identity.reader_session(request, token, site if site else None)
+    return JSON({"me": _me(session.user, session.kept), "site": session.site})
 
 
 async def logout(request: Request) -> JSON:
-    """POST /api/auth/logout: revoke the bearer session. Errors: invalid_session 401, auth_required 401."""
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    """POST /api/auth/logout [{"everywhere": true}]: end this session, or every session of its
+    user (every site, readers' and the dashboard's). A session the blog page holds cannot end
+    the others. Errors: auth_required 401, invalid_session 401, origin_not_allowed 403, forbidden 403,
+    invalid_field 422, malformed_json 400, unsupported_media_type 415."""
+    st = state(request)
+    origin = request.headers.get("origin")
+    if origin is not None and origin != st.settings.public_origin:
+        raise ApiError("origin_not_allowed")
+    token = identity.bearer(request)
+    if token is None:
         raise ApiError("auth_required")
-    await identity.current(request)  # 401 if it is not a live session
-    await state(request).sessions.revoke(token.strip())
-    return JSON({"me": {"kind": "guest"}})
+    body = await read_json(request) if request.headers.get("content-type") else {}
+    everywhere = body.get("everywhere", False)
+    if not isinstance(everywhere, bool):
+        raise ApiError("invalid_field", "everywhere must be true or false.", field="everywhere")
+    session = await st.sessions.get(token)
+    if session is None:
+        raise ApiError("invalid_session")
+    if everywhere:
+        if session.kept == PAGE:
+            # The blog page holds this token: it must not reach the reader's other sites.
+            raise ApiError("forbidden", "Sign out everywhere from a browser that lets the comments keep their "
+                           "own storage, or from the dashboard.")
+        ended = await st.sessions.revoke_all(session.uid)
+        return JSON({"me": {"kind": "guest"}, "ended": ended})
+    await st.sessions.revoke(token)
+    return JSON({"me": {"kind": "guest"}, "ended": 1})
 
 
 async def get_user_avatar(request: Request) -> Response:
@@ -252,4 +377,5 @@ popup_routes = [
     # top-level page on our origin, so this cookie works where third-party ones do not.
     Route("/{provider}/start", start_login, methods=["GET"], name="auth:start"),
     Route("/{provider}/callback", finish_login, methods=["GET"], name="auth:callback"),
+    Route("/confirm", confirm_login, methods=["POST"], name="auth:confirm"),
 ]

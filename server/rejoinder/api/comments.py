@@ -93,7 +93,7 @@ async def create_comment(request: Request) -> JSON:
     st = state(request)
     tid = request.path_params["tid"]
     site = await thread_site(request, tid)
-    viewer = await identity.current(request)
+    viewer = await identity.current(request, site.id)
     body = await read_json(request)
     doc, parent = _draft(body, viewer, st.settings)
     notify = body.get("notify", False)
@@ -168,9 +168,9 @@ async def create_comment(request: Request) -> JSON:
 async def _named(request: Request) -> tuple[str, int, dict[str, Any] | None, Identity]:
     """The thread, comment id, stored comment (or None) and caller of a comment route."""
     tid = request.path_params["tid"]
-    await thread_site(request, tid)
+    site = await thread_site(request, tid)
     cid = comment_id(request)
-    viewer = await identity.current(request)
+    viewer = await identity.current(request, site.id)
     return tid, cid, await state(request).comments.get(tid, cid), viewer
 
 
@@ -243,7 +243,7 @@ async def _like(request: Request, target: str) -> JSON:
     st = state(request)
     tid = request.path_params["tid"]
     site = await thread_site(request, tid)
-    viewer = await identity.current(request)
+    viewer = await identity.current(request, site.id)
     if not viewer.key:
         raise ApiError("missing_field", "Likes need the widget's anonymous id or a session.",
                        field="X-Rejoinder-Client")

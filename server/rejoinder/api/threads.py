@@ -28,8 +28,12 @@ def me(viewer: Identity) -> dict[str, Any]:
     """The viewer as they see themselves: the email address (if the provider gave one) goes to its owner only,
     and tells the widget whether "Notify me" can be offered."""
     if viewer.kind == "user":
+        # A session the blog page keeps (see store/sessions.py) is one the page's scripts can read:
+        # it never shows the address, only that there is one ("Notify me" can still be offered).
+        shown = viewer.email if viewer.kept != "page" else ""
         return {"kind": "user", "name": viewer.name, "avatar": viewer.avatar or None,
-                "provider": viewer.provider, "profile": viewer.profile or None, "email": viewer.email or None}
+                "provider": viewer.provider, "profile": viewer.profile or None, "email": shown or None,
+                "has_email": bool(viewer.email), "kept": viewer.kept or "frame"}
     return {"kind": "guest"}
 
 
@@ -61,10 +65,10 @@ def page_body(request: Request, tid: str, page: Page, viewer: Identity, order: s
     }
 
 
-async def _page(request: Request, tid: str, create: dict[str, str] | None,
+async def _page(request: Request, site: Site, tid: str, create: dict[str, str] | None,
                 viewer: Identity | None = None) -> tuple[Page | None, Identity, str]:
     st = state(request)
-    viewer = viewer or await identity.current(request)
+    viewer = viewer or await identity.current(request, site.id)
     order = order_param(request)
     cursor = decode_cursor(request.query_params.get("cursor"), order)
     limit = int_param(request, "limit", st.settings.page_size, 1, st.settings.max_page_size)
@@ -98,7 +102,7 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
     url = url or (key if "://" in key else "")
     tid = keys.thread_id(site.id, key)
     create = {"site": site.id, "page": key, "url": url[:1024], "title": title, "now": str(int(time.time() * 1000))}
-    page, viewer, order = await _page(request, tid, create, viewer)
+    page, viewer, order = await _page(request, site, tid, create, viewer)
     assert page is not None  # created if missing
     # The widget's first request also brings the site's public settings: one round trip less.
     return {**page_body(request, tid, page, viewer, order), "site": public_site(request, site)}
@@ -110,8 +114,8 @@ async def get_thread(request: Request) -> JSON:
     Errors: thread_not_found, origin_not_allowed, invalid_field, invalid_cursor.
     """
     tid = request.path_params["tid"]
-    await thread_site(request, tid)
-    page, viewer, order = await _page(request, tid, None)
+    site = await thread_site(request, tid)
+    page, viewer, order = await _page(request, site, tid, None)
     if page is None:
         raise ApiError("thread_not_found")
     return JSON(page_body(request, tid, page, viewer, order))
@@ -124,11 +128,11 @@ async def list_replies(request: Request) -> JSON:
     """
     st = state(request)
     tid = request.path_params["tid"]
-    await thread_site(request, tid)
+    site = await thread_site(request, tid)
     raw = request.path_params["cid"]
     if not raw.isdigit():
         raise ApiError("comment_not_found")
-    viewer = await identity.current(request)
+    viewer = await identity.current(request, site.id)
     after = decode_cursor(request.query_params.get("cursor"), "oldest")
     limit = int_param(request, "limit", st.settings.inline_replies, 1, st.settings.max_page_size)
     docs, likes, liked, more = await st.comments.replies(tid, int(raw), after, limit, viewer.key)

@@ -19,6 +19,7 @@ from ..auth import identity
 from ..errors import ApiError
 from ..state import state
 from ..store import keys
+from ..store.sessions import READER
 from . import wire
 
 log = logging.getLogger("rejoinder.live")
@@ -255,14 +256,15 @@ async def watch_thread(ws: WebSocket) -> None:
     helpers whose locals are gone once they return (memory per idle reader).
     """
     st = state(ws)
-    ip = await _admit(ws, st)
-    if ip is None:
+    admitted = await _admit(ws, st)
+    if admitted is None:
         return
+    ip, site_id = admitted
     st.live_limits.take(ip)
     conn: Connection | None = None
     try:
         await ws.accept()
-        conn = await _open(ws, st)
+        conn = await _open(ws, st, site_id)
         if conn is None:
             return
         while True:
@@ -281,8 +283,9 @@ async def watch_thread(ws: WebSocket) -> None:
                 conn.sender.cancel()
 
 
-async def _admit(ws: WebSocket, st: Any) -> str | None:
-    """The checks before accepting; the client's IP if it may connect, else None (refused)."""
+async def _admit(ws: WebSocket, st: Any) -> tuple[str, str] | None:
+    """The checks before accepting; the client's IP and the thread's site if it may connect,
+    else None (refused)."""
     tid = ws.path_params["tid"]
     origin = _origin(ws)
     site_id = await st.comments.site_of(tid) if keys.THREAD_ID.match(tid) else None
@@ -298,10 +301,10 @@ async def _admit(ws: WebSocket, st: Any) -> str | None:
     if st.live_limits.full(ip, st.settings.live_per_ip, st.settings.live_per_node):
         await _deny(ws, "rate_limited")
         return None
-    return ip
+    return ip, site_id
 
 
-async def _open(ws: WebSocket, st: Any) -> Connection | None:
+async def _open(ws: WebSocket, st: Any, site_id: str) -> Connection | None:
     """Hello, the resume point, replay and `ready`: the socket's Connection, now live,
     or None if the socket was closed (late or bad hello, resync)."""
     tid = ws.path_params["tid"]
@@ -310,7 +313,7 @@ async def _open(ws: WebSocket, st: Any) -> Connection | None:
         since = int(query.get("since", ["0"])[0])
     except ValueError:
         since = -1
-    viewer = await _hello(ws, st.settings.live_hello_seconds)
+    viewer = await _hello(ws, st.settings.live_hello_seconds, site_id)
     if viewer is None:
         return None
     meta = await st.redis.hmget(keys.thread_meta(tid), ["seq", "epoch"])
@@ -336,8 +339,9 @@ async def _open(ws: WebSocket, st: Any) -> Connection | None:
     return conn
 
 
-async def _hello(ws: WebSocket, timeout: float) -> str | None:
-    """The first message names the reader (tokens travel here, never in the URL)."""
+async def _hello(ws: WebSocket, timeout: float, site_id: str) -> str | None:
+    """The first message names the reader (tokens travel here, never in the URL): a reader
+    session of the thread's own site, or a guest of that site."""
     try:
         raw = await asyncio.wait_for(ws.receive_text(), timeout)
         hello = orjson.loads(raw)
@@ -355,12 +359,13 @@ async def _hello(ws: WebSocket, timeout: float) -> str | None:
         if _origin(ws) != st.settings.public_origin:
             await ws.close(4403, "sessions work only inside the comments frame")
             return None
-        user = await st.sessions.get(token)
-        if user is None:
+        session = await st.sessions.get(token)
+        if session is None or session.audience != READER or session.site != site_id:
+            # Bound at issue: a token of another blog, or the dashboard's, opens nothing here.
             await ws.close(4401, "invalid session")
             return None
-        return identity.user_key(user)
-    return identity.guest_key(st.settings.secret_key, client if isinstance(client, str) else "")
+        return identity.user_key(session.user)
+    return identity.guest_key(st.settings.secret_key, site_id, client if isinstance(client, str) else "")
 
 
 routes = [WebSocketRoute("/api/threads/{tid}/live", watch_thread, name="live:watch")]

@@ -105,8 +105,14 @@ def origin_index() -> str:
     return f"{PREFIX}:origins"
 
 
-def session(token_hash: str) -> str:
-    return f"{PREFIX}:{{sess:{token_hash}}}"
+def user_session(user_digest: str, token_hash: str) -> str:
+    """One bearer session (by the hash of its token), in its user's slot."""
+    return f"{PREFIX}:{{u:{user_digest}}}:s:{token_hash}"
+
+
+def user_sessions(user_digest: str) -> str:
+    """The hashes of a user's sessions: "sign out everywhere" ends each of them."""
+    return f"{PREFIX}:{{u:{user_digest}}}:sessions"
 
 
 def thread_of_meta(meta_key: str) -> str:

@@ -77,13 +77,17 @@ export class Api {
     return this.call("DELETE", `/api/threads/${enc(tid)}/comments/${cid}`, undefined, editHeader(editToken));
   }
 
-  /** Collect the session of a login this iframe started (secret), once. */
-  handover(secret: string, code: string | null): Promise<Handover> {
-    return this.call("POST", "/api/auth/handover", code ? { secret, code } : { secret });
+  /**
+   * Collect the session of a login this iframe started (secret), once: with the code the
+   * popup handed us, or by the secret alone once the reader confirmed in the popup.
+   * keep "page": the session will sit in the blog page's storage (see storage.ts).
+   */
+  handover(secret: string, code: string | null, keep: "frame" | "page"): Promise<Handover> {
+    return this.call("POST", "/api/auth/handover", code ? { secret, code, keep } : { secret, keep });
   }
 
-  logout(): Promise<unknown> {
-    return this.call("POST", "/api/auth/logout");
+  logout(everywhere = false): Promise<unknown> {
+    return this.call("POST", "/api/auth/logout", everywhere ? { everywhere } : undefined);
   }
 
   /** Like or unlike a comment (target = its id) or the post (target = "post"). */

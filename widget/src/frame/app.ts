@@ -146,8 +146,8 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
 
   const compose = new Compose(ctx, {
     logIn: (provider) => login.start(provider),
-    logOut: async () => {
-      await api.logout().catch(() => undefined); // revoke if we can; forget it either way
+    logOut: async (everywhere = false) => {
+      await api.logout(everywhere).catch(() => undefined); // revoke if we can; forget it either way
       signOut(session);
       await becomes({ kind: "guest" });
     },

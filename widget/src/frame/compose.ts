@@ -32,7 +32,7 @@ export class Compose {
   /** Live arrivals held while our own post is in flight, so it never shows twice. */
   private deferred: (() => void)[] = [];
 
-  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(): Promise<void> | void }) {
+  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void }) {
     this.form = new CommentForm(ctx.i18n, ctx.site, {
       submit: (v) => void this.submit(v),
       cancelReply: () => this.replyTo(null, true),

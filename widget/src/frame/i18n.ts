@@ -58,6 +58,7 @@ const en = {
   loginWith: "Log in with {provider}",
   signedIn: "You are commenting using your {provider} account.",
   logOut: "Log Out",
+  logOutEverywhere: "Log out everywhere",
   change: "Change",
   loginFailed: "The sign-in did not complete. If no window opened, allow pop-ups for this site and try again.",
   // Relative times, as Intl.RelativeTimeFormat says them with numeric: "auto".
@@ -127,6 +128,7 @@ const fr: Dict = {
   loginWith: "Se connecter avec {provider}",
   signedIn: "Vous commentez avec votre compte {provider}.",
   logOut: "Déconnexion",
+  logOutEverywhere: "Se déconnecter partout",
   change: "Changer",
   loginFailed: "La connexion n’a pas abouti. Si aucune fenêtre ne s’est ouverte, autorisez les fenêtres pop-up pour ce site et réessayez.",
   now: "maintenant",
@@ -192,6 +194,7 @@ const de: Dict = {
   loginWith: "Mit {provider} anmelden",
   signedIn: "Du kommentierst mit deinem {provider}-Konto.",
   logOut: "Abmelden",
+  logOutEverywhere: "Überall abmelden",
   change: "Ändern",
   loginFailed: "Die Anmeldung wurde nicht abgeschlossen. Wenn sich kein Fenster geöffnet hat, erlaube Pop-ups für diese Seite und versuche es noch einmal.",
   now: "jetzt",

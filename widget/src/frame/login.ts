@@ -3,10 +3,13 @@
 // one-time handover for a bearer session (server/rejoinder/api/auth.py).
 //
 // The popup URL carries only the hash of a secret this iframe keeps in
-// memory; only the holder of the secret can redeem. The popup tells us it is
-// done by postMessage; when a provider cut window.opener, we ask the server.
+// memory. Knowing the secret is not enough to redeem (whoever picks a hash
+// knows its secret): the popup's last page hands us a code by postMessage,
+// which only an opener on our own origin receives. When a provider cut
+// window.opener, the reader confirms in the popup, and we ask the server.
 
 import { Api, ApiError } from "./api";
+import { ownStorage } from "./storage";
 import type { Handover } from "./types";
 
 // The reader needs a few seconds at the provider; asking sooner is wasted.
@@ -74,7 +77,9 @@ export class Login {
   private async redeem(code: string | null): Promise<boolean> {
     const secret = this.secret;
     try {
-      const session = await this.api.handover(secret, code);
+      // Without storage of its own the frame keeps the session in the blog page's: ask for the kind
+      // of session that may sit there (bound to this site, short-lived, showing no email address).
+      const session = await this.api.handover(secret, code, ownStorage ? "frame" : "page");
       if (secret !== this.secret) return true; // another attempt already finished this one
       this.stop();
       this.hooks.signedIn(session);

@@ -51,8 +51,12 @@ export interface Me {
   avatar?: string | null;
   provider?: string;
   profile?: string | null;
-  /** Only ever the reader's own address; null when their provider gave none. */
+  /** Only ever the reader's own address; null when their provider gave none, or the session is the page's. */
   email?: string | null;
+  /** Whether the account has an address (true even when it is not shown). */
+  has_email?: boolean;
+  /** Where the session is kept: the frame's own storage, or the blog page's. */
+  kept?: "frame" | "page";
 }
 
 export interface Handover {

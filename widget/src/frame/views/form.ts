@@ -26,7 +26,7 @@ export interface FormHooks {
   submit(values: FormValues): void;
   cancelReply(): void;
   input(values: FormValues): void;
-  logOut(): Promise<void> | void;
+  logOut(everywhere?: boolean): Promise<void> | void;
   logIn(provider: string): void;
 }
 
@@ -174,7 +174,7 @@ export class CommentForm {
     this.signedIn.hidden = !user;
     // Mail needs an address: a guest types one; a signed-in reader has one only if their provider gave it.
     if (this.notify && this.notifyRow) {
-      this.notifyRow.hidden = user && !me.email;
+      this.notifyRow.hidden = user && !me.email && !me.has_email;
       if (this.notifyRow.hidden) this.notify.checked = false;
     }
     if (user) {
@@ -185,8 +185,13 @@ export class CommentForm {
       on(change, "click", () => {
         void Promise.resolve(this.hooks.logOut()).then(() => this.login?.querySelector("button")?.focus());
       });
+      // Ending every session of the account is offered only where the session is the frame's
+      // own: one the blog page holds may not reach the reader's other sites (server refuses too).
+      const everywhere = me.kept === "page" ? null
+        : h("button", { type: "button", class: "rj-link" }, this.i18n.t("logOutEverywhere"));
+      if (everywhere) on(everywhere, "click", () => this.hooks.logOut(true));
       this.signedIn.replaceChildren(this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }),
-        " ", out, " / ", change);
+        " ", out, " / ", change, ...(everywhere ? [" · ", everywhere] : []));
     }
   }
 
