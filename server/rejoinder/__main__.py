@@ -170,6 +170,18 @@ def _identity(value: str) -> str | None:
     return value if provider.isalpha() and rest and " " not in rest else None
 
 
+async def _admins(st: Any, site: str) -> list[str]:
+    """The site's admins. A one-time link's identity whose sessions have all ended is dropped:
+    nobody can sign in as it again."""
+    admins = []
+    for who in await st.admins.list(site):
+        if who.startswith("u:link:") and not await st.sessions.count(who[2:]):
+            await st.admins.remove(site, who)
+            continue
+        admins.append(who)
+    return admins
+
+
 async def _admin_command(args: argparse.Namespace) -> int:
     from .app import build_state, connect
     from .store import keys
@@ -191,9 +203,12 @@ async def _admin_command(args: argparse.Namespace) -> int:
             elif not await st.admins.remove(args.site, who):
                 print(f"{who} is not an admin of {args.site}", file=sys.stderr)
                 return 1
-            print(json.dumps({"site": args.site, "admins": await st.admins.list(args.site)}))
+            elif who.startswith("u:link:"):
+                # A one-time link's identity exists only for its sessions: end them too.
+                await st.sessions.revoke_all(who[2:])
+            print(json.dumps({"site": args.site, "admins": await _admins(st, args.site)}))
         elif args.admin_cmd == "list":
-            for who in await st.admins.list(args.site):
+            for who in await _admins(st, args.site):
                 print(who)
         elif args.admin_cmd == "token":
             minutes = settings.admin_link_minutes

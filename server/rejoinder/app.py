@@ -37,6 +37,7 @@ from .store.sessions import SessionStore
 from .store.users import UserStore
 from .errors import ApiError, error_response, handle_api_error, redis_down, redis_out_of_reach
 from .live import admin_socket
+from .live.admin_feeds import AdminFeeds
 from .live import socket as live_socket
 from .live.hub import Hub, Limits
 from .metrics import Metrics, get_metrics
@@ -148,6 +149,7 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         notify=NotifyStore(redis),
         webhooks=WebhookStore(redis),
         porting=PortingStore(redis, events_maxlen=settings.events_maxlen, max_depth=settings.max_depth),
+        admin_feeds=AdminFeeds(redis),
     )
 
 
@@ -220,6 +222,7 @@ def create_app(settings: Settings) -> Starlette:
         state = build_state(settings, redis)
         holder["state"] = state
         await state.hub.start()
+        await state.admin_feeds.start()
         # Mail and webhooks: every node runs the worker; a lease per site makes one consume it.
         worker = Worker(state) if settings.worker_in_server else None
         if worker is not None:
@@ -231,6 +234,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             if worker is not None:
                 await worker.stop()
+            await state.admin_feeds.stop()
             await state.hub.stop()
             await redis.aclose()
 

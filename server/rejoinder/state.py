@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.sessions import SessionStore
     from authlib.integrations.starlette_client import OAuth
 
+    from .live.admin_feeds import AdminFeeds
     from .live.hub import Hub, Limits
     from .metrics import Metrics
     from .store.logins import LoginStore
@@ -57,6 +58,7 @@ class State:
     notify: "NotifyStore"
     webhooks: "WebhookStore"
     porting: "PortingStore"
+    admin_feeds: "AdminFeeds"
 
 
 def state(conn: HTTPConnection) -> State:

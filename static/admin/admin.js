@@ -677,6 +677,11 @@
   $("signout").addEventListener("click", function () {
     api("POST", "/api/auth/logout").catch(function () {}).then(function () { signedOut("Signed out."); });
   });
+  $("signout-all").addEventListener("click", function () {
+    api("POST", "/api/auth/logout", { everywhere: true }).then(function () {
+      signedOut("Signed out everywhere: every session of this account has ended.");
+    }, function (e) { $("signin-status").textContent = e.message; });
+  });
 
   token = stored(TOKEN_KEY);
   exchangeLink().then(start);

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
+import time
 from typing import Callable, Iterator
 
 import httpx
-import orjson
 import pytest
 import redis as redis_sync
 
-from rejoinder.store import keys
+from rejoinder.store import keys, sessions
+from rejoinder.store.sessions import ADMIN, FRAME, READER
 
 from ..conftest import SITE, new_client_id, register_site
 from ..support.servers import AppServer
@@ -19,12 +19,23 @@ from ..support.servers import AppServer
 OTHER = "other-blog"
 
 
-def make_session(client: redis_sync.Redis, user_id: str, name: str = "Moderator") -> str:
-    token = secrets.token_urlsafe(32)
+def make_session(client: redis_sync.Redis, user_id: str, name: str = "Moderator", *, audience: str = ADMIN,
+                 site: str = "", kept: str = FRAME, email: str = "") -> str:
+    """A session as SessionStore writes it: the dashboard's by default, or a reader's of `site`."""
+    token = sessions.new_token(user_id)
     user = {"id": user_id, "provider": user_id.split(":")[0], "name": name, "avatar": "", "profile": "",
-            "email": ""}
-    client.set(keys.session(hashlib.sha256(token.encode()).hexdigest()), orjson.dumps(user), ex=3600)
+            "email": email}
+    digest = sessions.user_digest(user_id)
+    client.set(keys.user_session(digest, sessions.token_hash(token)),
+               sessions.record(user, audience, site, kept, int(time.time() * 1000)), ex=3600)
+    client.sadd(keys.user_sessions(digest), sessions.token_hash(token))
     return token
+
+
+def end_session(client: redis_sync.Redis, token: str) -> None:
+    """The session's record gone, as when it expires."""
+    digest = token.split(".")[0]
+    client.delete(keys.user_session(digest, sessions.token_hash(token)))
 
 
 def make_admin(client: redis_sync.Redis, site: str, user_id: str) -> None:
@@ -79,7 +90,8 @@ def other_admin(clients: ClientFactory, redis_client: redis_sync.Redis, other_si
 
 @pytest.fixture
 def signed_in_reader(clients: ClientFactory, redis_client: redis_sync.Redis) -> httpx.Client:
-    return clients(make_session(redis_client, "x:3003", "Rita Reader"))
+    """A reader signed in on the demo site through the comments frame (not the dashboard)."""
+    return clients(make_session(redis_client, "x:3003", "Rita Reader", audience=READER, site=SITE))
 
 
 def policy(client: redis_sync.Redis, app_server: AppServer, moderation: str) -> None:

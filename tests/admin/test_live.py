@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 import httpx
 import orjson
 import pytest
 import websockets
 
-from rejoinder.store import keys
 
 from ..conftest import SITE
 from ..support.live import connect
-from .conftest import policy
+from .conftest import end_session, policy
 
 BASE = f"/api/admin/sites/{SITE}"
 
@@ -106,7 +104,7 @@ async def test_the_dashboard_socket_hears_of_each_new_comment(
     changed = orjson.loads(await ws.recv())
     assert changed == {"type": "changed", "events": [{"tid": thread["id"], "type": "comment.created"}]}
     # Its session revoked, the dashboard's socket closes at the next wake-up.
-    redis_client.delete(keys.session(hashlib.sha256(admin_token.encode()).hexdigest()))
+    end_session(redis_client, admin_token)
     await apost(author, thread["id"], "another one")
     with pytest.raises(websockets.ConnectionClosed) as closed:
         while True:

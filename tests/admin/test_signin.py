@@ -179,9 +179,9 @@ def test_listed_admins_sign_in_with_social_login(app_server, redis_client, clien
     assert dashboard.get("/api/admin/me").json()["sites"] == [{"id": SITE, "name": "Demo"}]
     assert dashboard.get(f"/api/admin/sites/{SITE}").status_code == 200
     # A reader's login still needs a registered site.
-    from ..support.login import secret_pair
+    from ..support.login import FROM_FRAME, secret_pair
     _, h = secret_pair()
-    assert httpx.get(f"{app_server.base}/auth/github/start", params={"h": h}).status_code == 404
+    assert httpx.get(f"{app_server.base}/auth/github/start", params={"h": h}, headers=FROM_FRAME).status_code == 404
 
 
 def test_dashboard_page_is_served_with_a_strict_csp(clients: ClientFactory) -> None:

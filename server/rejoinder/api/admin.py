@@ -25,6 +25,7 @@ from ..store import keys
 from ..store.bans import KINDS as BAN_KINDS
 from ..store.moderation import ACTIONS, Moderated
 from ..store.queue import LISTS, parse_member
+from ..store.sessions import ADMIN, Session
 from ..store.sites import POLICIES, Site
 from .common import JSON, int_param, read_json
 
@@ -44,43 +45,41 @@ def _now_ms() -> int:
 # --- who is asking ---------------------------------------------------------------
 
 
-async def admin_session(conn: HTTPConnection, token: str | None = None) -> dict[str, Any]:
-    """The caller's session (401 without one). The dashboard runs on our own origin:
-    a bearer token sent from any other page is refused (a leaked token cannot be
-    used from a blog page's scripts through the browser)."""
+async def admin_session(conn: HTTPConnection, token: str | None = None) -> Session:
+    """The caller's dashboard session (401 without one). The dashboard runs on our own origin:
+    a bearer token sent from any other page is refused (a leaked token cannot be used from a
+    blog page's scripts through the browser), and a reader's session, which a blog page may
+    hold, never opens the admin API."""
     st = state(conn)
     origin = conn.headers.get("origin")
     if origin is not None and origin != st.settings.public_origin:
         raise ApiError("origin_not_allowed")
     if token is None:
-        scheme, _, token = conn.headers.get("authorization", "").partition(" ")
-        if not token.strip():
+        token = identity.bearer(conn)
+        if token is None:
             raise ApiError("auth_required")
-        if scheme.lower() != "bearer":
-            raise ApiError("invalid_session")
-    user = await st.sessions.get(token.strip())
-    if user is None:
+    session = await st.sessions.get(token.strip())
+    if session is None or session.audience != ADMIN:
         raise ApiError("invalid_session")
-    return user
+    return session
 
 
-async def administers(conn: HTTPConnection, user: dict[str, Any], site_id: str) -> bool:
-    if site_id in user.get("admin_of", []):
-        return True  # a session opened with a one-time link for this site
-    return await state(conn).admins.is_admin(site_id, identity.user_key(user))
+async def administers(conn: HTTPConnection, session: Session, site_id: str) -> bool:
+    """Asked of the site's admins set on every request, so `rejoinder admin remove` takes effect at once."""
+    return await state(conn).admins.is_admin(site_id, identity.user_key(session.user))
 
 
-async def require_admin(conn: HTTPConnection, token: str | None = None) -> tuple[Site, dict[str, Any]]:
+async def require_admin(conn: HTTPConnection, token: str | None = None) -> tuple[Site, Session]:
     """The site in the path, if the caller administers it: 401 without a session,
     403 for anyone else (an unknown site is 403 too: a stranger learns nothing)."""
-    user = await admin_session(conn, token)
+    session = await admin_session(conn, token)
     site_id = conn.path_params.get("site", "")
-    if not keys.SITE_ID.match(site_id) or not await administers(conn, user, site_id):
+    if not keys.SITE_ID.match(site_id) or not await administers(conn, session, site_id):
         raise ApiError("not_site_admin")
     site = await state(conn).sites.get(site_id)
     if site is None:
         raise ApiError("site_not_found")
-    return site, user
+    return site, session
 
 
 async def site_thread(conn: HTTPConnection, site: Site, tid: Any) -> str:
@@ -163,16 +162,20 @@ async def open_session(request: Request) -> JSON:
     site_id = await st.admins.take_link(token)
     if site_id is None:
         raise ApiError("link_invalid")
+    # The link's holder becomes an admin identity of its own, listed by `rejoinder admin list`
+    # and removed (with its sessions) by `rejoinder admin remove`, like any other admin.
     user = {"id": "link:" + secrets.token_hex(8), "provider": "link", "name": f"Admin of {site_id}",
-            "avatar": "", "profile": "", "email": "", "admin_of": [site_id]}
-    session = await st.sessions.create(user)
+            "avatar": "", "profile": "", "email": ""}
+    await st.users.save(user)
+    await st.admins.add(site_id, identity.user_key(user))
+    session = await st.sessions.create(user, audience=ADMIN)
     return JSON({"token": session, **await _me_body(request, user)})
 
 
 async def _me_body(conn: HTTPConnection, user: dict[str, Any]) -> dict[str, Any]:
     st = state(conn)
     key = identity.user_key(user)
-    ids = sorted(set(user.get("admin_of", [])) | set(await st.admins.sites_of(key)))
+    ids = await st.admins.sites_of(key)
     sites = []
     for site_id in ids:
         site = await st.sites.get(site_id)
@@ -192,7 +195,7 @@ async def get_admin_me(request: Request) -> JSON:
 
     Errors: auth_required 401, invalid_session 401, origin_not_allowed 403.
     """
-    return JSON(await _me_body(request, await admin_session(request)))
+    return JSON(await _me_body(request, (await admin_session(request)).user))
 
 
 # --- site settings -----------------------------------------------------------------

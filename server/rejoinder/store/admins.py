@@ -10,6 +10,11 @@ from redis.asyncio import Redis
 from . import keys
 
 
+# The feed entry that says "who administers this site changed" (no thread).
+ADMINS_CHANGED = "admins.changed"
+FEED_MAXLEN = 100_000  # as FeedStore's
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
@@ -25,7 +30,13 @@ class AdminStore:
         await self.redis.sadd(keys.admin_sites(_digest(identity)), site)
 
     async def remove(self, site: str, identity: str) -> bool:
-        removed = await self.redis.srem(keys.admins(site), identity)
+        """Take the site from `identity`, at once: the admin API asks the site's set on every
+        request, and an entry in the site's feed tells open dashboards' sockets to ask again."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.srem(keys.admins(site), identity)
+            pipe.xadd(keys.site_feed(site), {"tid": "", "type": ADMINS_CHANGED}, maxlen=FEED_MAXLEN,
+                      approximate=True)
+            removed, _ = await pipe.execute()
         await self.redis.srem(keys.admin_sites(_digest(identity)), site)
         return bool(removed)
 
