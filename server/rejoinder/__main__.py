@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
+from . import __version__, datadir
 from .logs import log_config
 from .settings import Settings
 
@@ -48,7 +52,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             overrides[name] = getattr(args, name)
     if args.forwarded_allow_ips is not None:
         overrides["forwarded_allow_ips"] = args.forwarded_allow_ips
-    _serve(Settings.from_env(**overrides))
+    folder = datadir.find(args.data, os.environ)
+    if folder is None:
+        _serve(Settings.from_env(**overrides))
+        return 0
+    if not os.environ.get("REJOINDER_SECRET_KEY"):
+        overrides["secret_key"] = folder.secret_key()
+    if os.environ.get("REJOINDER_REDIS_URL"):
+        _serve(Settings.from_env(**overrides))  # the folder only keeps the secret key
+        return 0
+    # One blog on one box: the embedded database, supervised by this process (DATA_DIR).
+    db = datadir.Supervised(folder).start()
+    try:
+        settings = Settings.from_env(**overrides, redis_url=db.url)
+        folder.remember_public_url(settings.public_url)
+        os.environ["REJOINDER_REDIS_URL"] = db.url  # the workers' settings, read in each worker
+        _serve(settings)
+    finally:
+        db.stop()
     return 0
 
 
@@ -119,6 +140,8 @@ async def _site_command(args: argparse.Namespace) -> int:
         elif args.site_cmd == "list":
             for site in await st.sites.list():
                 print(json.dumps(site.to_json()))
+        elif args.site_cmd == "remove":
+            return await _remove_site(settings, st, args)
         elif args.site_cmd in ("show", "update"):
             found = await st.sites.get(args.id)
             if found is None:
@@ -151,6 +174,38 @@ async def _site_command(args: argparse.Namespace) -> int:
         return 0
     finally:
         await redis.aclose()
+
+
+async def _remove_site(settings: Settings, st: Any, args: argparse.Namespace) -> int:
+    """`rejoinder site remove ID`: says what goes, asks for the id typed back (or --yes), then deletes."""
+    from .app import connect_binary
+    from .store import keys
+    from .store.backups import BackupStore
+
+    if await st.sites.get(args.id) is None:
+        print(f"no site {args.id}", file=sys.stderr)
+        return 1
+    binary = connect_binary(settings)
+    try:
+        tids = await BackupStore(binary).thread_ids(args.id)
+    finally:
+        await binary.aclose()
+    comments = sum([int(await st.redis.hget(keys.thread_meta(t), "cids") or 0) for t in tids])
+    print(f"This removes site {args.id} and everything it holds: {len(tids)} threads with {comments} comments "
+          "(and their likes, events and mail subscriptions), its admins, bans, webhook and moderation lists. "
+          "Readers' accounts stay. There is no undo: `rejoinder backup --site ID` first if you may want it back.",
+          file=sys.stderr)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("refusing without --yes (not a terminal to confirm on)", file=sys.stderr)
+            return 2
+        if input(f"Type the site id ({args.id}) to remove it: ").strip() != args.id:
+            print("not removed", file=sys.stderr)
+            return 1
+    removed = await st.sites.remove(args.id, tids)
+    await _rebuild_origins(st)
+    print(json.dumps({"removed": args.id, **removed}))
+    return 0
 
 
 async def _rebuild_origins(st: Any) -> None:
@@ -427,6 +482,10 @@ async def _forget(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rejoinder", description="Self-hosted comments for blogs.")
+    p.add_argument("--version", action="version", version=f"rejoinder {__version__}")
+    p.add_argument("--data", metavar="DIR", help="data folder with the embedded database (REJOINDER_DATA_DIR), "
+                   "used when REJOINDER_REDIS_URL is not set; may stand anywhere on the line. A clone that ran "
+                   "the demo is found by itself (.rejoinder)")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     serve = sub.add_parser("serve", help="run the server against REJOINDER_REDIS_URL")
@@ -438,7 +497,6 @@ def parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="embedded database, demo site and blog page, one command")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--data", default=".rejoinder", help="data folder (comments survive restarts)")
     demo.add_argument("--no-local-login", action="store_true", help="do not start the local test OAuth provider")
     demo.set_defaults(func=cmd_demo)
 
@@ -458,6 +516,9 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--webhook", help="POST each public event here (prints a new signing secret once)")
             s.add_argument("--webhook-off", action="store_true", help="stop the webhook")
     ssub.add_parser("list")
+    remove = ssub.add_parser("remove", help="delete a site and everything it holds (asks first)")
+    remove.add_argument("id")
+    remove.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     show = ssub.add_parser("show")
     show.add_argument("id")
     site.set_defaults(func=cmd_site)
@@ -517,9 +578,62 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def _database(args: argparse.Namespace) -> Iterator[None]:
+    """For commands other than serve and demo: with a data folder (--data, REJOINDER_DATA_DIR, or the
+    demo's .rejoinder here) and no REJOINDER_REDIS_URL, its embedded database, started for the
+    length of the command if no server runs it; the folder's secret key, so hashes match the server's."""
+    folder = None if args.cmd in ("serve", "demo") else datadir.find(getattr(args, "data", None), os.environ)
+    if folder is None:
+        yield
+        return
+    saved = {k: os.environ.get(k) for k in ("REJOINDER_REDIS_URL", "REJOINDER_SECRET_KEY", "REJOINDER_PUBLIC_URL")}
+    started = None
+    try:
+        os.environ.setdefault("REJOINDER_SECRET_KEY", folder.secret_key())
+        if folder.public_url():
+            os.environ.setdefault("REJOINDER_PUBLIC_URL", folder.public_url() or "")
+        if not saved["REJOINDER_REDIS_URL"]:
+            if not folder.running():
+                started = folder.database().start()
+            os.environ["REJOINDER_REDIS_URL"] = folder.url()
+        yield
+    finally:
+        if started is not None:
+            started.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _unreachable(exc: BaseException) -> str:
+    url = os.environ.get("REJOINDER_REDIS_URL") or Settings.from_env().redis_url
+    shown = re.sub(r"://[^@/]*@", "://***@", url)
+    return (f"rejoinder: cannot reach the database at {shown} ({type(exc).__name__}: {exc}).\n"
+            "Set REJOINDER_REDIS_URL to your Redis or Valkey (redis://, rediss://, unix:// or redis+cluster://), "
+            "or give --data DIR to use the embedded database (the demo's is .rejoinder).")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return args.func(args)
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import RedisClusterException
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    # --data may stand anywhere on the line ("rejoinder admin token demo --data .rejoinder").
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--data")
+    known, rest = pre.parse_known_args(argv)
+    args = parser().parse_args(rest)
+    args.data = known.data
+    try:
+        with _database(args):
+            return args.func(args)
+    except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
+        # One line that says what was tried and how to change it, never a traceback.
+        print(_unreachable(exc), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount, Route
 
-from . import admin_pages, frame
+from . import __version__, admin_pages, frame
 from .api import admin, admin_porting, admin_webhook, auth, avatars, comments, notify, openapi, sites, threads
 from .assets import Assets
 from .auth import providers
@@ -204,6 +204,22 @@ async def on_crash(request: Request, exc: Exception) -> JSONResponse:
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Rejoinder</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/login.css"></head><body><main><h1>Rejoinder</h1>
+<p>This server runs <strong>Rejoinder</strong> {version}, the comment system of the blogs that embed it.
+There is nothing to read here: comments appear under the blog posts themselves.</p>
+<ul><li><a href="/admin/">Moderation dashboard</a> (for the blogs' admins)</li>
+<li><a href="/api/openapi.json">API description</a> (OpenAPI)</li></ul></main></body></html>"""
+
+
+async def home(request: Request) -> Response:
+    """GET /: the demo's blog post when the demo runs; else a small page that says what this server is."""
+    if request.state.app.settings.demo_page:
+        return RedirectResponse("/demo/")
+    return HTMLResponse(HOME.format(version=__version__), headers={
+        "content-security-policy": "default-src 'none'; style-src 'self'; img-src data:; frame-ancestors 'none'"})
+
 
 async def no_such_endpoint(request: Request) -> JSONResponse:
     """Any other /api path or method: a JSON 404 or 405 rather than the static files' answer."""
@@ -266,7 +282,7 @@ def create_app(settings: Settings) -> Starlette:
             SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
             same_site="lax", https_only=settings.public_url.startswith("https://"))]),
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
-        Route("/", lambda request: RedirectResponse("/demo/"), name="home"),
+        Route("/", home, methods=["GET"], name="home"),
         Mount("/", Assets(directory=static_dir(), html=True, check_dir=False), name="static"),
     ]
     return Starlette(

@@ -6,19 +6,19 @@ import argparse
 import asyncio
 import logging
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-from .embedded import EmbeddedRedis
+from .datadir import DEMO_FOLDER, DataDir, Supervised
 from .settings import Settings
 
 log = logging.getLogger("rejoinder.demo")
 SITE_ID = "demo"
 
 
-async def _register(settings: Settings, page_origin: str) -> None:
+async def _register(settings: Settings, page_origin: str) -> str:
+    """The demo site, registered for the demo page's origin; returns a one-time dashboard link."""
     from .app import build_state, connect
     from .store.sites import Site
 
@@ -30,6 +30,8 @@ async def _register(settings: Settings, page_origin: str) -> None:
         if not await st.sites.create(site):
             await st.sites.update(site)
         await st.origins.rebuild({o for s in await st.sites.list() for o in s.origins})
+        token = await st.admins.issue_link(SITE_ID, settings.admin_link_minutes * 60)
+        return f"{settings.public_url}/admin/#token={token}"
     finally:
         await redis.aclose()
 
@@ -52,13 +54,8 @@ def _local_provider(port: int, redirect_base: str) -> tuple[subprocess.Popen[byt
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    data = Path(args.data)
-    data.mkdir(parents=True, exist_ok=True)
-    secret_file = data / "secret-key"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
-        secret_file.chmod(0o600)
-    db = EmbeddedRedis(data / "valkey").start()
+    folder = DataDir(args.data or DEMO_FOLDER)
+    db = Supervised(folder).start()
     provider, provider_env = (None, {}) if args.no_local_login else _local_provider(
         args.port + 1, f"http://localhost:{args.port}")
     try:
@@ -66,15 +63,20 @@ def run(args: argparse.Namespace) -> int:
         # demo runs the same cross-site path a real blog does.
         settings = Settings.from_env(
             {**os.environ, **provider_env}, redis_url=db.url, port=args.port, host="127.0.0.1",
-            public_url=f"http://localhost:{args.port}", secret_key=secret_file.read_text().strip(),
+            public_url=f"http://localhost:{args.port}", secret_key=folder.secret_key(),
             demo_page=True)
+        folder.remember_public_url(settings.public_url)
         page_origin = f"http://127.0.0.1:{args.port}"
-        asyncio.run(_register(settings, page_origin))
+        dashboard = asyncio.run(_register(settings, page_origin))
         from .app import create_app
 
+        login = f"local test provider on port {args.port + 1}" if provider else "off"
+        found = "other commands find it from here" if args.data is None else f"give other commands --data {args.data}"
         print(f"\n  Rejoinder demo\n  blog post with comments: {page_origin}/demo/\n"
+              f"  moderation dashboard (one-time link, {settings.admin_link_minutes} min): {dashboard}\n"
               f"  API: {settings.public_url}/api/openapi.json\n"
-              f"  sign-in: {'local test provider on port ' + str(args.port + 1) if provider else 'off'}\n  data: {data.resolve()}\n  Ctrl-C stops.\n",
+              f"  sign-in: {login}\n  data: {folder.path.resolve()}"
+              f" ({found}: rejoinder admin token {SITE_ID})\n  Ctrl-C stops.\n",
               flush=True)
         from .__main__ import uvicorn_options
 

@@ -29,7 +29,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _ping(port: int, password: str) -> bool:
+def ping(port: int, password: str) -> bool:
+    """Whether a Redis-compatible server answers PING on 127.0.0.1:port with this password."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
             cmd = f"*2\r\n$4\r\nAUTH\r\n${len(password)}\r\n{password}\r\n" if password else ""
@@ -88,7 +89,7 @@ class EmbeddedRedis:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"valkey-server exited with {self.proc.returncode}: {self.log_tail()}")
-            if _ping(self.port, self.password):
+            if ping(self.port, self.password):
                 return self
             time.sleep(0.02)
         self.stop()

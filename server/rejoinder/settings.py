@@ -17,6 +17,9 @@ def _bool(value: str) -> bool:
 class Settings:
     # Where Redis lives. redis://, rediss://, unix:// or redis+cluster:// (issue 7).
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # With no REJOINDER_REDIS_URL: the data folder of the embedded database that `rejoinder serve`
+    # starts and supervises (the same as --data; datadir.py).
+    data_dir: str = ""
     # Connections one process keeps to a single Redis; a request beyond them waits for one.
     redis_max_connections: int = 100
     # The origin readers' browsers use to reach this server: the iframe and

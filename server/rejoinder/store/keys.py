@@ -90,6 +90,11 @@ def site(site_id: str) -> str:
     return f"{_s(site_id)}:site"
 
 
+def site_prefix(site_id: str) -> str:
+    """What every key of the site's own starts with (for removing a site)."""
+    return f"{_s(site_id)}:"
+
+
 def site_index() -> str:
     """All site ids: read by the CLI and admin screens, never on a reader's request path."""
     return f"{PREFIX}:sites"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -111,3 +112,23 @@ class SiteStore:
             if data:
                 sites.append(_from_hash(data))
         return sites
+
+    async def remove(self, site_id: str, thread_ids: list[str]) -> dict[str, int]:
+        """Delete the site and everything it holds: its threads' keys (comments, likes, events,
+        subscribers) and its own (settings, admins, bans, feed, lists, webhook, mail queue).
+        Accounts stay: they belong to no one site. For `rejoinder site remove` only (a keyspace scan)."""
+        removed = {"threads": 0, "keys": 0}
+        for tid in thread_ids:
+            found = [k async for k in self.redis.scan_iter(match=keys.thread_prefix(tid) + "*", count=1000)]
+            if found:
+                removed["keys"] += await self.redis.delete(*found)
+            removed["threads"] += 1
+        site_keys = [k async for k in self.redis.scan_iter(match=keys.site_prefix(site_id) + "*", count=1000)]
+        admins = await self.redis.smembers(keys.admins(site_id))
+        for who in admins:
+            await self.redis.srem(keys.admin_sites(hashlib.sha256(who.encode()).hexdigest()[:32]), site_id)
+        if site_keys:
+            removed["keys"] += await self.redis.delete(*site_keys)
+        await self.redis.srem(keys.site_index(), site_id)
+        self._cache.pop(site_id, None)
+        return removed
