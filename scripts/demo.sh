@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+VENV=${REJOINDER_VENV:-.venv}   # the test of a fresh clone's demo points this at a new folder
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e .
-exec .venv/bin/rejoinder demo "$@"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -e .
+exec "$VENV/bin/rejoinder" demo "$@"

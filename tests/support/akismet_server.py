@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from tests.support.forms import form_fields
+
 
 def create_app(key: str) -> Starlette:
     calls: list[dict[str, str]] = []
 
     async def comment_check(request: Request) -> PlainTextResponse:
-        form = dict(await request.form())
+        form = await form_fields(request)
         calls.append({"endpoint": "comment-check", **{k: str(v) for k, v in form.items()}})
         if form.get("api_key") != key:
             return PlainTextResponse("invalid", headers={"X-akismet-debug-help": "Invalid API key"})
@@ -44,7 +46,7 @@ def create_app(key: str) -> Starlette:
         """submit-spam / submit-ham: an admin corrected a verdict. Recorded for the tests
         at /_calls; a wrong key is refused as Akismet does, and "akismet-broken" in the
         content answers 500."""
-        form = dict(await request.form())
+        form = await form_fields(request)
         calls.append({"endpoint": request.url.path.rsplit("/", 1)[-1], **{k: str(v) for k, v in form.items()}})
         if form.get("api_key") != key:
             return PlainTextResponse("invalid", headers={"X-akismet-debug-help": "Invalid API key"})

@@ -34,6 +34,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from tests.support.forms import form_fields
+
 KINDS = ("x", "facebook", "github", "google")
 CODE_SECONDS = 60
 
@@ -121,7 +123,7 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
 
     async def consent(request: Request) -> Response:
         kind = request.path_params["kind"]
-        form = await request.form()
+        form = await form_fields(request)
         redirect = str(form.get("redirect_uri", ""))
         if kind not in KINDS or redirect != registered_redirect(kind) or form.get("client_id") != client_id(kind):
             return HTMLResponse("<h1>bad consent</h1>", status_code=400)
@@ -134,7 +136,7 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
 
     async def token(request: Request) -> Response:
         kind = request.path_params["kind"]
-        form = await request.form()
+        form = await form_fields(request)
         auth = request.headers.get("authorization", "")
         if kind == "x":
             # X: confidential clients authenticate with HTTP Basic, and only so.
