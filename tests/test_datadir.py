@@ -124,14 +124,15 @@ def test_serve_with_a_data_folder_loses_nothing_when_its_database_is_killed(box:
     assert listed.returncode == 0 and f'"id": "{SITE}"' in listed.stdout
     link = rejoinder("admin", "token", SITE, "--data", str(box.folder))
     assert link.returncode == 0 and link.stdout.startswith(f"{box.base}/admin/#token=")
+    database = box.database_pid()
     box.stop()
-    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(box.folder) in
-                _cmdline(p)], "the database outlived the server"
+    assert not Path(f"/proc/{database}").exists() or "valkey" not in _cmdline(database), \
+        "the database outlived the server"
 
 
-def _cmdline(proc: Path) -> str:
+def _cmdline(pid: int) -> str:
     try:
-        return (proc / "cmdline").read_bytes().decode(errors="replace")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return ""
 

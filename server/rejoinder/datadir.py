@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -112,6 +113,10 @@ def find(explicit: str | None, environ: Mapping[str, str]) -> DataDir | None:
     return None
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 class Supervised:
     """The embedded database as a child of this process, restarted when it dies.
 
@@ -131,6 +136,10 @@ class Supervised:
         return self.db.url
 
     def start(self) -> "Supervised":
+        # uvicorn re-raises SIGTERM once its graceful shutdown is done; by default that ends the
+        # process at once, skipping the `finally` that stops this database. Exit through it instead.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _exit_cleanly)
         if self.folder.running(self.db.port):
             # Left running by a server that was killed outright: shut it down cleanly (its
             # append-only file is flushed) and start our own child on the same files.

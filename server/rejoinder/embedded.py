@@ -83,8 +83,10 @@ class EmbeddedRedis:
         if self.password:
             cmd += ["--requirepass", self.password]
         cmd += self.extra
+        # A session of its own: Ctrl-C in a terminal (SIGINT to the whole foreground group) reaches
+        # the server, which stops the database after its last write, not the database first.
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
