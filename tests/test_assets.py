@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from rejoinder.app import static_dir
+from rejoinder.assets import static_dir
 from rejoinder.assets import fingerprint
 
 from .support.servers import AppServer

@@ -14,35 +14,8 @@ from typing import Any
 
 from . import __version__, datadir
 from .logs import log_config
+from .serving import serve as _serve
 from .settings import Settings
-
-
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    return dict(
-        loop="uvloop",
-        http="httptools",
-        # websockets-sansio is uvicorn's current implementation; compression off:
-        # measured here it costs 60-75% more CPU per delivery and ~44 KB more per socket.
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        ws_max_size=4096,  # a reader sends only its hello: anything bigger is closed with 1009
-        ws_ping_interval=settings.ws_ping_seconds,
-        ws_ping_timeout=settings.ws_ping_timeout_seconds,
-        access_log=False,
-        log_level=settings.log_level,
-        log_config=log_config(settings.log_level),
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
-        timeout_graceful_shutdown=5,
-    )
-
-
-def _serve(settings: Settings) -> None:
-    import uvicorn
-
-    os.environ["REJOINDER_SECRET_KEY"] = settings.secret_key  # every worker must hash alike
-    uvicorn.run("rejoinder.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
-                **uvicorn_options(settings))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from . import links
 from .api.admin import moderate
 from .api.common import JSON
 from .errors import ApiError
-from .frame import _read, _static
+from .assets import static_text
 from .state import state
 from .store import keys
 
@@ -36,7 +36,7 @@ def _headers(request: Request) -> dict[str, str]:
 
 async def get_dashboard(request: Request) -> Response:
     """GET /admin/: the moderation dashboard (static/admin/index.html)."""
-    return HTMLResponse(_read(_static() / "admin" / "index.html"), headers=_headers(request))
+    return HTMLResponse(static_text("admin/index.html"), headers=_headers(request))
 
 
 def _page(request: Request, title: str, body: str, status: int = 200) -> HTMLResponse:

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import threading
-from pathlib import Path
 from typing import Any, AsyncIterator
 
 import redis.asyncio as aioredis
@@ -30,7 +29,7 @@ from starlette.routing import Match, Mount, Route
 
 from . import __version__, admin_pages, frame
 from .api import admin, admin_porting, admin_webhook, auth, avatars, comments, notify, openapi, sites, threads
-from .assets import Assets
+from .assets import Assets, static_dir
 from .auth import providers
 from .store.logins import LoginStore
 from .store.sessions import SessionStore
@@ -62,12 +61,6 @@ from .store.scripts import Scripts
 from .store.sites import SiteStore
 
 log = logging.getLogger("rejoinder")
-
-
-def static_dir() -> Path:
-    """The built widget and pages: inside the installed package, or the repo's static/."""
-    packaged = Path(__file__).parent / "static"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "static"
 
 
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")

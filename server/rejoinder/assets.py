@@ -8,6 +8,8 @@ import mimetypes
 import os
 import stat
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,6 +35,18 @@ LOADER_CACHE = "public, max-age=300"
 DEFAULT_CACHE = "no-cache"
 # What every page view asks for, on the way to showing the comments.
 HOT = {"embed.js", "count.js", "frame.js", "frame.css"}
+
+
+def static_dir() -> Path:
+    """The built widget and pages: inside the installed package, or the repo's static/."""
+    packaged = Path(__file__).parent / "static"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "static"
+
+
+@lru_cache(maxsize=8)
+def static_text(name: str) -> str:
+    """A page of static/ that the server fills in or serves with headers of its own (read once)."""
+    return (static_dir() / name).read_text()
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
               f"  sign-in: {login}\n  data: {folder.path.resolve()}"
               f" ({found}: rejoinder admin token {SITE_ID})\n  Ctrl-C stops.\n",
               flush=True)
-        from .__main__ import uvicorn_options
+        from .serving import uvicorn_options
 
         uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port,
                     **{**uvicorn_options(settings), "log_level": "warning"})

@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import zlib
-from functools import lru_cache
-from pathlib import Path
 from typing import AsyncIterator
 
 import orjson
@@ -15,6 +13,7 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .api.threads import open_thread_body
+from .assets import static_text
 from .errors import ApiError
 from .models import Identity
 from .state import state
@@ -30,17 +29,6 @@ NOBODY = Identity(kind="guest", key="")
 SLOT = "</body>"
 # A 200-comment thread is about 90 KB of JSON, 5 KB gzipped; level 6 takes about 1 ms.
 GZIP_LEVEL = 6
-
-
-@lru_cache(maxsize=8)
-def _read(path: Path) -> str:
-    return path.read_text()
-
-
-def _static() -> Path:
-    from .app import static_dir
-
-    return static_dir()
 
 
 def frame_csp(public_url: str, origins: list[str]) -> str:
@@ -62,7 +50,7 @@ async def get_frame(request: Request) -> Response:
     if site is None:
         return HTMLResponse("<!doctype html><title>Unknown site</title><p>This site is not registered.</p>",
                             status_code=404)
-    head, tail = _read(_static() / "frame.html").split(SLOT, 1)
+    head, tail = static_text("frame.html").split(SLOT, 1)
     with_thread = bool(request.query_params.get("page") or request.query_params.get("url"))
     packed = "gzip" in request.headers.get("accept-encoding", "")
     headers = {
@@ -115,7 +103,7 @@ async def get_demo_post(request: Request) -> Response:
     st = state(request)
     if not st.settings.demo_page:
         return HTMLResponse("<!doctype html><title>Not found</title><p>Not found.</p>", status_code=404)
-    page = _read(_static() / "demo" / "index.html")
+    page = static_text("demo/index.html")
     return HTMLResponse(page.replace("{{REJOINDER_URL}}", html.escape(st.settings.public_url)))
 
 
