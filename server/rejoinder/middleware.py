@@ -173,7 +173,7 @@ class Edge:
         """The app, with the request body held to the route's cap."""
         max_bytes, code = self._limit(scope)
         if length is not None:
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 await _send_error(send, ApiError("bad_request", "Content-Length is not a number."))
                 return
             if int(length) > max_bytes:

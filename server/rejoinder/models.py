@@ -7,6 +7,7 @@ whitelists below, so a new private field is private by default.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,16 +74,54 @@ def clean_email(value: Any) -> str:
     return email
 
 
-def clean_website(value: Any) -> str:
-    url = clean_line(value, "website", max_len=512)
+# One DNS label: letters, digits and inner hyphens, at most 63 (RFC 1035, as punycode for IDNs).
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def http_host(host: str) -> str | None:
+    """The host of an http(s) URL a browser can open, lower-case (IDNs as punycode), else None:
+    an IP literal, or a dotted DNS name of valid labels with a letter in its last label."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        return None
+    return ascii_host if not labels[-1].isdigit() else None
+
+
+def clean_http_url(value: Any, field: str, *, max_len: int = 512, required: bool = False,
+                   default_scheme: str = "") -> str:
+    """An absolute http:// or https:// URL with a valid host and port and no credentials, else
+    422 invalid_url naming `field` (never an exception from URL parsing: a 500)."""
+    url = clean_line(value, field, max_len=max_len, required=required)
     if not url:
         return ""
-    if "://" not in url:
-        url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
-        raise ApiError("invalid_url", field="website")
+    if default_scheme and "://" not in url:
+        url = f"{default_scheme}://{url}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ApiError("invalid_url", field=field) from None
+    host = http_host(parts.hostname or "")
+    if (parts.scheme.lower() not in ("http", "https") or host is None or " " in url or parts.port == 0
+            or parts.username is not None or parts.password is not None):
+        raise ApiError("invalid_url", field=field)
+    if host != parts.hostname:
+        # An internationalised name as punycode (xn--…), so a look-alike (аррӏе.com) shows as what it is.
+        shown = f"[{host}]" if ":" in host else host
+        url = parts._replace(netloc=shown + (f":{parts.port}" if parts.port is not None else "")).geturl()
     return url
+
+
+def clean_website(value: Any) -> str:
+    return clean_http_url(value, "website", default_scheme="https")
 
 
 def public_author(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from ..store.moderation import ACTIONS, Moderated
 from ..store.queue import LISTS, parse_member
 from ..store.sessions import ADMIN, Session
 from ..store.sites import POLICIES, Site
-from .common import JSON, int_param, read_json
+from .common import JSON, ascii_int, int_param, read_json
 
 MAX_BULK = 100
 MAX_BLOCKED_WORDS = 200
@@ -92,9 +92,9 @@ async def site_thread(conn: HTTPConnection, site: Site, tid: Any) -> str:
 
 
 def _cid(value: Any) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) < 12:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, str):
+        value = ascii_int(value, 11)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 10 ** 15:
         raise ApiError("comment_not_found")
     return value
 
@@ -110,7 +110,7 @@ def _email_hash(conn: HTTPConnection, doc: dict[str, Any]) -> str:
 def _thread_summary(tid: str, meta: dict[str, str]) -> dict[str, Any]:
     return {"id": tid, "title": meta.get("title", ""), "url": meta.get("url") or None,
             "locked": meta.get("locked") == "1",
-            "pinned": int(meta["pinned"]) if (meta.get("pinned") or "").isdigit() else None}
+            "pinned": ascii_int(meta.get("pinned"))}
 
 
 def admin_view(conn: HTTPConnection, tid: str, doc: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
@@ -249,9 +249,10 @@ def _cursor(raw: str | None) -> tuple[int, str] | None:
     if not raw:
         return None
     score, _, m = raw.partition("~")
-    if not score.isdigit() or len(score) > 15 or parse_member(m) is None:
+    value = ascii_int(score)
+    if value is None or parse_member(m) is None:
         raise ApiError("invalid_cursor")
-    return int(score), m
+    return value, m
 
 
 def _matches(doc: dict[str, Any], text: str, author: str, email_hash: str) -> bool:

@@ -29,17 +29,9 @@ def webhook_url(value: Any, private_ok: bool = False) -> str:
     """An absolute http:// or https:// URL with a host, as the worker will POST to it.
     A loopback or private address given literally is refused here already (the worker
     checks every delivery's resolved addresses too: notify/webhooks.refused_target)."""
-    url = models.clean_line(value, "url", max_len=MAX_URL, required=True)
-    if " " in url:
-        raise ApiError("invalid_url", "The webhook URL must not contain spaces.", field="url")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError:
-        raise ApiError("invalid_url", "The webhook URL is not a valid address.", field="url") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ApiError("invalid_url", "The webhook URL must be an http:// or https:// address with a host.",
-                       field="url")
+    url = models.clean_http_url(value, "url", max_len=MAX_URL, required=True)
+    parts = urlsplit(url)
+    assert parts.hostname is not None  # clean_http_url checked it
     if not private_ok and _local(parts.hostname):
         raise ApiError("invalid_url", "The webhook URL must be a public address, not this server's own network.",
                        field="url")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -77,14 +78,28 @@ async def thread_site(request: Request, tid: str) -> Site:
     return await site_for(request, site_id)
 
 
+_DIGITS = re.compile(r"[0-9]{1,15}")
+
+
+def ascii_int(raw: Any, max_digits: int = 15) -> int | None:
+    """The whole number a request wrote in ASCII digits (ids, cursors, scores), else None.
+
+    str.isdigit() is true for "¹²³" and "١٢٣" too, which int() then refuses or reads
+    as something else: every id from a request goes through this one rule."""
+    if not isinstance(raw, str) or len(raw) > max_digits or not _DIGITS.fullmatch(raw):
+        return None
+    return int(raw)
+
+
 def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("invalid_field", f"{name} must be a whole number.", field=name) from None
+    negative = raw.startswith("-")
+    value = ascii_int(raw[1:] if negative else raw)
+    if value is None:
+        raise ApiError("invalid_field", f"{name} must be a whole number.", field=name)
+    value = -value if negative else value
     if not lo <= value <= hi:
         raise ApiError("invalid_field", f"{name} must be between {lo} and {hi}.", field=name)
     return value
@@ -106,13 +121,14 @@ def decode_cursor(raw: str | None, order: str) -> int | None:
     boundary never moves when comments are added."""
     if not raw:
         return None
-    if len(raw) > 20 or raw[0] != order[0] or not raw[1:].isdigit():
+    cid = ascii_int(raw[1:]) if raw[0] == order[0] else None
+    if cid is None:
         raise ApiError("invalid_cursor")
-    return int(raw[1:])
+    return cid
 
 
 def comment_id(request: Request) -> int:
-    raw = request.path_params["cid"]
-    if not raw.isdigit() or len(raw) > 15:
+    cid = ascii_int(request.path_params["cid"])
+    if cid is None:
         raise ApiError("comment_not_found")
-    return int(raw)
+    return cid

@@ -18,7 +18,7 @@ from ..store import keys
 from ..store.comments import Page
 from ..store.sites import Site
 from .sites import public_site
-from .common import (JSON, decode_cursor, encode_cursor, int_param, order_param, read_json,
+from .common import (JSON, comment_id, decode_cursor, encode_cursor, int_param, order_param, read_json,
                      site_for, thread_site)
 
 MAX_COUNT_PAGES = 100
@@ -97,8 +97,11 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
     key = page_key(q.get("page") or q.get("url") or "")
     title = models.clean_line(q.get("title"), "title", max_len=300)
     url = q.get("url") or ""
-    if url and ("://" not in url or not page_key(url)):
-        raise ApiError("invalid_field", "url must be an http(s) URL.", field="url")
+    if url:
+        try:
+            models.clean_http_url(url, "url", max_len=1024)
+        except ApiError:
+            raise ApiError("invalid_field", "url must be an http(s) URL.", field="url") from None
     url = url or (key if "://" in key else "")
     tid = keys.thread_id(site.id, key)
     create = {"site": site.id, "page": key, "url": url[:1024], "title": title, "now": str(int(time.time() * 1000))}
@@ -129,13 +132,11 @@ async def list_replies(request: Request) -> JSON:
     st = state(request)
     tid = request.path_params["tid"]
     site = await thread_site(request, tid)
-    raw = request.path_params["cid"]
-    if not raw.isdigit():
-        raise ApiError("comment_not_found")
+    root = comment_id(request)
     viewer = await identity.current(request, site.id)
     after = decode_cursor(request.query_params.get("cursor"), "oldest")
     limit = int_param(request, "limit", st.settings.inline_replies, 1, st.settings.max_page_size)
-    docs, likes, liked, more = await st.comments.replies(tid, int(raw), after, limit, viewer.key)
+    docs, likes, liked, more = await st.comments.replies(tid, root, after, limit, viewer.key)
     edit_ms = st.settings.edit_window_seconds * 1000
     out = [models.view(d, viewer, likes.get(d["id"], 0), str(d["id"]) in liked, edit_ms)
            for d in docs if models.visible_to(d, viewer)]

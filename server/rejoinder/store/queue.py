@@ -9,6 +9,8 @@ read: a pointer whose comment moved on (approved, deleted) is dropped then.
 
 from __future__ import annotations
 
+import re
+
 from redis.asyncio import Redis
 
 from . import keys
@@ -19,13 +21,16 @@ LISTS = ("pending", "spam", "recent")
 RECENT_MAX = 10_000
 
 
+_CID = re.compile(r"[0-9]{1,15}")
+
+
 def member(tid: str, cid: int) -> str:
     return f"{tid}:{cid}"
 
 
 def parse_member(value: str) -> tuple[str, int] | None:
     tid, _, cid = value.partition(":")
-    if not keys.THREAD_ID.match(tid) or not cid.isdigit():
+    if not keys.THREAD_ID.match(tid) or not _CID.fullmatch(cid):  # ASCII digits only (not "¹²³")
         return None
     return tid, int(cid)
 
