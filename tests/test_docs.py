@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -13,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_setting_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
-    missing = [f"REJOINDER_{f.name.upper()}" for f in dataclasses.fields(Settings)
-               if f"`REJOINDER_{f.name.upper()}`" not in readme]  # a backquoted name, alone or paired
+    missing = [f"REJOINDER_{name.upper()}" for name in Settings.model_fields
+               if f"`REJOINDER_{name.upper()}`" not in readme]  # a backquoted name, alone or paired
     assert missing == []
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__, datadir
 from .logs import log_config
 from .serving import serve as _serve
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -582,7 +582,7 @@ def _database(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _unreachable(exc: BaseException) -> str:
-    url = os.environ.get("REJOINDER_REDIS_URL") or Settings.from_env().redis_url
+    url = os.environ.get("REJOINDER_REDIS_URL") or Settings().redis_url
     shown = re.sub(r"://[^@/]*@", "://***@", url)
     return (f"rejoinder: cannot reach the database at {shown} ({type(exc).__name__}: {exc}).\n"
             "Set REJOINDER_REDIS_URL to your Redis or Valkey (redis://, rediss://, unix:// or redis+cluster://), "
@@ -607,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
         # One line that says what was tried and how to change it, never a traceback.
         print(_unreachable(exc), file=sys.stderr)
         return 1
+    except SettingsError as exc:
+        print(f"rejoinder: these settings cannot be used:\n{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

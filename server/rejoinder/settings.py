@@ -1,20 +1,66 @@
-"""One Settings object, read once from the REJOINDER_* environment."""
+"""One Settings object, read once from the REJOINDER_* environment (pydantic-settings): a bad value stops the
+server at start with a message naming the variable; unknown REJOINDER_* names are warned about; secrets may
+come from files (REJOINDER_<NAME>_FILE, as Docker and systemd credentials provide them)."""
 
 from __future__ import annotations
 
-import dataclasses
+import contextvars
+import difflib
+import logging
 import os
 import secrets
-from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+log = logging.getLogger("rejoinder.settings")
+
+PREFIX = "REJOINDER_"
+# Settings whose value may be read from a file named by REJOINDER_<NAME>_FILE.
+SECRETS = ("secret_key", "smtp_password", "akismet_key", "x_client_secret", "facebook_client_secret",
+           "github_client_secret", "google_client_secret", "metrics_token")
+# REJOINDER_* names that are not settings but are read on purpose elsewhere.
+NOT_SETTINGS = {"REJOINDER_VENV"}  # scripts/demo.sh: the demo's virtual environment
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+
+# The environment from_env() reads: os.environ unless it was given a mapping.
+_environ: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("rejoinder_environ", default=None)
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class SettingsError(ValueError):
+    """Settings that cannot start a server: one line per bad variable, each naming it."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class _Env(EnvSettingsSource):
+    """REJOINDER_* variables from the mapping from_env() was given, with REJOINDER_<NAME>_FILE for secrets."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _environ.get()
+        if env is None:
+            return {}  # Settings(...) built in code: defaults and the given values only
+        values: dict[str, str | None] = {k.lower(): v for k, v in env.items() if k.startswith(PREFIX)}
+        for name in SECRETS:
+            path = env.get(f"{PREFIX}{name.upper()}_FILE")
+            if path is None:
+                continue
+            if env.get(f"{PREFIX}{name.upper()}") is not None:
+                raise SettingsError(f"{PREFIX}{name.upper()} and {PREFIX}{name.upper()}_FILE are both set: keep one")
+            try:
+                with open(path, encoding="utf-8") as f:
+                    values[f"{PREFIX}{name}".lower()] = f.read().strip()
+            except OSError as exc:
+                raise SettingsError(f"{PREFIX}{name.upper()}_FILE: cannot read {path}: {exc.strerror}") from None
+        return values
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, case_sensitive=False, extra="forbid",
+                                      validate_default=True)
+
     # Where Redis lives. redis://, rediss://, unix:// or redis+cluster:// (issue 7).
     redis_url: str = "redis://127.0.0.1:6379/0"
     # With no REJOINDER_REDIS_URL: the data folder of the embedded database that `rejoinder serve`
@@ -26,14 +72,14 @@ class Settings:
     # websocket are served from here, and it is the one origin always allowed.
     public_url: str = "http://localhost:8000"
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1)
     # Trust X-Forwarded-For / -Proto from these proxy addresses (comma list).
     forwarded_allow_ips: str = ""
     # Key for hashing IP addresses and client ids: they are stored only as
     # keyed hashes. Set it in production so hashes survive restarts.
     secret_key: str = ""
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     # Request bodies above this are refused with 413 before they are read whole.
     max_body_bytes: int = 64 * 1024
     # 10,000 characters is about four printed pages: longer is an essay, not a comment.
@@ -143,47 +189,106 @@ class Settings:
     # comments), that takes about 8x the file's size in memory and 9 s, so 100 MiB
     # (100,000-200,000 comments) stays under 1 GiB and about a minute.
     import_max_bytes: int = 100 * 1024 * 1024
+    # /metrics answers only requests that bring this bearer token (Prometheus: `authorization`
+    # with `credentials`); without it /metrics is closed. Or use metrics_listen.
+    metrics_token: str = ""
     # Serve the demo blog post at /demo/ (the demo command turns it on).
     demo_page: bool = False
 
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(REDIS_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(REDIS_SCHEMES)}")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or "://" not in value or not value.split("://", 1)[1]:
+            raise ValueError("must be an http:// or https:// address")
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Env(settings_cls)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """The settings from REJOINDER_* (os.environ by default), then `overrides`. A value that does not
+        fit raises SettingsError naming each variable and what it accepts; an unknown REJOINDER_* name is
+        logged as a warning (with the setting it probably meant)."""
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = env.get(f"REJOINDER_{f.name.upper()}")
-            if raw is None:
-                continue
-            kind = type(f.default)
-            if kind is bool:
-                values[f.name] = _bool(raw)
-            elif kind in (int, float):
-                values[f.name] = kind(raw)
-            else:
-                values[f.name] = raw
-        values.update(overrides)
-        settings = cls(**values)
+        _warn_unknown(env)
+        token = _environ.set(env)
+        try:
+            settings = cls(**overrides)
+        except ValidationError as exc:
+            raise SettingsError("\n".join(_explain(error) for error in exc.errors())) from None
+        finally:
+            _environ.reset(token)
         if not settings.secret_key:
-            settings = dataclasses.replace(settings, secret_key=secrets.token_hex(32))
+            settings = settings.model_copy(update={"secret_key": secrets.token_hex(32)})
         return settings
 
     @property
     def mail_enabled(self) -> bool:
         return bool(self.smtp_host)
 
-    @property
+    @cached_property
     def public_origin(self) -> str:
         from urllib.parse import urlsplit
 
         parts = urlsplit(self.public_url)
         return f"{parts.scheme}://{parts.netloc}".lower()
 
-    def describe(self) -> list[tuple[str, str, str]]:
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
         """(env name, default, type) for every setting: the README table."""
-        return [
-            (f"REJOINDER_{f.name.upper()}", repr(f.default), type(f.default).__name__)
-            for f in dataclasses.fields(self)
-        ]
+        return [(f"{PREFIX}{name.upper()}", repr(f.default), _type_name(f)) for name, f in cls.model_fields.items()]
+
+
+def _type_name(field: FieldInfo) -> str:
+    return getattr(field.annotation, "__name__", str(field.annotation))
+
+
+ACCEPTED = {
+    "bool_parsing": "true or false (also 1/0, yes/no, on/off)",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "literal_error": None,  # pydantic names the choices itself
+}
+
+
+def _explain(error: Any) -> str:
+    loc = error.get("loc") or ()
+    name = f"{PREFIX}{str(loc[0]).upper()}" if loc else PREFIX + "*"
+    given = error.get("input")
+    accepted = ACCEPTED.get(error.get("type", ""))
+    what = f"must be {accepted}" if accepted else str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        return f"{name}: not a setting"
+    shown = f"{given!r}" if isinstance(given, (str, int, float)) and name not in _secret_names() else "the value given"
+    return f"{name}={shown}: {what}"
+
+
+def _secret_names() -> set[str]:
+    return {f"{PREFIX}{name.upper()}" for name in SECRETS}
+
+
+def _warn_unknown(env: Mapping[str, str]) -> None:
+    known = {f"{PREFIX}{name.upper()}" for name in Settings.model_fields}
+    known |= {f"{PREFIX}{name.upper()}_FILE" for name in SECRETS} | NOT_SETTINGS
+    for name in sorted(k for k in env if k.startswith(PREFIX) and k not in known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        log.warning("%s is not a Rejoinder setting and is ignored%s", name,
+                    f" (did you mean {close[0]}?)" if close else "")
 
 
 DEFAULTS = Settings()
