@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from typing import Any, Callable, Iterator
 
@@ -10,6 +11,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
+
+from .errors import ApiError
 
 # Latency buckets from 1 ms to 2.5 s: our requests are one or two Redis round trips.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -56,5 +59,12 @@ class _LiveCollector:
 
 
 async def get_metrics(request: Request) -> Response:
-    """GET /metrics: Prometheus text format."""
+    """GET /metrics: Prometheus text format, for a scraper that brings REJOINDER_METRICS_TOKEN as a bearer token.
+
+    Closed by default (404, as if there were nothing here): the metrics name every route, how busy the
+    server is and how many readers it has, which is nobody else's business. Errors: not_found 404."""
+    wanted = request.state.app.settings.metrics_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not wanted or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), wanted.encode()):
+        raise ApiError("not_found")
     return Response(request.state.app.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

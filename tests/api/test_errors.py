@@ -12,6 +12,7 @@ from rejoinder.store import keys
 from ..conftest import SITE
 from ..support.api import error_of, post
 from ..support.cli import WORKER_STATE
+from ..support.servers import SCRAPE
 
 RATE_COUNTER = re.compile(r"^rj:\{s:[^}]+\}:rl:")
 
@@ -158,7 +159,7 @@ def test_cors_only_for_registered_origins(app_server, api) -> None:
 def _count(api, method: str, status: int) -> float:
     """This server's count of `method` requests answered `status` before routing."""
     line = f'rejoinder_http_requests_total{{method="{method}",route="unmatched",status="{status}"}} '
-    return next((float(row[len(line):]) for row in api.get("/metrics").text.splitlines() if row.startswith(line)), 0.0)
+    return next((float(row[len(line):]) for row in api.get("/metrics", headers=SCRAPE).text.splitlines() if row.startswith(line)), 0.0)
 
 
 def test_answers_made_before_the_app_carry_the_same_headers_and_are_counted(app_server, api, thread) -> None:

@@ -13,7 +13,7 @@ from rejoinder.embedded import EmbeddedRedis
 
 from ..conftest import register_site
 from ..support.api import post
-from ..support.servers import AppServer
+from ..support.servers import SCRAPE, AppServer
 
 
 def test_health_and_readiness(api) -> None:
@@ -21,10 +21,29 @@ def test_health_and_readiness(api) -> None:
     assert api.get("/readyz").json() == {"status": "ready"}
 
 
+def test_metrics_are_closed_to_anyone_without_the_token(api) -> None:
+    """/metrics names every route, how busy the server is and how many readers it has: on the API's
+    own port it used to answer anyone."""
+    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic " + "x" * 20}):
+        r = api.get("/metrics", headers=headers)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+        assert "rejoinder_http_requests_total" not in r.text
+    assert api.get("/metrics", headers=SCRAPE).status_code == 200
+
+
+def test_metrics_without_a_configured_token_are_closed(redis_server) -> None:
+    server = AppServer(redis_server.url, env={"REJOINDER_METRICS_TOKEN": ""}).start()
+    try:
+        assert httpx.get(f"{server.base}/metrics", headers={"Authorization": "Bearer x"}).status_code == 404
+        assert httpx.get(f"{server.base}/metrics").status_code == 404
+    finally:
+        server.stop()
+
+
 def test_metrics_count_requests_by_route_template(api, thread) -> None:
     post(api, thread["id"], "counted")
     api.get(f"/api/threads/{thread['id']}")
-    text = api.get("/metrics").text
+    text = api.get("/metrics", headers=SCRAPE).text
     assert 'rejoinder_http_requests_total{method="POST",route="/api/threads/{tid}/comments",status="201"}' in text
     assert 'rejoinder_http_request_seconds_bucket{le="0.005",method="GET",route="/api/threads/{tid}"}' in text
     assert thread["id"] not in text  # never raw paths: bounded label sets
@@ -50,7 +69,7 @@ def test_not_ready_without_redis_and_logs_are_json_with_request_id(tmp_path: Pat
             r = c.get("/api/threads", params={"site": "demo", "page": "p"}, headers={"X-Request-Id": "req-abc-123"})
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
             assert r.headers["x-request-id"] == "req-abc-123"
-            assert "rejoinder_redis_errors_total 1.0" in c.get("/metrics").text
+            assert "rejoinder_redis_errors_total 1.0" in c.get("/metrics", headers=SCRAPE).text
             # The origins read before Redis went still hold, so the page can read its 503.
             r = c.get("/api/counts", params={"site": "blog", "page": "p"}, headers={**page, "X-Request-Id": "req-page"})
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
@@ -62,7 +81,7 @@ def test_not_ready_without_redis_and_logs_are_json_with_request_id(tmp_path: Pat
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
             assert r.headers["retry-after"] == "2" and r.headers["x-request-id"] == "req-origin-1"
             assert "access-control-allow-origin" not in r.headers
-            text = c.get("/metrics").text
+            text = c.get("/metrics", headers=SCRAPE).text
             assert "rejoinder_redis_errors_total 1.0" in text
             assert 'rejoinder_http_requests_total{method="GET",route="unmatched",status="503"} 1.0' in text
     finally:

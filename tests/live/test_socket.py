@@ -11,6 +11,7 @@ import websockets
 from ..conftest import SITE
 from ..support.api import post
 from ..support.live import connect
+from ..support.servers import SCRAPE
 
 
 async def apost(client: httpx.AsyncClient, tid: str, text: str, **fields) -> dict:
@@ -218,7 +219,7 @@ async def test_events_go_out_as_one_shared_frame_written_straight_to_each_socket
     """The fan-out's fast path (live/wire.py) is what `rejoinder serve` runs: if an
     upgrade of uvicorn or websockets disabled it, every send would fall back to the
     slow path and this count would stay flat while readers still got their events."""
-    before = (await aapi.get("/metrics")).text
+    before = (await aapi.get("/metrics", headers=SCRAPE)).text
     readers = [await connect(app_server.ws_base, thread["id"], origin=app_server.page_origin) for _ in range(3)]
     for reader in readers:
         assert (await reader.next())["type"] == "ready"
@@ -228,7 +229,7 @@ async def test_events_go_out_as_one_shared_frame_written_straight_to_each_socket
         got = [await reader.next() for _ in range(2)]
         assert [m["comment"]["html"] for m in got] == ["<p>first</p>", "<p>second</p>"]
         await reader.close()
-    after = (await aapi.get("/metrics")).text
+    after = (await aapi.get("/metrics", headers=SCRAPE)).text
     delivered = _metric(after, "rejoinder_events_delivered_total") - _metric(before, "rejoinder_events_delivered_total")
     direct = (_metric(after, "rejoinder_events_written_directly_total")
               - _metric(before, "rejoinder_events_written_directly_total"))

@@ -15,6 +15,8 @@ import httpx
 from rejoinder.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+METRICS_TOKEN = "test-metrics-token"
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # what Prometheus sends to scrape /metrics
 
 
 class AppServer:
@@ -57,6 +59,8 @@ class AppServer:
             "REJOINDER_RATE_IDENTITY_WRITES": "100000",
             # The tests' webhook receivers listen on 127.0.0.1; the refusal has its own test.
             "REJOINDER_WEBHOOK_PRIVATE_OK": "1",
+            # /metrics is closed without a token; the tests scrape it with this one (support/api.py).
+            "REJOINDER_METRICS_TOKEN": METRICS_TOKEN,
         })
         env.update(self.extra_env)
         return env
