@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import ipaddress
 import logging
 import os
 import secrets
@@ -74,7 +75,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1)
-    # Trust X-Forwarded-For / -Proto from these proxy addresses (comma list).
+    # Trust X-Forwarded-For / -Proto from these proxy addresses or networks (comma list, never "*"):
+    # the client address is then the right-most one in X-Forwarded-For that is not such a proxy.
     forwarded_allow_ips: str = ""
     # Key for hashing IP addresses and client ids: they are stored only as
     # keyed hashes. Set it in production so hashes survive restarts.
@@ -201,6 +203,21 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if not value.startswith(REDIS_SCHEMES):
             raise ValueError(f"must start with one of {', '.join(REDIS_SCHEMES)}")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        """Only named proxies: trusting every peer ("*") lets any client choose the address its rate
+        limits and bans count against (X-Forwarded-For is the client's to write)."""
+        for item in (v.strip() for v in value.split(",") if v.strip()):
+            if item == "*":
+                raise ValueError("'*' trusts every peer, so any client could choose its own address: "
+                                 "name the proxy's address or network (e.g. 10.0.0.2 or 172.18.0.0/16)")
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
     @field_validator("public_url")
