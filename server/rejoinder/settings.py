@@ -175,9 +175,12 @@ class Settings(BaseSettings):
     # Webhook retries: waits between attempts (comma list, seconds); then it gives up.
     webhook_retry_seconds: str = "1,5,30,120,600"
     webhook_timeout_seconds: float = 10.0
-    # Let webhooks reach loopback, private and link-local addresses. Off: a site admin
-    # must not make the server probe its own network (notify/webhooks.py).
-    webhook_private_ok: bool = False
+    # Let the fetches whose address someone else chooses (webhooks: a site admin; avatars: a
+    # provider and its redirects) reach loopback, private, link-local and other non-public
+    # addresses. Off: nobody can make the server probe its own network (netguard.py).
+    fetch_private_ok: bool = False
+    # Or only these non-public networks (comma list of IPs and CIDRs), e.g. an internal webhook receiver.
+    fetch_allow: str = ""
     # The worker (mail and webhooks) runs inside every server process; set false
     # when `rejoinder worker` runs it on its own. A site's feed is consumed by one
     # node at a time: the holder renews a lease of this many seconds; a node that
@@ -203,6 +206,16 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if not value.startswith(REDIS_SCHEMES):
             raise ValueError(f"must start with one of {', '.join(REDIS_SCHEMES)}")
+        return value
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _fetch_allow(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",") if v.strip()):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
     @field_validator("forwarded_allow_ips")

@@ -216,3 +216,65 @@ def test_sign_out_everywhere_ends_every_session_of_the_account(app_server, api, 
             assert gone.get(path).status_code == 401
     with bearer(app_server.base, someone_else) as other:
         assert other.get("/api/auth/me").status_code == 200
+
+
+class PictureServer:
+    """A server on another loopback address (127.0.0.2) that counts who fetches its picture: a stand-in for
+    what only this machine can reach (an internal service, a cloud metadata endpoint)."""
+
+    def __init__(self, picture: bytes) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                outer.hits += 1
+                self.send_response(200)
+                self.send_header("content-type", "image/png")
+                self.end_headers()
+                self.wfile.write(picture)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+        self.url = f"http://127.0.0.2:{self.httpd.server_address[1]}/internal.png"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_an_avatar_that_redirects_into_the_servers_network_is_not_fetched(redis_server) -> None:
+    """The provider (allowed: REJOINDER_FETCH_ALLOW names it) answers the account's picture with a
+    redirect to an address only this machine reaches: the copy stops at the guard, the sign-in goes on."""
+    from rejoinder.embedded import free_port
+
+    from ..support.oauth_provider import app_env
+    from ..support.servers import AppServer, ProviderServer
+
+    port = free_port()
+    provider = ProviderServer(f"http://localhost:{port}").start()
+    internal = PictureServer(httpx.get(f"{provider.base}/avatars/github.png").content)
+    server = AppServer(redis_server.url, port=port, env={**app_env(provider.base), "REJOINDER_FETCH_PRIVATE_OK": "0",
+                                                         "REJOINDER_FETCH_ALLOW": "127.0.0.1/32"})
+    try:
+        server.start()
+        with httpx.Client(base_url=server.base, timeout=10) as api:
+            # First the provider's own picture: it is on the allowed address, so it is copied.
+            with bearer(server.base, redeem(api, server.base, "github")) as user:
+                assert user.get("/api/auth/me").json()["me"]["avatar"].startswith("/api/avatars/u/")
+            moved = f"{provider.base}/_control/redirect?to={internal.url}"
+            httpx.put(f"{provider.base}/_control/user/github", json={"avatar": moved})
+            with bearer(server.base, redeem(api, server.base, "github")) as user:
+                me = user.get("/api/auth/me").json()["me"]
+        assert me["name"] == "Gita Hub" and me["avatar"] is None
+        assert internal.hits == 0
+    finally:
+        server.stop()
+        provider.stop()
+        internal.stop()

@@ -213,6 +213,10 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
         kind = request.path_params["kind"].removesuffix(".png")
         return Response(_png(*colours.get(kind, (200, 0, 0))), media_type="image/png")
 
+    async def redirect(request: Request) -> Response:
+        """GET /_control/redirect?to=URL: a picture that has moved (a test points an account's avatar here)."""
+        return RedirectResponse(request.query_params.get("to", "/"), 302)
+
     async def set_user(request: Request) -> JSONResponse:
         kind = request.path_params["kind"]
         users[kind] = {**users[kind], **(await request.json())}
@@ -226,6 +230,7 @@ def create_provider(base: str, redirect_base: str) -> Starlette:
         Route("/google/jwks", jwks),
         Route("/avatars/{kind}", avatar),
         Route("/_control/user/{kind}", set_user, methods=["PUT"]),
+        Route("/_control/redirect", redirect),
         Route("/_control/refusals", refusals),
         Route("/{kind}/authorize", authorize),
         Route("/{kind}/consent", consent, methods=["POST"]),

@@ -58,7 +58,7 @@ class AppServer:
             "REJOINDER_RATE_IP_WRITES": "100000",
             "REJOINDER_RATE_IDENTITY_WRITES": "100000",
             # The tests' webhook receivers listen on 127.0.0.1; the refusal has its own test.
-            "REJOINDER_WEBHOOK_PRIVATE_OK": "1",
+            "REJOINDER_FETCH_PRIVATE_OK": "1",
             # /metrics is closed without a token; the tests scrape it with this one (support/api.py).
             "REJOINDER_METRICS_TOKEN": METRICS_TOKEN,
         })

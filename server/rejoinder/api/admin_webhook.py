@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection, Request
 from starlette.routing import Route
 
-from .. import models
+from .. import models, netguard
 from ..errors import ApiError
 from ..notify import webhooks
 from ..state import state
@@ -25,24 +25,26 @@ from .common import JSON, int_param, read_json
 MAX_URL = 2000
 
 
-def webhook_url(value: Any, private_ok: bool = False) -> str:
+def webhook_url(value: Any, policy: netguard.Policy = netguard.Policy()) -> str:
     """An absolute http:// or https:// URL with a host, as the worker will POST to it.
     A loopback or private address given literally is refused here already (the worker
-    checks every delivery's resolved addresses too: notify/webhooks.refused_target)."""
+    checks every delivery's resolved addresses too, through netguard)."""
     url = models.clean_http_url(value, "url", max_len=MAX_URL, required=True)
     parts = urlsplit(url)
     assert parts.hostname is not None  # clean_http_url checked it
-    if not private_ok and _local(parts.hostname):
+    if _local(parts.hostname, policy):
         raise ApiError("invalid_url", "The webhook URL must be a public address, not this server's own network.",
                        field="url")
     return url
 
 
-def _local(host: str) -> bool:
+def _local(host: str, policy: netguard.Policy) -> bool:
+    if policy.private_ok:
+        return False
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return not ipaddress.ip_address(host).is_global
+        return not policy.permits(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
         return False  # a name: the worker checks what it resolves to
 
@@ -80,7 +82,7 @@ async def set_webhook(request: Request) -> JSON:
     unknown = set(body) - {"url"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
-    url = webhook_url(body.get("url"), state(request).settings.webhook_private_ok)
+    url = webhook_url(body.get("url"), netguard.Policy.of(state(request).settings))
     st = state(request)
     secret = await webhooks.point(st.webhooks, st.notify, site.id, url)
     return JSON({"webhook": {**await _view(request, site.id), "secret": secret}})

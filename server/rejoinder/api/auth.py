@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from .. import models
 from ..auth import identity
+from ..auth.avatars import copy_avatar
 from ..auth.providers import PROVIDERS, Profile, enabled
 from ..errors import ApiError
 from ..state import state
@@ -31,8 +32,6 @@ log = logging.getLogger("rejoinder.auth")
 
 # The hash of the iframe's secret: base64url of a SHA-256, no padding.
 SECRET_HASH = re.compile(r"^[A-Za-z0-9_-]{43}$")
-AVATAR_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-MAX_AVATAR_BYTES = 512 * 1024
 # The popup's own pages: our script only, nothing inline, no framing.
 POPUP_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -155,27 +154,6 @@ async def _profile(request: Request, client: Any, provider: str, token: dict[str
     return spec.parse(resp.json())
 
 
-async def _copy_avatar(request: Request, uid: str, url: str) -> str:
-    """Copy the provider's picture: hot-linked provider URLs expire and tell the provider who reads."""
-    if not url.startswith(("https://", "http://")):
-        return ""
-    try:
-        async with httpx2.AsyncClient(timeout=5, follow_redirects=True) as http:
-            async with http.stream("GET", url) as resp:
-                kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-                if resp.status_code != 200 or kind not in AVATAR_TYPES:
-                    return ""
-                body = b""
-                async for chunk in resp.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_AVATAR_BYTES:
-                        return ""
-    except httpx2.HTTPError:
-        return ""
-    digest = await state(request).users.save_avatar(uid, kind, body)
-    return f"/api/avatars/u/{digest}"
-
-
 async def _where(request: Request, flow: dict[str, Any]) -> str:
     """What the reader is signing in to, in words, for the confirmation."""
     if flow.get("aud") == ADMIN:
@@ -212,7 +190,7 @@ async def finish_login(request: Request) -> Response:
         return _page("Sign-in failed", f"{PROVIDERS[provider].label} did not confirm the sign-in. Please try again.",
                      status=400)
     uid = user_id(provider, profile.id)
-    avatar = await _copy_avatar(request, uid, profile.avatar_url)
+    avatar = await copy_avatar(state(request), uid, profile.avatar_url)
     user = {"id": uid, "provider": provider, "name": models.clean_line(profile.name, "name", max_len=200)[:80]
             or PROVIDERS[provider].label + " user",
             "avatar": avatar, "profile": profile.profile if profile.profile.startswith("https://") else "",
