@@ -46,6 +46,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "pin_not_allowed": (409, "Only a published top-level comment can be pinned."),
     "link_expired": (410, "This link has expired."),
     "body_too_large": (413, "The request body is too large."),
+    "headers_too_large": (431, "The request's headers are too large."),
     "import_too_large": (413, "The file is larger than the most Rejoinder imports."),
     "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
     "invalid_field": (422, "A field is not valid."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .http_limits import BoundedHttpToolsProtocol
 from .logs import log_config
 from .settings import Settings
 
@@ -12,7 +13,8 @@ from .settings import Settings
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return dict(
         loop="uvloop",
-        http="httptools",
+        # httptools, with each request head bounded (431 before it is buffered: http_limits.py).
+        http=BoundedHttpToolsProtocol,
         # websockets-sansio is uvicorn's current implementation; compression off:
         # measured here it costs 60-75% more CPU per delivery and ~44 KB more per socket.
         ws="websockets-sansio",
