@@ -136,13 +136,19 @@ def thread(api: httpx.Client) -> dict:
     return r.json()["thread"]
 
 
+# These check the HTTP contract, not the database: one kind of database is enough.
+SINGLE_ONLY = ("tests/api/test_fuzz.py",)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests exercise the widget, not the database: they run on the single server only."""
+    """Browser tests exercise the widget, not the database: they run on the single server only (and so do
+    the SINGLE_ONLY files)."""
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        is_browser = "tests/browser/" in str(item.fspath).replace("\\", "/")
-        if is_browser and callspec is not None and callspec.params.get("redis_server") == "cluster":
+        path = str(item.fspath).replace("\\", "/")
+        single_only = "tests/browser/" in path or path.endswith(SINGLE_ONLY)
+        if single_only and callspec is not None and callspec.params.get("redis_server") == "cluster":
             drop.append(item)
         else:
             keep.append(item)

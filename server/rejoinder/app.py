@@ -170,7 +170,7 @@ def close_sockets_on_exit(hub: Hub) -> None:
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-    error = ApiError(code)
+    error = ApiError(code, headers=dict(exc.headers or {}))  # a 405 carries the route's Allow
     error.status = exc.status_code
     return error_response(error)
 
@@ -215,10 +215,13 @@ async def home(request: Request) -> Response:
 
 
 async def no_such_endpoint(request: Request) -> JSONResponse:
-    """Any other /api path or method: a JSON 404 or 405 rather than the static files' answer."""
+    """Any other /api path or method: a JSON 404, or a 405 with the path's methods in Allow."""
+    allowed: set[str] = set()
     for route in request.app.router.routes:
         if route is not request.scope.get("route") and route.matches(request.scope)[0] == Match.PARTIAL:
-            return error_response(ApiError("method_not_allowed"))
+            allowed |= set(getattr(route, "methods", None) or ())
+    if allowed:
+        return error_response(ApiError("method_not_allowed", headers={"Allow": ", ".join(sorted(allowed))}))
     return error_response(ApiError("not_found"))
 
 

@@ -79,3 +79,34 @@ def test_unicode_digits_in_admin_routes_are_refused_cleanly(app_server, api: htt
             r = admin.get(f"{base}/comments", params={"list": "recent", "cursor": cursor})
             assert r.status_code == 400 and error_of(r)["code"] == "invalid_cursor", r.text
         assert admin.patch(f"{base}/threads/{tid}", json={"pinned": cid}).status_code == 200
+
+
+def test_an_empty_or_unknown_choice_is_422_not_the_default(app_server, api: httpx.Client, redis_client,
+                                                           thread: dict) -> None:
+    """`export?format=` used to answer 200 with the default format: a value given is checked."""
+    make_admin(redis_client, SITE, "github:8181")
+    base = f"/api/admin/sites/{SITE}"
+    with httpx.Client(base_url=app_server.base, timeout=10,
+                      headers={"Authorization": f"Bearer {make_session(redis_client, 'github:8181')}"}) as admin:
+        for path, name in ((f"{base}/export", "format"), (f"{base}/comments", "list")):
+            for value in ("", "JSON", "nope"):
+                r = admin.get(path, params={name: value})
+                assert r.status_code == 422 and error_of(r)["field"] == name, (path, value, r.text)
+        assert admin.get(f"{base}/export").status_code == 200
+        r = admin.post(f"{base}/import", params={"threads": ""}, content=b"<rss/>")
+        assert r.status_code == 422 and error_of(r)["field"] == "threads"
+    for value in ("", "Oldest"):
+        r = api.get(f"/api/threads/{thread['id']}", params={"order": value})
+        assert r.status_code == 422 and error_of(r)["field"] == "order"
+
+
+def test_the_api_description_lists_what_each_route_answers(api: httpx.Client) -> None:
+    """Each operation's error statuses come from its handler's error codes: a few known ones, checked."""
+    paths = api.get("/api/openapi.json").json()["paths"]
+    assert {"401", "403"} <= set(paths["/api/auth/me"]["get"]["responses"])
+    assert {"401", "403"} <= set(paths["/api/auth/logout"]["post"]["responses"])
+    assert "422" in paths["/api/threads/{tid}/comments/{cid}/replies"]["get"]["responses"]
+    assert "400" in paths["/api/threads/{tid}"]["get"]["responses"]
+    for ops in paths.values():
+        for method, op in ops.items():
+            assert "503" in op["responses"] or op["summary"] == "This document", (method, op["summary"])

@@ -126,6 +126,14 @@ def test_unknown_route_and_method(api) -> None:
     assert r.status_code == 404 and error_of(r)["code"] == "not_found"
     r = api.put("/api/openapi.json")
     assert r.status_code == 405 and error_of(r)["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "GET, HEAD"
+
+
+def test_a_405_names_the_methods_the_path_takes(api, thread) -> None:
+    r = api.post(f"/api/threads/{thread['id']}")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    r = api.put(f"/api/threads/{thread['id']}/comments/1")
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, HEAD, PATCH"
 
 
 def test_foreign_origin_is_refused(redis_client, api, thread, before) -> None:

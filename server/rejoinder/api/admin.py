@@ -27,7 +27,7 @@ from ..store.moderation import ACTIONS, Moderated
 from ..store.queue import LISTS, parse_member
 from ..store.sessions import ADMIN, Session
 from ..store.sites import POLICIES, Site
-from .common import JSON, ascii_int, int_param, read_json
+from .common import JSON, ascii_int, enum_param, int_param, read_json
 
 MAX_BULK = 100
 MAX_BLOCKED_WORDS = 200
@@ -278,9 +278,7 @@ async def list_comments(request: Request) -> JSON:
     st = state(request)
     site, _ = await require_admin(request)
     q = request.query_params
-    name = q.get("list") or "pending"
-    if name not in LISTS:
-        raise ApiError("invalid_field", f"list must be one of {', '.join(LISTS)}.", field="list")
+    name = enum_param(request, "list", tuple(LISTS), "pending") or "pending"
     text = models.clean_line(q.get("q"), "q", max_len=200).lower()
     author = models.clean_line(q.get("author"), "author", max_len=200).lower()
     limit = int_param(request, "limit", 50, 1, 200)

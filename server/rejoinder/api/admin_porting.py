@@ -24,7 +24,7 @@ from ..porting.source import FORMATS, ImportFailed
 from ..settings import Settings
 from ..state import state
 from .admin import SITE, require_admin
-from .common import JSON
+from .common import JSON, enum_param
 
 EXPORTS = {"json": ("application/json", "json"), "wxr": ("application/rss+xml; charset=utf-8", "xml")}
 IMPORT_PATH = re.compile(r"/api/admin/sites/[^/]+/import")
@@ -50,9 +50,7 @@ async def export_site(request: Request) -> StreamingResponse:
     """
     st = state(request)
     site, _ = await require_admin(request)
-    fmt = request.query_params.get("format") or "json"
-    if fmt not in EXPORTS:
-        raise ApiError("invalid_field", f"format must be one of {', '.join(EXPORTS)}.", field="format")
+    fmt = enum_param(request, "format", tuple(EXPORTS), "json")
     # Read before the answer starts: a database that is down is a 503, not a cut download.
     tids = await st.porting.site_threads(site.id, scan=False)
     base = site.origins[0] if site.origins else st.settings.public_url
@@ -98,13 +96,8 @@ async def import_site(request: Request) -> JSON:
     """
     st = state(request)
     site, _ = await require_admin(request)  # before the body is read: a stranger's upload is never buffered
-    q = request.query_params
-    fmt = q.get("format") or None
-    if fmt is not None and fmt not in FORMATS:
-        raise ApiError("invalid_field", f"format must be one of {', '.join(FORMATS)}.", field="format")
-    by = q.get("threads") or "url"
-    if by not in ("url", "id"):
-        raise ApiError("invalid_field", "threads must be url or id.", field="threads")
+    fmt = enum_param(request, "format", tuple(FORMATS), None)
+    by = enum_param(request, "threads", ("url", "id"), "url")
     if not await st.porting.lock_import(site.id, IMPORT_LOCK_SECONDS):
         raise ApiError("import_running")
     started = time.monotonic()

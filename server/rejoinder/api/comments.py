@@ -198,7 +198,7 @@ async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
 async def get_comment(request: Request) -> JSON:
     """GET /api/threads/{tid}/comments/{cid}: one comment.
 
-    Errors: thread_not_found, comment_not_found, origin_not_allowed.
+    Errors: thread_not_found, comment_not_found, origin_not_allowed, invalid_session.
     """
     st = state(request)
     tid, cid, doc, viewer = await _named(request)
@@ -212,8 +212,9 @@ async def edit_comment(request: Request) -> JSON:
     """PATCH /api/threads/{tid}/comments/{cid}: change your comment's text.
 
     Guests send the edit token from creation in X-Rejoinder-Edit-Token.
-    Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted,
-    comment_empty, comment_too_long, unsupported_media_type, malformed_json, rate_limited.
+    Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted, thread_not_found,
+    comment_empty, comment_too_long, invalid_field, unsupported_media_type, malformed_json, rate_limited,
+    origin_not_allowed, invalid_session.
     """
     st = state(request)
     tid, cid, owned, viewer = await _owned(request)
@@ -229,7 +230,8 @@ async def edit_comment(request: Request) -> JSON:
 async def delete_comment(request: Request) -> JSON:
     """DELETE /api/threads/{tid}/comments/{cid}: delete your comment (a placeholder stays if it has replies).
 
-    Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted, rate_limited.
+    Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted, thread_not_found,
+    rate_limited, origin_not_allowed, invalid_session.
     """
     st = state(request)
     tid, cid, owned, viewer = await _owned(request)
@@ -256,7 +258,8 @@ async def _like(request: Request, target: str) -> JSON:
 async def like_comment(request: Request) -> JSON:
     """PUT (like) or DELETE (unlike) /api/threads/{tid}/comments/{cid}/like. One like per identity.
 
-    Errors: comment_not_found, comment_deleted, thread_not_found, missing_field, rate_limited.
+    Errors: comment_not_found, comment_deleted, thread_not_found, missing_field, rate_limited,
+    origin_not_allowed, invalid_session.
     """
     return await _like(request, str(comment_id(request)))
 
@@ -264,7 +267,7 @@ async def like_comment(request: Request) -> JSON:
 async def like_post(request: Request) -> JSON:
     """PUT (like) or DELETE (unlike) /api/threads/{tid}/like: like the post itself.
 
-    Errors: thread_not_found, missing_field, rate_limited.
+    Errors: thread_not_found, missing_field, rate_limited, origin_not_allowed, invalid_session.
     """
     return await _like(request, "post")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -105,11 +106,19 @@ def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> in
     return value
 
 
+def enum_param(request: Request, name: str, choices: Sequence[str], default: str | None) -> str | None:
+    """A query parameter that must be one of `choices`: `default` when it is absent, and 422 when it is
+    given but empty or anything else ("?format=" is not "the default format")."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        raise ApiError("invalid_field", f"{name} must be one of {', '.join(choices)}.", field=name)
+    return raw
+
+
 def order_param(request: Request) -> str:
-    order = request.query_params.get("order", "oldest")
-    if order not in ("oldest", "newest"):
-        raise ApiError("invalid_field", "order must be oldest or newest.", field="order")
-    return order
+    return enum_param(request, "order", ("oldest", "newest"), "oldest") or "oldest"
 
 
 def encode_cursor(order: str, cid: int) -> str:

@@ -114,7 +114,7 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
 async def get_thread(request: Request) -> JSON:
     """GET /api/threads/{tid}: the thread and its first page (or the page at ?cursor=).
 
-    Errors: thread_not_found, origin_not_allowed, invalid_field, invalid_cursor.
+    Errors: thread_not_found, origin_not_allowed, invalid_field, invalid_cursor, invalid_session.
     """
     tid = request.path_params["tid"]
     site = await thread_site(request, tid)
@@ -127,7 +127,8 @@ async def get_thread(request: Request) -> JSON:
 async def list_replies(request: Request) -> JSON:
     """GET /api/threads/{tid}/comments/{cid}/replies?cursor=: more replies under a top-level comment.
 
-    Errors: thread_not_found, comment_not_found, origin_not_allowed, invalid_cursor.
+    Errors: thread_not_found, comment_not_found, origin_not_allowed, invalid_cursor, invalid_field (limit),
+    invalid_session.
     """
     st = state(request)
     tid = request.path_params["tid"]
