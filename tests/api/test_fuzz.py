@@ -36,7 +36,7 @@ def config(tmp_path: Path, app_server) -> Path:
 
 def fuzz(app_server, cfg: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(ST), "--config-file", str(cfg), "run", f"{app_server.base}/api/openapi.json", *RUN,
-                           *extra], capture_output=True, text=True, timeout=240)
+                           *extra], capture_output=True, text=True, timeout=240, cwd=cfg.parent)
 
 
 def failures(out: subprocess.CompletedProcess[str]) -> str:
