@@ -39,6 +39,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "This method is not allowed here."),
     "comment_deleted": (409, "This comment was deleted."),
     "idempotency_conflict": (409, "This Idempotency-Key was used for a different request."),
+    "duplicate_comment": (409, "You already said that."),
     "site_exists": (409, "A site with this id already exists."),
     "not_deleted": (409, "This comment is not deleted."),
     "nothing_to_restore": (409, "Its author deleted this comment and its text: there is nothing to restore."),

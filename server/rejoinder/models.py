@@ -174,8 +174,9 @@ def owner(doc: dict[str, Any], likes: int, liked: bool, edit_window_ms: int) -> 
     # Not even its author gets the email address back: a guest is known by an id the blog
     # page may hold for the frame (browsers that deny the frame storage), and that page's
     # scripts must not read the address through it.
-    created = doc.get("created") or 0
-    view["editable_until"] = iso(created + edit_window_ms) if doc.get("author", {}).get("kind") == "guest" else None
+    # Every author edits within the window (a signed-in one too: an approved comment must not turn into
+    # something else weeks later); a signed-in author may delete theirs at any time.
+    view["editable_until"] = iso((doc.get("created") or 0) + edit_window_ms)
     return view
 
 

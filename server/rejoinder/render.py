@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import mdurl
 import nh3
 from markdown_it import MarkdownIt
 
@@ -12,9 +13,22 @@ from markdown_it import MarkdownIt
 # guarantee.
 def _parser(linkify: bool) -> MarkdownIt:
     md = MarkdownIt("js-default", {"linkify": linkify, "typographer": False}).enable(["linkify", "strikethrough"])
+    md.normalizeLinkText = _link_text  # type: ignore[method-assign]
     # Images would make every reader's browser fetch a URL of the commenter's
     # choosing (tracking pixels, huge files): render them as plain links instead.
     return md.disable("image")
+
+
+def _link_text(url: str) -> str:
+    """How a bare URL shows as a link's text: as written, but an internationalised host name in
+    punycode, so a look-alike ("аррӏе.com", Cyrillic) shows as what it is (xn--80ak6aa92e.com)."""
+    parsed = mdurl.parse(url, slashes_denote_host=True)
+    if parsed.hostname and not parsed.hostname.isascii():
+        try:
+            parsed = parsed._replace(hostname=parsed.hostname.encode("idna").decode("ascii"))
+        except UnicodeError:
+            pass  # not a name IDNA can spell: the href (punycode by markdown-it) still says where it goes
+    return mdurl.decode(mdurl.format(parsed), mdurl.DECODE_DEFAULT_CHARS + "%")
 
 
 _md = _parser(linkify=True)

@@ -16,7 +16,6 @@ from .store.sites import Site
 
 log = logging.getLogger("rejoinder.spam")
 
-_LINK = re.compile(r"(https?://|www\.)", re.IGNORECASE)
 
 
 @dataclass
@@ -34,9 +33,16 @@ class Verdict:
         self.reasons.append(reason)
 
 
-def local_rules(site: Site, text: str, body: dict[str, Any], viewer: Identity, settings: Settings,
+def links_in(html: str) -> int:
+    """The links a reader can click in rendered, sanitised HTML (render.py makes every one an <a>):
+    counted there, not in the source, which writes "evil.com/x", "//evil.net" or "a@b.org" too."""
+    return html.count("<a ")
+
+
+def local_rules(site: Site, text: str, html: str, body: dict[str, Any], viewer: Identity, settings: Settings,
                 now_ms: int, known_guest: bool) -> Verdict:
-    """Defences that need no service. A spammer is never told: their comment looks pending to them."""
+    """Defences that need no service, for a new comment or an edit (`body` then holds no form fields).
+    A spammer is never told: their comment looks pending to them."""
     verdict = Verdict()
     # The widget's form has a field people never see: only a bot fills it in.
     if body.get("hp"):
@@ -45,7 +51,7 @@ def local_rules(site: Site, text: str, body: dict[str, Any], viewer: Identity, s
     if isinstance(started, int) and not isinstance(started, bool) and started <= now_ms:
         if now_ms - started < settings.spam_min_seconds * 1000:
             verdict.spam("too_fast")
-    links = len(_LINK.findall(text))
+    links = links_in(html)
     if links > settings.spam_max_links:
         verdict.spam("too_many_links")
     lowered = text.lower()

@@ -335,7 +335,7 @@ async def moderate(conn: HTTPConnection, site: Site, tid: str, cid: int, action:
                            pointer=(cid, doc.get("status", ""), doc.get("created", 0)))
     if done.changed and doc.get("status") == "approved" and (doc.get("author") or {}).get("kind") == "guest" \
             and site.moderation == "hold_first_guests":
-        await st.sites.mark_known(site.id, _email_hash(conn, doc) or doc.get("owner", ""))
+        await st.sites.mark_known(site.id, doc.get("owner", ""), _email_hash(conn, doc))
     akismet = ""
     if done.changed and action in ("spam", "ham"):
         meta = await st.comments.meta(tid)

@@ -18,6 +18,7 @@ from ..errors import ApiError
 from ..models import Identity
 from ..render import render
 from ..state import state
+from ..store.sites import Site
 from .common import JSON, comment_id, read_json, thread_site
 
 EDIT_HEADER = "x-rejoinder-edit-token"
@@ -74,8 +75,10 @@ def _draft(body: dict[str, Any], viewer: Identity, settings: Any) -> tuple[dict[
         name = models.clean_line(body.get("name"), "name", max_len=80, required=True)
         email = models.clean_email(body.get("email"))
         website = models.clean_website(body.get("website"))
+        # From the address and this browser (its per-site key): typing a regular's address does not
+        # borrow their picture; without an address, from the name and the browser.
         author = {"kind": "guest", "name": name, "website": website,
-                  "avatar": _avatar(settings.secret_key, email or name)}
+                  "avatar": _avatar(settings.secret_key, f"{email or name}\n{viewer.key}")}
     return {"author": author, "email": email, "text": text, "html": render(text)}, parent
 
 
@@ -88,7 +91,7 @@ async def create_comment(request: Request) -> JSON:
     Errors: unsupported_media_type, malformed_json, body_too_large, comment_empty,
     comment_too_long, missing_field, invalid_field, invalid_email, invalid_url, notify_needs_email,
     thread_not_found, parent_not_found, comment_deleted, thread_locked,
-    origin_not_allowed, idempotency_conflict, rate_limited, invalid_session.
+    origin_not_allowed, idempotency_conflict, duplicate_comment, rate_limited, invalid_session.
     """
     st = state(request)
     tid = request.path_params["tid"]
@@ -112,18 +115,7 @@ async def create_comment(request: Request) -> JSON:
                           st.bans.fields(viewer.key, email_hash, identity.ip_hash(request)))
 
     now = _now_ms()
-    guest_who = ""
-    if viewer.kind == "guest":
-        guest_who = email_hash or viewer.key
-    known = site.moderation == "hold_first_guests" and await st.sites.is_known(site.id, guest_who)
-    verdict = spam.local_rules(site, doc["text"], body, viewer, st.settings, now, known)
-    if banned:
-        spam.banned(verdict)
-    if verdict.status != "spam":
-        verdict = spam.combine(verdict, await spam.akismet(
-            st.settings, site, doc["text"], doc["author"], doc["email"], identity.client_ip(request),
-            request.headers.get("user-agent", ""), request.headers.get("referer", ""),
-            (await st.comments.meta(tid)).get("url", "") if st.settings.akismet_key else ""))
+    verdict = await _verdict(request, site, viewer, {**doc, "tid": tid}, doc["text"], doc["html"], banned, body)
 
     edit_token = secrets.token_urlsafe(24) if viewer.kind == "guest" else ""
     doc.update({
@@ -139,8 +131,12 @@ async def create_comment(request: Request) -> JSON:
     # a retry inside the Redis client after a dropped connection cannot store twice.
     scope_key = _digest(f"{viewer.key}\n{key}") if key else secrets.token_hex(16)
     fingerprint = _digest(f"{viewer.key}\n{parent}\n{doc['text']}\n{doc['author'].get('name')}")[:32]
+    # Said before by the same author, known by their account or browser (by their address only when
+    # they send neither: readers behind one office or phone network share it), or by their email: refused.
+    said = " ".join(doc["text"].lower().split())
+    authors = {viewer.key or identity.ip_hash(request), email_hash} - {""}
     written = await st.comments.create(tid, doc, parent, idempotency=scope_key, fingerprint=fingerprint,
-                                       body_digest=_digest(doc["text"].lower())[:32])
+                                       duplicate_keys=sorted(_digest(f"{who}\n{said}")[:32] for who in authors))
     stored = written.doc
     # Announced on a duplicate too: the first request may have stored the comment and
     # lost its answer (a dropped connection, a timeout) before announcing it. Announcing
@@ -151,8 +147,8 @@ async def create_comment(request: Request) -> JSON:
         await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
             identity.client_ip(request), request.headers.get("user-agent", ""),
             request.headers.get("referer", "")))
-    if stored.get("status") == "approved" and guest_who and site.moderation == "hold_first_guests":
-        await st.sites.mark_known(site.id, guest_who)
+    if stored.get("status") == "approved" and viewer.kind == "guest" and site.moderation == "hold_first_guests":
+        await st.sites.mark_known(site.id, viewer.key, email_hash)
     out: dict[str, Any] = {
         "comment": models.owner(stored, 0, False, st.settings.edit_window_seconds * 1000),
         "thread": {"id": tid, "count": written.count},
@@ -174,8 +170,9 @@ async def _named(request: Request) -> tuple[str, int, dict[str, Any] | None, Ide
     return tid, cid, await state(request).comments.get(tid, cid), viewer
 
 
-async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
-    """The comment named in the path, if the caller may change it."""
+async def _owned(request: Request, editing: bool) -> tuple[str, int, dict[str, Any], Identity]:
+    """The comment named in the path, if the caller may change it: its author, within the edit
+    window to edit (anyone), or to delete (a guest; a signed-in author may delete theirs at any time)."""
     st = state(request)
     tid, cid, doc, viewer = await _named(request)
     if doc is None:
@@ -190,9 +187,31 @@ async def _owned(request: Request) -> tuple[str, int, dict[str, Any], Identity]:
         token = request.headers.get(EDIT_HEADER, "")
         if not token or not hmac.compare_digest(_digest(token), doc.get("edit_hash") or "-"):
             raise ApiError("not_your_comment")
-        if _now_ms() > doc["created"] + st.settings.edit_window_seconds * 1000:
-            raise ApiError("edit_window_closed")
+    if (editing or author.get("kind") != "user") and \
+            _now_ms() > doc["created"] + st.settings.edit_window_seconds * 1000:
+        raise ApiError("edit_window_closed")
     return tid, cid, doc, viewer
+
+
+async def _verdict(request: Request, site: Site, viewer: Identity, doc: dict[str, Any], text: str, html: str,
+                   banned: bool, form: dict[str, Any]) -> spam.Verdict:
+    """What the spam rules, the site's policy, the site's bans and Akismet say of a text: the same
+    for a new comment and for an edit, so an edit cannot slip past what a new comment could not."""
+    st = state(request)
+    email = doc.get("email") or ""
+    known = False
+    if site.moderation == "hold_first_guests" and viewer.kind == "guest":
+        email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower()) if email else ""
+        known = await st.sites.is_known(site.id, viewer.key, email_hash)
+    verdict = spam.local_rules(site, text, html, form, viewer, st.settings, _now_ms(), known)
+    if banned:
+        spam.banned(verdict)
+    if verdict.status != "spam":
+        verdict = spam.combine(verdict, await spam.akismet(
+            st.settings, site, text, doc["author"], email, identity.client_ip(request),
+            request.headers.get("user-agent", ""), request.headers.get("referer", ""),
+            (await st.comments.meta(doc["tid"])).get("url", "") if st.settings.akismet_key else ""))
+    return verdict
 
 
 async def get_comment(request: Request) -> JSON:
@@ -209,22 +228,33 @@ async def get_comment(request: Request) -> JSON:
 
 
 async def edit_comment(request: Request) -> JSON:
-    """PATCH /api/threads/{tid}/comments/{cid}: change your comment's text.
+    """PATCH /api/threads/{tid}/comments/{cid}: change your comment's text, within the edit window.
 
-    Guests send the edit token from creation in X-Rejoinder-Edit-Token.
+    Guests send the edit token from creation in X-Rejoinder-Edit-Token. The new text goes through the
+    same spam rules, bans, Akismet and site policy as a new comment: held, an approved comment goes back
+    to pending (its author sees it so; it leaves everyone else's thread, live).
     Errors: not_your_comment, edit_window_closed, comment_not_found, comment_deleted, thread_not_found,
     comment_empty, comment_too_long, invalid_field, unsupported_media_type, malformed_json, rate_limited,
     origin_not_allowed, invalid_session.
     """
     st = state(request)
-    tid, cid, owned, viewer = await _owned(request)
+    tid, cid, owned, viewer = await _owned(request, editing=True)
+    site = await thread_site(request, tid)
     body = await read_json(request)
     text = _body_text(body.get("text"), st.settings.max_comment_chars)
-    await _limit(request, owned["site"], viewer, "write")
-    doc = await st.comments.edit(tid, cid, render(text), text, _now_ms())
-    await st.feed.announce(doc["site"], tid, "comment.edited")
+    html = render(text)
+    email = owned.get("email") or ""
+    email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower()) if email else ""
+    ban_fields = st.bans.fields(viewer.key, email_hash, identity.ip_hash(request))
+    banned = await _limit(request, site.id, viewer, "write", 1, ban_fields)
+    verdict = await _verdict(request, site, viewer, {**owned, "tid": tid}, text, html, banned, {})
+    written = await st.comments.edit(tid, cid, html, text, _now_ms(), verdict.status, verdict.reasons)
+    doc = written.doc
+    await st.feed.announce(site.id, tid, written.extra["event"],
+                           pointer=(cid, doc.get("status", ""), doc.get("created", 0)))
     likes, liked = await st.comments.like_state(tid, cid, viewer.key)
-    return JSON({"comment": models.owner(doc, likes, liked, st.settings.edit_window_seconds * 1000)})
+    return JSON({"comment": models.owner(doc, likes, liked, st.settings.edit_window_seconds * 1000),
+                 "thread": {"id": tid, "count": written.count}})
 
 
 async def delete_comment(request: Request) -> JSON:
@@ -234,7 +264,7 @@ async def delete_comment(request: Request) -> JSON:
     rate_limited, origin_not_allowed, invalid_session.
     """
     st = state(request)
-    tid, cid, owned, viewer = await _owned(request)
+    tid, cid, owned, viewer = await _owned(request, editing=False)
     await _limit(request, owned["site"], viewer, "write")
     written = await st.comments.delete(tid, cid, _now_ms())
     await st.feed.announce(written.doc["site"], tid, "comment.deleted")

@@ -83,6 +83,7 @@ async def confirm_subscription(request: Request) -> Response:
                                         title=title or templates.Words(site.language).text("this_post")))
         if not await st.subscriptions.confirm(tid, payload["e"]):
             raise ApiError("subscription_not_found")
+        await st.sites.confirm_email(site.id, payload["e"])
     except ApiError as error:
         return _refuse(request, error)
     return _page(templates.page(site.language, "page_confirmed",

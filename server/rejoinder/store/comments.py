@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from .scripts import Scripts
 from .steps import Steps
 
 
-# The same text posted to the same thread within an hour is a duplicate.
+# The same author posting the same text to the same thread within an hour is a duplicate.
 DUPLICATE_SECONDS = 3600
 
 
@@ -111,7 +112,7 @@ class CommentStore:
         return int(count or 0), bool(liked)
 
     async def create(self, tid: str, doc: dict[str, Any], parent: int | None, *,
-                     idempotency: str, fingerprint: str, body_digest: str = "") -> Written:
+                     idempotency: str, fingerprint: str, duplicate_keys: Sequence[str] = ()) -> Written:
         # create_comment.lua, as a step: creates that coincide on a thread share a run.
         result = await self.steps.run(
             keys.thread_slot(tid), "create_comment",
@@ -119,18 +120,23 @@ class CommentStore:
              keys.idempotency(tid, idempotency)],
             [keys.thread_prefix(tid), orjson.dumps(doc).decode(), "" if parent is None else parent,
              self.max_depth, self.events_maxlen, self.idempotency_seconds, fingerprint,
-             body_digest, DUPLICATE_SECONDS],
+             ",".join(duplicate_keys), DUPLICATE_SECONDS],
         )
+        if result[0] == "err" and result[1] == "duplicate_comment":
+            raise ApiError("duplicate_comment", field="text")  # shown beside the text, where the reader is
         _refusal(result)
         return Written(orjson.loads(result[1]), int(result[2]), duplicate=result[0] == "dup")
 
-    async def edit(self, tid: str, cid: int, html: str, text: str, now_ms: int) -> dict[str, Any]:
+    async def edit(self, tid: str, cid: int, html: str, text: str, now_ms: int, verdict: str = "approved",
+                   reasons: Sequence[str] = ()) -> Written:
+        """The new text, and what the rules said of it (edit_comment.lua): an approved comment held
+        by them leaves the thread in the same step. Written.extra["event"] is the logged event."""
         result = await self.scripts["edit_comment"](
             keys=[keys.thread_meta(tid), keys.comments(tid), keys.events(tid), keys.like_counts(tid)],
-            args=[cid, html, text, now_ms, self.events_maxlen],
+            args=[cid, html, text, now_ms, self.events_maxlen, verdict, ",".join(reasons)],
         )
         _refusal(result)
-        return orjson.loads(result[1])
+        return Written(orjson.loads(result[1]), int(result[2]), extra={"event": result[3]})
 
     async def delete(self, tid: str, cid: int, now_ms: int) -> Written:
         result = await self.scripts["delete_comment"](

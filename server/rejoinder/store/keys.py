@@ -166,6 +166,12 @@ def known_guests(site_id: str) -> str:
     return f"{_s(site_id)}:known"
 
 
+def confirmed_emails(site_id: str) -> str:
+    """Keyed hashes of the email addresses whose owners confirmed them here (by a mail link): only such
+    an address, never one merely typed, can make a guest known (hold_first_guests)."""
+    return f"{_s(site_id)}:confirmed"
+
+
 def site_feed(site_id: str) -> str:
     """The site's feed: one entry {tid, type} per write, written right after the
     thread's own atomic step. Consumers (moderation queue, mail, webhooks) read

@@ -96,13 +96,26 @@ class SiteStore:
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
                 "owner_emails", orjson.dumps(site.owner_emails).decode()]
 
-    async def is_known(self, site_id: str, who: str) -> bool:
-        """Has this guest (by email hash or anonymous id) had a comment approved here?"""
-        return bool(who) and bool(await self.redis.sismember(keys.known_guests(site_id), who))
+    async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
+        """Has this guest had a comment approved here: their browser (the per-site guest key), or an
+        email address whose owner confirmed it and had one approved? A typed address alone proves
+        nothing: anyone can type a regular's address."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sismember(keys.known_guests(site_id), guest or "-")
+            pipe.sismember(keys.known_guests(site_id), email_hash or "-")
+            pipe.sismember(keys.confirmed_emails(site_id), email_hash or "-")
+            by_browser, by_email, confirmed = await pipe.execute()
+        return bool(guest and by_browser) or bool(email_hash and by_email and confirmed)
 
-    async def mark_known(self, site_id: str, who: str) -> None:
-        if who:
-            await self.redis.sadd(keys.known_guests(site_id), who)
+    async def mark_known(self, site_id: str, *who: str) -> None:
+        """After an approval: the guest's key and email hash (the latter counts once it is confirmed)."""
+        known = [w for w in who if w]
+        if known:
+            await self.redis.sadd(keys.known_guests(site_id), *known)
+
+    async def confirm_email(self, site_id: str, email_hash: str) -> None:
+        """The address's owner clicked a link mailed to it from this site."""
+        await self.redis.sadd(keys.confirmed_emails(site_id), email_hash)
 
     async def list(self) -> list[Site]:
         ids = sorted(await self.redis.smembers(keys.site_index()))

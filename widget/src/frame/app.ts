@@ -104,7 +104,9 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     now: Date.now(),
     locked: ctx.thread.locked,
     nameOf: (id) => ctx.list.get(id)?.author?.name ?? null,
-    canEdit: (x) => !!x.mine && x.status !== "deleted" && (ctx.me.kind === "user"
+    canEdit: (x) => !!x.mine && x.status !== "deleted" && !!x.editable_until && Date.parse(x.editable_until) > Date.now()
+      && (ctx.me.kind === "user" || !!tokenFor(ctx.thread.id, x.id)),
+    canDelete: (x) => !!x.mine && x.status !== "deleted" && (ctx.me.kind === "user"
       || (!!x.editable_until && Date.parse(x.editable_until) > Date.now() && !!tokenFor(ctx.thread.id, x.id))),
   });
 

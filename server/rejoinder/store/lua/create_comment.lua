@@ -5,7 +5,8 @@
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events, KEYS[5] idempotency
 -- ARGV: 1 prefix, 2 comment doc JSON, 3 parent cid or "", 4 max depth,
 --       5 events maxlen, 6 idempotency ttl s, 7 request fingerprint,
---       8 body digest ("" to skip the duplicate check), 9 seconds a body counts as a duplicate
+--       8 duplicate keys: comma list of digests of (author key, text) for each way the author is
+--         known (identity, email hash, IP hash); "" to skip, 9 seconds a text counts as said
 --@include lib_place
 local meta, comments, roots, events, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix = ARGV[1]
@@ -44,14 +45,17 @@ if ARGV[3] ~= '' then
   parent, root, depth, reply_to = attach(p, maxdepth, comments)
 end
 
--- The same text in the same thread again soon is spam (an honest retry carries
--- its Idempotency-Key and was answered above).
-local bodykey = nil
+-- The same author saying the same text in the thread again soon (an honest retry carries its
+-- Idempotency-Key and was answered above) is refused, and said so: "You already said that".
+-- Another reader's identical "Great post!" is theirs to say.
+local bodykeys = {}
 if ARGV[8] ~= '' then
-  bodykey = prefix .. 'body:' .. ARGV[8]
-  if redis.call('EXISTS', bodykey) == 1 then
-    doc.status = 'spam'
-    doc.spam_reasons = (doc.spam_reasons or '') .. (doc.spam_reasons and doc.spam_reasons ~= '' and ',' or '') .. 'duplicate'
+  for digest in string.gmatch(ARGV[8], '[^,]+') do
+    local bodykey = prefix .. 'body:' .. digest
+    if redis.call('EXISTS', bodykey) == 1 then
+      return {'err', 'duplicate_comment'}
+    end
+    bodykeys[#bodykeys + 1] = bodykey
   end
 end
 
@@ -65,7 +69,7 @@ redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
 -- Wake the nodes whose readers follow this thread (the log, not this message, carries the event).
 redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 redis.call('SET', idem, ARGV[7] .. '|' .. cid, 'EX', ARGV[6])
-if bodykey then
+for _, bodykey in ipairs(bodykeys) do
   redis.call('SET', bodykey, cid, 'EX', ARGV[9])
 end
 return {'ok', encoded, count}

@@ -15,6 +15,8 @@ export interface CommentView {
   nameOf(id: number): string | null;
   /** Whether the reader may still edit this comment (own, in the window, token kept). */
   canEdit(c: Comment): boolean;
+  /** Whether the reader may delete it (a signed-in author always; a guest as for editing). */
+  canDelete(c: Comment): boolean;
   /** False while the first page is built: avatars get their URL once the comments
    * show (app.ts), as starting 200 image loads cost about 15% of the build. */
   images: boolean;
@@ -83,7 +85,7 @@ export function commentArticle(c: Comment, v: CommentView): HTMLElement {
     v.locked || c.status !== "approved" ? null
       : h("button", { type: "button", class: "rj-link", "data-action": "reply", "aria-expanded": "false" }, i18n.t("reply")),
     v.canEdit(c) ? h("button", { type: "button", class: "rj-link", "data-action": "edit" }, i18n.t("edit")) : null,
-    v.canEdit(c) ? h("button", { type: "button", class: "rj-link", "data-action": "delete" }, i18n.t("delete")) : null,
+    v.canDelete(c) ? h("button", { type: "button", class: "rj-link", "data-action": "delete" }, i18n.t("delete")) : null,
   );
 
   return h("article", { class: "rj-card", tabindex: -1, "aria-labelledby": nameId },
