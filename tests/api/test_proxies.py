@@ -69,3 +69,14 @@ def test_compose_trusts_only_its_proxy() -> None:
     trusted = compose["services"]["rejoinder"]["environment"]["REJOINDER_FORWARDED_ALLOW_IPS"]
     gateway = compose["networks"]["rejoinder"]["ipam"]["config"][0]["gateway"]
     assert trusted == gateway
+
+
+def test_an_ipv6_host_cannot_rotate_through_its_64_to_escape_the_limit(behind_proxy: AppServer) -> None:
+    """One host usually holds a whole /64: each write from a fresh address of it counts as the same client."""
+    tid = httpx.get(f"{behind_proxy.base}/api/threads", params={"site": SITE, "page": "p-v6"}).json()["thread"]["id"]
+    statuses = [write(behind_proxy, tid, f"2001:db8:1:2::{i + 1:x}", f"rotating {i}").status_code for i in range(31)]
+    assert statuses[:30] == [201] * 30 and statuses[30] == 429
+    # Another /64 is another client; an IPv4-mapped address counts as its IPv4 address.
+    assert write(behind_proxy, tid, "2001:db8:1:3::1", "next door").status_code == 201
+    assert write(behind_proxy, tid, "::ffff:198.51.100.77", "mapped").status_code == 201
+    assert write(behind_proxy, tid, "198.51.100.77", "the same, unmapped").status_code == 201

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import ipaddress
 import re
 
 from starlette.requests import HTTPConnection
@@ -31,8 +32,28 @@ def client_ip(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else "0.0.0.0"
 
 
+@functools.lru_cache(maxsize=16_384)
+def network_of(ip: str) -> str:
+    """What limits and bans count one client as: an IPv4 address, or an IPv6 address's /64 (one host
+    usually holds a whole /64, 2^64 addresses to rotate through). IPv4-mapped IPv6 counts as IPv4."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def client_net(conn: HTTPConnection) -> str:
+    return network_of(client_ip(conn))
+
+
 def ip_hash(conn: HTTPConnection) -> str:
-    return keyed_hash(state(conn).settings.secret_key, "ip:" + client_ip(conn))
+    """The keyed hash that rate limits and IP bans count the client by (its /64 for IPv6)."""
+    return keyed_hash(state(conn).settings.secret_key, "ip:" + client_net(conn))
 
 
 def guest_key(secret: str, site: str, client_id: str) -> str:

@@ -65,7 +65,7 @@ async def watch_site(ws: WebSocket) -> None:
         if not token:
             raise ApiError("auth_required")
         site, _ = await require_admin(ws, token)
-        ip = identity.client_ip(ws)
+        ip = identity.client_net(ws)  # an IPv6 client counts by its /64
         session_key = token_hash(token)
         if limits.full(ip, st.settings.live_per_ip, st.settings.live_per_node) \
                 or _per_session[session_key] >= PER_SESSION:

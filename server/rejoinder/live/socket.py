@@ -297,7 +297,7 @@ async def _admit(ws: WebSocket, st: Any) -> tuple[str, str] | None:
     if site is None or (origin != st.settings.public_origin and origin not in site.origins):
         await _deny(ws, "origin_not_allowed")
         return None
-    ip = identity.client_ip(ws)
+    ip = identity.client_net(ws)  # an IPv6 client counts by its /64
     if st.live_limits.full(ip, st.settings.live_per_ip, st.settings.live_per_node):
         await _deny(ws, "rate_limited")
         return None

@@ -1,4 +1,4 @@
-"""Fixed-window write limits per client IP hash and per identity, on each site."""
+"""Sliding-window write limits per client IP hash and per identity, on each site."""
 
 from __future__ import annotations
 
@@ -23,15 +23,18 @@ class RateLimiter:
         In the same step (lib_count_write.lua in steps.lua, the site's slot), whether any of `ban_fields`
         (BanStore.fields) is banned on the site: the return value.
 
-        The key names the window, and its expiry outlives the window by a second."""
-        now = int(time.time())
-        slot = now // self.window
-        replies = await self._steps.run(keys.site_slot(site), "count_write",
-                                        [keys.bans(site), *(keys.rate(site, kind, digest, slot)
-                                                            for kind, digest, _ in limits)],
-                                        [self.window + 1, *ban_fields])
+        A limit counts over the last `window` seconds, sliding: estimated from this fixed window's count and
+        the previous one's share of the sliding window. Keys name their window and live two windows."""
+        now = time.time()
+        slot = int(now // self.window)
+        into = (now % self.window) / self.window
+        counters = [key for kind, digest, _ in limits
+                    for key in (keys.rate(site, kind, digest, slot), keys.rate(site, kind, digest, slot - 1))]
+        replies = await self._steps.run(keys.site_slot(site), "count_write", [keys.bans(site), *counters],
+                                        [2 * self.window + 1, f"{into:.4f}", len(limits), *ban_fields])
         for (_, _, limit), count in zip(limits, replies):
             if count > limit:
-                retry = self.window - now % self.window
+                # When enough of the earlier writes have slid out of the window for one more.
+                retry = self.window - int(now % self.window)
                 raise ApiError("rate_limited", headers={"Retry-After": str(max(1, retry))})
         return bool(replies[-1])

@@ -2,22 +2,29 @@
 
 -- Count one write against each of the caller's limits on a site, and say whether
 -- the caller is banned there: the comment path's one step before its write.
--- A counter's key names its window and gets its expiry in the same step as its
--- first count, so no counter is ever left without one.
--- keys[1] the site's bans, keys[2..] this window's counters (all in the site's slot)
--- argv: 1 counter expiry s, 2.. ban fields to look up
--- Returns {count per counter..., 1 if any field is banned else 0}.
+-- Each limit is a sliding window, estimated from two fixed windows (this one and the
+-- one before, weighted by how much of it still lies in the last window's length):
+-- a fixed window alone let twice the limit through around its edge. A counter's key
+-- names its window and gets its expiry (two windows) with its first count.
+-- keys[1] the site's bans, then for each limit this window's counter and the previous one's
+-- (all in the site's slot)
+-- argv: 1 counter expiry s, 2 how far into this window we are (0..1), 3 number of limits,
+--       4.. ban fields to look up
+-- Returns {estimated count per limit..., 1 if any field is banned else 0}.
 local function count_write(keys, argv)
   local out = {}
-  for i = 2, #keys do
-    local n = redis.call('INCR', keys[i])
+  local into = tonumber(argv[2])
+  for i = 1, tonumber(argv[3]) do
+    local current, previous = keys[2 * i], keys[2 * i + 1]
+    local n = redis.call('INCR', current)
     if n == 1 then
-      redis.call('EXPIRE', keys[i], argv[1])
+      redis.call('EXPIRE', current, argv[1])
     end
-    out[#out + 1] = n
+    local before = tonumber(redis.call('GET', previous) or '0')
+    out[#out + 1] = n + math.floor(before * (1 - into))
   end
   local banned = 0
-  for i = 2, #argv do
+  for i = 4, #argv do
     if redis.call('HEXISTS', keys[1], argv[i]) == 1 then
       banned = 1
     end
