@@ -27,6 +27,7 @@ const ENTRIES = {
   "embed.js": "src/embed.ts",
   "count.js": "src/count.ts",
   "frame.js": "src/frame/main.ts",
+  "pow.js": "src/frame/pow-worker.ts",
   "frame.css": "src/frame/frame.css",
 };
 

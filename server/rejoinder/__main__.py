@@ -66,6 +66,8 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
         site.moderation = args.moderation
     if getattr(args, "block", None):
         site.blocklist = [w.strip() for w in args.block if w.strip()]
+    if getattr(args, "pow", None) is not None:
+        site.pow = args.pow == "on"
     if getattr(args, "language", None) is not None:
         from .notify.templates import LANGUAGES
 
@@ -482,6 +484,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--origin", action="append", help="an allowed origin, e.g. https://blog.example (repeat)")
         s.add_argument("--moderation", help="publish | hold_first_guests | hold_all | hold_links")
         s.add_argument("--block", action="append", help="a blocked word or phrase: its comments go to spam (repeat)")
+        s.add_argument("--pow", choices=("on", "off"), help="guests' comments need a proof of work (their browser "
+                       "solves it while they type)")
         s.add_argument("--language", help="language of mail and mail pages: en | fr | de")
         s.add_argument("--owner-email", action="append",
                        help="gets a mail for each comment held for moderation (repeat; '' for none)")

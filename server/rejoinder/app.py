@@ -138,7 +138,7 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         bans=BanStore(redis),
         moderation=ModerationStore(redis, scripts, events_maxlen=settings.events_maxlen),
         queue=ModerationQueue(redis),
-        subscriptions=SubscriptionStore(redis),
+        subscriptions=SubscriptionStore(redis, settings.confirm_link_hours * 3600),
         notify=NotifyStore(redis),
         webhooks=WebhookStore(redis),
         porting=PortingStore(redis, events_maxlen=settings.events_maxlen, max_depth=settings.max_depth),

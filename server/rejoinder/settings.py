@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # Rate limits: requests that write, per window, per client IP and per identity.
     rate_window_seconds: int = 60
     rate_ip_writes: int = 30
+    # New thread records (a page nobody opened before) and sign-in starts per window per client IP: a
+    # reader opens a few pages a minute; a script opening random pages or sign-ins fills nothing.
+    rate_ip_threads: int = 30
+    rate_ip_logins: int = 20
     rate_identity_writes: int = 20
     # Site configuration is cached in each process for this long.
     site_cache_seconds: float = 2.0

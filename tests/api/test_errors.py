@@ -239,8 +239,8 @@ def test_rate_limit_answers_429_with_retry_after(app_server, redis_server, redis
     strict = AppServer(redis_server.url, env={"REJOINDER_RATE_IP_WRITES": "3"}).start()
     try:
         with httpx.Client(base_url=strict.base, headers={"X-Rejoinder-Client": "c" * 20}) as client:
-            for _ in range(3):
-                post(client, thread["id"], "quick")
+            for i in range(3):
+                post(client, thread["id"], f"quick {i}")
             before = snapshot(redis_client)
             r = client.post(f"/api/threads/{thread['id']}/comments", json={"text": "one too many", "name": "A"})
             assert r.status_code == 429 and error_of(r)["code"] == "rate_limited"

@@ -81,8 +81,8 @@ def test_paging_is_stable_while_comments_are_added(api: httpx.Client, other_read
         while True:
             seen.extend(c["id"] for c in body["comments"])
             # Between every page, two new comments land at the end and one reply at the top.
-            futures = [pool.submit(post, other_reader, tid, "new") for _ in range(2)]
-            futures.append(pool.submit(post, other_reader, tid, "new reply", parent=existing[0]))
+            futures = [pool.submit(post, other_reader, tid) for _ in range(2)]  # each a text of its own
+            futures.append(pool.submit(post, other_reader, tid, parent=existing[0]))
             added.extend(f.result()["comment"]["id"] for f in futures[:2])
             if not body["next"]:
                 break

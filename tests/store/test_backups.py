@@ -37,7 +37,7 @@ def test_backup_and_restore_a_site(redis_server, redis_client, api, other_reader
 
     def writer() -> None:
         while not stop.is_set():
-            post(other_reader, tids[0], "during the backup")
+            post(other_reader, tids[0])  # a text of its own each time
     t = threading.Thread(target=writer)
     t.start()
     try:

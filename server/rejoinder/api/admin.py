@@ -135,7 +135,7 @@ def admin_view(conn: HTTPConnection, tid: str, doc: dict[str, Any], meta: dict[s
 
 def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "origins": site.origins, "moderation": site.moderation,
-            "blocklist": site.blocklist, "policies": list(POLICIES)}
+            "blocklist": site.blocklist, "policies": list(POLICIES), "pow": site.pow}
 
 
 # --- sign-in ---------------------------------------------------------------------
@@ -221,7 +221,8 @@ def _blocklist(value: Any) -> list[str]:
 
 
 async def update_site_settings(request: Request) -> JSON:
-    """PATCH /api/admin/sites/{site} {"moderation"?, "blocklist"?}: the moderation policy and blocked words.
+    """PATCH /api/admin/sites/{site} {"moderation"?, "blocklist"?, "pow"?}: the moderation policy, blocked
+    words, and whether guests' comments need a proof of work.
 
     Errors: auth_required 401, invalid_session 401, not_site_admin 403, invalid_field 422,
     unknown_field 422, malformed_json 400, unsupported_media_type 415.
@@ -229,7 +230,7 @@ async def update_site_settings(request: Request) -> JSON:
     st = state(request)
     site, _ = await require_admin(request)
     body = await read_json(request)
-    unknown = set(body) - {"moderation", "blocklist"}
+    unknown = set(body) - {"moderation", "blocklist", "pow"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
     if "moderation" in body:
@@ -238,6 +239,10 @@ async def update_site_settings(request: Request) -> JSON:
         site.moderation = body["moderation"]
     if "blocklist" in body:
         site.blocklist = _blocklist(body["blocklist"])
+    if "pow" in body:
+        if not isinstance(body["pow"], bool):
+            raise ApiError("invalid_field", "pow must be true or false.", field="pow")
+        site.pow = body["pow"]
     await st.sites.update(site)
     return JSON({"site": site_view(site)})
 

@@ -38,6 +38,8 @@ POPUP_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src '
 # The signed-in page posts its confirmation form back to us, and nowhere else.
 POPUP_CONFIRM_CSP = POPUP_CSP.replace("form-action 'none'", "form-action 'self'")
 MAX_FORM_BYTES = 1024
+# Where the dashboard's sign-in starts are counted (they name no site).
+DASHBOARD = "-dashboard"
 
 
 def hash_secret(secret: str) -> str:
@@ -135,6 +137,14 @@ async def start_login(request: Request) -> Response:
         return _page("Sign-in failed", "This site is not registered.", status=404)
     else:
         audience = READER
+    try:
+        # Each start stores a flow (for ten minutes): counted per client address, so a script cannot
+        # start sign-ins without end.
+        await state(request).limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request),
+                                                                 state(request).settings.rate_ip_logins)])
+    except ApiError:
+        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
+                     status=429)
     uri = redirect_uri(request, provider)
     rv = await client.create_authorization_url(uri)
     await client.save_authorize_data(request, redirect_uri=uri, **rv)

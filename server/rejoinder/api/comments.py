@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .. import models, spam
+from .. import models, pow, spam
 from ..auth import identity
 from ..errors import ApiError
 from ..models import Identity
@@ -85,13 +85,14 @@ def _draft(body: dict[str, Any], viewer: Identity, settings: Any) -> tuple[dict[
 async def create_comment(request: Request) -> JSON:
     """POST /api/threads/{tid}/comments: post a comment or a reply.
 
-    Body: {"text", "parent"?, "name", "email"?, "website"?, "notify"?} (guests) or {"text", "parent"?, "notify"?}
+    Body: {"text", "parent"?, "name", "email"?, "website"?, "notify"?, "pow"?} (guests) or {"text", "parent"?, "notify"?}
     (signed in). "notify": true asks for mail about the thread's new comments (after a confirmation mail).
     An Idempotency-Key header makes a retry return the first result.
     Errors: unsupported_media_type, malformed_json, body_too_large, comment_empty,
     comment_too_long, missing_field, invalid_field, invalid_email, invalid_url, notify_needs_email,
     thread_not_found, parent_not_found, comment_deleted, thread_locked,
-    origin_not_allowed, idempotency_conflict, duplicate_comment, rate_limited, invalid_session.
+    origin_not_allowed, idempotency_conflict, duplicate_comment, rate_limited, invalid_session,
+    proof_of_work_required, proof_of_work_invalid, proof_of_work_used (guests, where the site asks for one).
     """
     st = state(request)
     tid = request.path_params["tid"]
@@ -110,6 +111,8 @@ async def create_comment(request: Request) -> JSON:
     key = request.headers.get(IDEMPOTENCY_HEADER, "")
     if len(key) > 200:
         raise ApiError("invalid_field", "Idempotency-Key is at most 200 characters.", field="Idempotency-Key")
+    if site.pow and viewer.kind == "guest":
+        await _spend_pow(request, site, body.get("pow"))
     email_hash = identity.keyed_hash(st.settings.secret_key, "email:" + doc["email"].lower()) if doc["email"] else ""
     banned = await _limit(request, site.id, viewer, "write", 1,
                           st.bans.fields(viewer.key, email_hash, identity.ip_hash(request)))
@@ -159,6 +162,18 @@ async def create_comment(request: Request) -> JSON:
     if edit_token and first:
         out["edit_token"] = edit_token
     return JSON(out, status_code=201 if first else 200)
+
+
+async def _spend_pow(request: Request, site: Site, payload: Any) -> None:
+    """A guest's comment on a site that asks for a proof of work pays with one, once (pow.py)."""
+    st = state(request)
+    if payload is None:
+        raise ApiError("proof_of_work_required", field="pow")
+    checked = pow.check(st.settings.secret_key, site.id, payload, time.time())
+    if checked is None:
+        raise ApiError("proof_of_work_invalid", field="pow")
+    if not await st.sites.use_pow(site.id, checked.fingerprint, checked.seconds_left):
+        raise ApiError("proof_of_work_used", field="pow")
 
 
 async def _named(request: Request) -> tuple[str, int, dict[str, Any] | None, Identity]:

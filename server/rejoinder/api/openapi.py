@@ -85,7 +85,8 @@ SCHEMAS: dict[str, Any] = {
         "text": {"type": "string", "maxLength": 10000}, "parent": {"type": "integer"},
         "name": {"type": "string", "maxLength": 80}, "email": {"type": "string", "format": "email"},
         "website": {"type": "string", "format": "uri"},
-        "notify": {"type": "boolean", "description": "Mail me the thread's new comments (after I confirm by mail)"}}},
+        "notify": {"type": "boolean", "description": "Mail me the thread's new comments (after I confirm by mail)"},
+        "pow": {"type": "string", "description": "Guests, where the site asks: a solved challenge (ALTCHA payload)"}}},
     "EditComment": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
     "Created": {"type": "object", "properties": {
         "comment": _ref("Comment"), "thread": {"type": "object"},
@@ -100,7 +101,11 @@ SCHEMAS: dict[str, Any] = {
         "id": {"type": "string"}, "name": {"type": "string"}, "moderation": {"type": "string"},
         "providers": {"type": "array", "items": _ref("ProviderInfo")},
         "akismet": {"type": "boolean", "description": "Show 'This site uses Akismet to reduce spam'"},
-        "notifications": {"type": "boolean", "description": "Offer 'Notify me of new comments via email'"}}}}},
+        "notifications": {"type": "boolean", "description": "Offer 'Notify me of new comments via email'"},
+        "pow": {"type": "boolean", "description": "Guests' comments need a proof of work"}}}}},
+    "Challenge": {"type": "object", "properties": {"challenge": {"type": "object", "properties": {
+        "algorithm": {"type": "string"}, "challenge": {"type": "string"}, "maxnumber": {"type": "integer"},
+        "salt": {"type": "string"}, "signature": {"type": "string"}}}}},
     "ProviderInfo": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
     "Providers": {"type": "object", "properties": {"providers": {"type": "array", "items": _ref("ProviderInfo")}}},
     "Me": {"type": "object", "properties": {"me": {"type": "object", "properties": {
@@ -128,7 +133,8 @@ SCHEMAS: dict[str, Any] = {
         "counts": {"type": "object", "properties": {"pending": {"type": "integer"}, "spam": {"type": "integer"}}}}},
     "AdminSiteUpdate": {"type": "object", "properties": {
         "moderation": {"type": "string", "enum": ["publish", "hold_first_guests", "hold_all", "hold_links"]},
-        "blocklist": {"type": "array", "maxItems": 200, "items": {"type": "string", "maxLength": 100}}}},
+        "blocklist": {"type": "array", "maxItems": 200, "items": {"type": "string", "maxLength": 100}},
+        "pow": {"type": "boolean", "description": "Guests' comments need a proof of work"}}},
     "AdminComment": {"type": "object", "properties": {
         "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
         "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},
@@ -219,6 +225,9 @@ PATHS: dict[str, Any] = {
                  "responses": {**_ok("Counts"), **_errors(400, 403, 404, 413, 415, 422)}}},
     "/api/sites/{site}": {"get": {"summary": "Public settings of a site", "parameters": [_p("site", {"type": "string"})],
                                   "responses": {**_ok("Site"), **_errors(403, 404)}}},
+    "/api/sites/{site}/challenge": {"get": {
+        "summary": "A proof-of-work challenge for a guest's next comment (sites that ask for one)",
+        "parameters": [_p("site", {"type": "string"})], "responses": _ok("Challenge")}},
     "/api/avatars/{name}": {"get": {"summary": "A generated guest avatar (SVG)", "parameters": [_p("name", {"type": "string"})],
                                     "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}, **_errors(404)}}},
     "/api/auth/handover": {"post": {

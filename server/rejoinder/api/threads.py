@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 from typing import Any
 
 from starlette.requests import Request
@@ -35,6 +36,11 @@ def me(viewer: Identity) -> dict[str, Any]:
                 "provider": viewer.provider, "profile": viewer.profile or None, "email": shown or None,
                 "has_email": bool(viewer.email), "kept": viewer.kept or "frame"}
     return {"kind": "guest"}
+
+
+def _on_site(url: str, site: Site) -> bool:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() in site.origins
 
 
 def page_body(request: Request, tid: str, page: Page, viewer: Identity, order: str) -> dict[str, Any]:
@@ -81,9 +87,9 @@ async def _page(request: Request, site: Site, tid: str, create: dict[str, str] |
 async def open_thread(request: Request) -> JSON:
     """GET /api/threads?site=&page=[&title=&url=]: the thread of a page, first page of comments.
 
-    Creates the thread's record the first time a page is seen, so the widget
-    needs one request. Errors: site_not_found, origin_not_allowed, invalid_field,
-    invalid_cursor, invalid_session.
+    Creates the thread's record the first time a page is seen (provisional until a first write, and
+    counted against the caller's limit), so the widget needs one request. Errors: site_not_found,
+    origin_not_allowed, invalid_field, invalid_cursor, invalid_session, rate_limited.
     """
     site = await site_for(request, request.query_params.get("site"))
     return JSON(await open_thread_body(request, site))
@@ -103,10 +109,26 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
         except ApiError:
             raise ApiError("invalid_field", "url must be an http(s) URL.", field="url") from None
     url = url or (key if "://" in key else "")
+    if url and not _on_site(url, site):
+        # Mail, webhooks and exports link to it: a URL off the site's own origins (a phishing page the
+        # first visitor named) is not kept.
+        url = ""
     tid = keys.thread_id(site.id, key)
-    create = {"site": site.id, "page": key, "url": url[:1024], "title": title, "now": str(int(time.time() * 1000))}
-    page, viewer, order = await _page(request, site, tid, create, viewer)
-    assert page is not None  # created if missing
+    page, viewer, order = await _page(request, site, tid, None, viewer)
+    if page is None:
+        # A page nobody opened before. Its record is provisional (it expires unless a comment or a like
+        # makes it permanent) and making one counts against the caller's limit: opening pages at random
+        # cannot fill the database.
+        await state(request).limiter.hit(site.id, [("thread:ip", identity.ip_hash(request),
+                                                    state(request).settings.rate_ip_threads)])
+        create = {"site": site.id, "page": key, "url": url[:1024], "title": title,
+                  "now": str(int(time.time() * 1000))}
+        page, viewer, order = await _page(request, site, tid, create, viewer)
+    elif title and title != page.meta.get("title") and await state(request).comments.retitle(tid, title):
+        # The post was renamed: its own page may say so, once a day (a stranger's request could
+        # claim any title, and the title goes into mail and exports).
+        page.meta["title"] = title
+    assert page is not None
     # The widget's first request also brings the site's public settings: one round trip less.
     return {**page_body(request, tid, page, viewer, order), "site": public_site(request, site)}
 

@@ -37,6 +37,7 @@ MAX_MAIL_AGE_MS = 3 * 24 * 3600 * 1000
 BATCH_ITEMS = 200
 # Event types that bring a new comment: posted, or published by a moderator.
 NEW_COMMENT = ("comment.created", "comment.approved")
+CONFIRM_EVERY_SECONDS = 24 * 3600
 
 
 def _item(doc: dict[str, Any], to: str = "") -> dict[str, Any]:
@@ -73,7 +74,9 @@ class MailWork:
             status = doc.get("status")
             if status not in ("approved", "pending"):
                 continue  # spam makes no mail at all: not even a confirmation to a typed-in address
-            if doc.get("notify") and doc.get("email"):
+            if doc.get("notify") and doc.get("email") and status == "approved":
+                # Held comments ask nothing: a flood of them cannot send mail to whoever's address it typed.
+                # A held comment asks once an admin approves it (comment.approved).
                 mail += await self._ask_confirmation(site, tid, meta, doc, f"{tid}:{entry_id}", now)
             if status == "pending":
                 mail += await self._owner_mail(site, tid, meta, doc)
@@ -89,8 +92,12 @@ class MailWork:
         ehash = email_hash(self.settings, email)
         if await self.subs.request(tid, ehash, email, now, event_id) != "ask":
             return []
+        # At most one confirmation a day to one address from one site, whatever the number of threads:
+        # the operator's domain must not become a way to mail a stranger again and again.
+        if not await self.store.may_ask(site.id, ehash, CONFIRM_EVERY_SECONDS):
+            return []
         unsubscribe = self._unsubscribe(site, ehash, tid)
-        mail = templates.confirm(site.language, site=site.name or site.id, title=meta.get("title", ""),
+        mail = templates.confirm(site.language, site=site.name or site.id,
                                  confirm_url=confirm_url(self.settings, site.id, tid, ehash),
                                  unsubscribe_url=unsubscribe)
         return [compose(self.settings, to=email, site_name=site.name or site.id, mail=mail,

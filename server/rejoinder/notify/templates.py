@@ -16,8 +16,9 @@ LANGUAGES = ("en", "fr", "de")
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "this_post": "this post",
-        "confirm_subject": "Confirm: new comments on “{title}”",
-        "confirm_intro": "You (or someone who typed your address) asked {site} to email you when someone comments on “{title}”.",
+        "confirm_subject": "Confirm: mail about new comments on {site}",
+        "confirm_intro": "You (or someone who typed your address) asked {site} to email you about new comments on one of its posts.",
+        "why_confirm": "You get this mail because your address was typed into the comment form of {site}. Without your confirmation nothing more is sent.",
         "confirm_action": "Confirm",
         "confirm_ignore": "If that was not you, ignore this mail: nothing more will be sent.",
         "new_subject_one": "New comment on “{title}”",
@@ -42,8 +43,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "this_post": "cet article",
-        "confirm_subject": "Confirmez : nouveaux commentaires sur « {title} »",
-        "confirm_intro": "Vous (ou quelqu’un qui a saisi votre adresse) avez demandé à {site} de vous écrire quand quelqu’un commente « {title} ».",
+        "confirm_subject": "Confirmez : messages sur les nouveaux commentaires de {site}",
+        "confirm_intro": "Vous (ou quelqu’un qui a saisi votre adresse) avez demandé à {site} de vous écrire au sujet des nouveaux commentaires d’un de ses articles.",
+        "why_confirm": "Vous recevez ce message parce que votre adresse a été saisie dans le formulaire de commentaire de {site}. Sans votre confirmation, rien d’autre n’est envoyé.",
         "confirm_action": "Confirmer",
         "confirm_ignore": "Si ce n’était pas vous, ignorez ce message : rien d’autre ne sera envoyé.",
         "new_subject_one": "Nouveau commentaire sur « {title} »",
@@ -68,8 +70,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "de": {
         "this_post": "diesen Beitrag",
-        "confirm_subject": "Bestätigen: neue Kommentare zu „{title}“",
-        "confirm_intro": "Sie (oder jemand, der Ihre Adresse eingegeben hat) haben {site} gebeten, Ihnen bei neuen Kommentaren zu „{title}“ zu schreiben.",
+        "confirm_subject": "Bestätigen: Mails zu neuen Kommentaren auf {site}",
+        "confirm_intro": "Sie (oder jemand, der Ihre Adresse eingegeben hat) haben {site} gebeten, Ihnen bei neuen Kommentaren zu einem seiner Beiträge zu schreiben.",
+        "why_confirm": "Sie erhalten diese Mail, weil Ihre Adresse in das Kommentarformular von {site} eingegeben wurde. Ohne Ihre Bestätigung wird nichts weiter gesendet.",
         "confirm_action": "Bestätigen",
         "confirm_ignore": "Wenn Sie das nicht waren, ignorieren Sie diese Mail: Es wird nichts weiter gesendet.",
         "new_subject_one": "Neuer Kommentar zu „{title}“",
@@ -151,15 +154,16 @@ def _footer(w: Words, why: str, unsubscribe_url: str) -> tuple[str, str]:
     return text, html
 
 
-def confirm(lang: str, *, site: str, title: str, confirm_url: str, unsubscribe_url: str) -> Mail:
+def confirm(lang: str, *, site: str, confirm_url: str, unsubscribe_url: str) -> Mail:
+    """Asking an address to confirm: a fixed text naming only the site. Whoever typed the address chose
+    nothing in it (no post title, no name, no comment text), so the mail cannot carry their message."""
     w = Words(lang)
-    title = title or w.text("this_post")
-    text = (f"{w.text('confirm_intro', site=site, title=title)}\n\n"
+    text = (f"{w.text('confirm_intro', site=site)}\n\n"
             f"{w.text('confirm_action')}: {confirm_url}\n\n{w.text('confirm_ignore')}\n")
-    html = (f"<p>{w.html('confirm_intro', site=site, title=title)}</p>"
+    html = (f"<p>{w.html('confirm_intro', site=site)}</p>"
             f"<p>{_link(confirm_url, w.html('confirm_action'))}</p><p>{w.html('confirm_ignore')}</p>")
-    ft, fh = _footer(w, w.text("why_subscriber", title=title), unsubscribe_url)
-    return Mail(w.text("confirm_subject", title=title), text + ft, _page(html + fh, language(lang)))
+    ft, fh = _footer(w, w.text("why_confirm", site=site), unsubscribe_url)
+    return Mail(w.text("confirm_subject", site=site), text + ft, _page(html + fh, language(lang)))
 
 
 def new_comments(lang: str, *, title: str, url: str, items: list[dict[str, Any]], unsubscribe_url: str) -> Mail:

@@ -16,6 +16,15 @@ from .scripts import Scripts
 from .steps import Steps
 
 
+# A thread record made by reading a page lasts this long unless a comment or a like makes it permanent
+# (the next reader of the page makes it again): a day of new pages at REJOINDER_RATE_IP_THREADS a minute
+# is the most one address can keep stored this way.
+PROVISIONAL_SECONDS = 24 * 3600
+# What a reader liked on a thread is kept this long after their last like there (half a year).
+LIKER_SECONDS = 183 * 24 * 3600
+# The title of a thread may change from its page this often (an admin may change it any time).
+RETITLE_SECONDS = 24 * 3600
+
 # The same author posting the same text to the same thread within an hour is a duplicate.
 DUPLICATE_SECONDS = 3600
 
@@ -66,7 +75,8 @@ class CommentStore:
             keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.like_counts(tid)],
             args=[keys.thread_prefix(tid), order, "" if cursor is None else cursor, limit, inline, liker,
                   "1" if create else "0", c.get("site", ""), c.get("page", ""), c.get("url", ""),
-                  c.get("title", ""), c.get("now", 0), secrets.token_hex(8)],
+                  c.get("title", ""), c.get("now", 0), secrets.token_hex(8), PROVISIONAL_SECONDS,
+                  RETITLE_SECONDS],
         )
         if result[0] == "missing":
             return None
@@ -93,6 +103,13 @@ class CommentStore:
         parsed = [orjson.loads(d) for d in docs if d]
         counts = {doc["id"]: int(n or 0) for doc, n in zip(parsed, likes)}
         return parsed, counts, set(liked), more
+
+    async def retitle(self, tid: str, title: str) -> bool:
+        """A new title from the page, at most once per RETITLE_SECONDS per thread; whether it was taken."""
+        if not await self.redis.set(keys.retitled(tid), "1", nx=True, ex=RETITLE_SECONDS):
+            return False
+        await self.redis.hset(keys.thread_meta(tid), "title", title)
+        return True
 
     async def meta(self, tid: str) -> dict[str, str]:
         return await self.redis.hgetall(keys.thread_meta(tid))
@@ -150,7 +167,7 @@ class CommentStore:
         result = await self.scripts["set_like"](
             keys=[keys.thread_meta(tid), keys.comments(tid), keys.like_counts(tid),
                   keys.liked_by(tid, liker), keys.events(tid)],
-            args=[target, "1" if on else "0", self.events_maxlen],
+            args=[target, "1" if on else "0", self.events_maxlen, LIKER_SECONDS],
         )
         _refusal(result)
         return int(result[1]), bool(result[2])

@@ -47,6 +47,11 @@ def thread_prefix(tid: str) -> str:
     return f"{_t(tid)}:"
 
 
+def retitled(tid: str) -> str:
+    """Set when the thread's page changed its title (expires: one change a day from the page)."""
+    return f"{_t(tid)}:retitled"
+
+
 def comments(tid: str) -> str:
     return f"{_t(tid)}:comments"
 
@@ -172,6 +177,16 @@ def confirmed_emails(site_id: str) -> str:
     return f"{_s(site_id)}:confirmed"
 
 
+def confirm_asked(site_id: str, email_hash: str) -> str:
+    """Set when a confirmation went to this address from this site; it expires after a day."""
+    return f"{_s(site_id)}:asked:{email_hash}"
+
+
+def pow_used(site_id: str, fingerprint: str) -> str:
+    """A proof of work that paid for a comment: it cannot pay for another (expires with the challenge)."""
+    return f"{_s(site_id)}:pow:{fingerprint}"
+
+
 def site_feed(site_id: str) -> str:
     """The site's feed: one entry {tid, type} per write, written right after the
     thread's own atomic step. Consumers (moderation queue, mail, webhooks) read
@@ -223,6 +238,11 @@ def subscribers(tid: str) -> str:
     """The thread's email subscribers: email hash -> {email, state, asked}. In the
     thread's slot, next to the comments whose authors asked."""
     return f"{_t(tid)}:subs"
+
+
+def subscriber_pending(tid: str, email_hash: str) -> str:
+    """An address asked to confirm mail about the thread; expires with its confirmation link."""
+    return f"{_t(tid)}:subp:{email_hash}"
 
 
 def consumer(site_id: str, name: str) -> str:

@@ -100,6 +100,10 @@ class NotifyStore:
     async def outbox_size(self, site: str) -> int:
         return await self.redis.xlen(keys.outbox(site))
 
+    async def may_ask(self, site: str, email_hash: str, every_seconds: int) -> bool:
+        """Whether a confirmation may go to this address from this site now (then not again for a while)."""
+        return bool(await self.redis.set(keys.confirm_asked(site, email_hash), "1", nx=True, ex=every_seconds))
+
     # --- owners who stopped held-comment mail ------------------------------------
 
     async def owner_opted_out(self, site: str) -> set[str]:

@@ -31,7 +31,8 @@ class RateLimiter:
         counters = [key for kind, digest, _ in limits
                     for key in (keys.rate(site, kind, digest, slot), keys.rate(site, kind, digest, slot - 1))]
         replies = await self._steps.run(keys.site_slot(site), "count_write", [keys.bans(site), *counters],
-                                        [2 * self.window + 1, f"{into:.4f}", len(limits), *ban_fields])
+                                        [2 * self.window + 1, f"{into:.4f}", len(limits),
+                                         *(limit for _, _, limit in limits), *ban_fields])
         for (_, _, limit), count in zip(limits, replies):
             if count > limit:
                 # When enough of the earlier writes have slid out of the window for one more.

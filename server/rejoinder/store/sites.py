@@ -36,6 +36,8 @@ class Site:
     language: str = "en"
     # Who gets a mail when a comment is held for moderation.
     owner_emails: list[str] = field(default_factory=list)
+    # Guests' browsers solve a small proof of work with each comment (pow.py).
+    pow: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +53,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         created=int(data.get("created", 0)),
         language=data.get("language", "en"),
         owner_emails=orjson.loads(data.get("owner_emails", "[]")),
+        pow=data.get("pow") == "1",
     )
 
 
@@ -94,7 +97,7 @@ class SiteStore:
         return ["id", site.id, "name", site.name, "origins", orjson.dumps(site.origins).decode(),
                 "moderation", site.moderation, "created", site.created,
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
-                "owner_emails", orjson.dumps(site.owner_emails).decode()]
+                "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0"]
 
     async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
         """Has this guest had a comment approved here: their browser (the per-site guest key), or an
@@ -112,6 +115,10 @@ class SiteStore:
         known = [w for w in who if w]
         if known:
             await self.redis.sadd(keys.known_guests(site_id), *known)
+
+    async def use_pow(self, site_id: str, fingerprint: str, seconds: int) -> bool:
+        """Spend a proof of work: False if it was spent before."""
+        return bool(await self.redis.set(keys.pow_used(site_id, fingerprint), "1", nx=True, ex=max(1, seconds)))
 
     async def confirm_email(self, site_id: str, email_hash: str) -> None:
         """The address's owner clicked a link mailed to it from this site."""

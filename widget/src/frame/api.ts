@@ -47,6 +47,11 @@ export class Api {
     return data as T;
   }
 
+  /** A proof-of-work challenge for a guest's next comment (sites that ask for one: pow.ts). */
+  challenge(site: string): Promise<{ challenge: import("./pow").Challenge }> {
+    return this.call("GET", `/api/sites/${enc(site)}/challenge`);
+  }
+
   site(site: string): Promise<{ site: Site }> {
     return this.call("GET", `/api/sites/${enc(site)}`);
   }

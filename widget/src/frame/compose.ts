@@ -7,6 +7,7 @@ import { ApiError } from "./api";
 import type { Ctx } from "./context";
 import { h } from "./dom";
 import { clearDraft, loadDraft, loadGuest, saveDraft, saveGuest, type Draft } from "./drafts";
+import { Pow } from "./pow";
 import { renderPreview } from "./preview";
 import { saveToken } from "./tokens";
 import type { Comment } from "./types";
@@ -31,12 +32,18 @@ export class Compose {
   private sending = false;
   /** Live arrivals held while our own post is in flight, so it never shows twice. */
   private deferred: (() => void)[] = [];
+  /** Where the site asks guests for a proof of work: solved while they type. */
+  private readonly pow: Pow | null;
 
   constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void }) {
+    this.pow = ctx.site?.pow ? new Pow(ctx.api, ctx.params.site) : null;
     this.form = new CommentForm(ctx.i18n, ctx.site, {
       submit: (v) => void this.submit(v),
       cancelReply: () => this.replyTo(null, true),
-      input: () => this.scheduleSave(),
+      input: () => {
+        this.scheduleSave();
+        if (this.ctx.me.kind !== "user") this.pow?.prepare();
+      },
       logIn: hooks.logIn,
       logOut: hooks.logOut,
     });
@@ -107,7 +114,7 @@ export class Compose {
 
   private async submit(v: FormValues): Promise<void> {
     if (this.sending) return;
-    const { api, thread, list, i18n, me } = this.ctx;
+    const { thread, list, i18n, me } = this.ctx;
     this.form.clearErrors();
     const parent = this.parent;
     // The same request keeps its idempotency key across retries (even after a
@@ -129,7 +136,7 @@ export class Compose {
     this.sending = true;
     this.form.busy(true);
     try {
-      const r = await api.create(thread.id, body, this.key);
+      const r = await this.send(body);
       shown?.remove();
       this.posted(r.comment, r.edit_token, r.thread.count, v);
     } catch (e) {
@@ -140,6 +147,21 @@ export class Compose {
       this.sending = false;
       this.form.busy(false);
       this.deferred.splice(0).forEach((f) => f());
+    }
+  }
+
+  /** Post the comment; with a proof of work where the site asks guests for one (a fresh one and a
+   * second try if the server found the first spent, late or wrong). */
+  private async send(body: Record<string, unknown>): Promise<Awaited<ReturnType<Ctx["api"]["create"]>>> {
+    const { api, thread, me } = this.ctx;
+    if (!this.pow || me.kind === "user") return api.create(thread.id, body, this.key);
+    for (let attempt = 0; ; attempt++) {
+      const solution = await this.pow.take();
+      try {
+        return await api.create(thread.id, solution ? { ...body, pow: solution } : body, this.key);
+      } catch (e) {
+        if (attempt > 0 || !(e instanceof ApiError && e.code.startsWith("proof_of_work"))) throw e;
+      }
     }
   }
 

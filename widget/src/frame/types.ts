@@ -93,6 +93,8 @@ export interface Site {
   moderation: string;
   /** Social login providers the server has configured. */
   providers?: Provider[];
+  /** Whether guests' comments need a proof of work (solved while they type: pow.ts). */
+  pow?: boolean;
   /** Whether the site sends "new comment" emails, once notifications land. */
   notifications?: boolean;
 }

@@ -59,6 +59,8 @@ if ARGV[8] ~= '' then
   end
 end
 
+-- A write makes a provisional thread record (made by reading its page) permanent.
+redis.call('PERSIST', meta)
 local cid, seq, encoded = place(doc, parent, root, depth, reply_to, meta, comments, roots, prefix)
 local count = tonumber(redis.call('HGET', meta, 'count'))
 if doc.status == 'approved' then

@@ -29,6 +29,8 @@ else
     redis.call('HSET', meta, 'url', thread.url)
   end
 end
+-- An imported thread is permanent, even where reading its page had made a provisional record.
+redis.call('PERSIST', meta)
 
 -- Shown: approved, or a deleted placeholder that is still in the indexes.
 local function shown(p)

@@ -2,7 +2,8 @@
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] likecount
 -- ARGV: 1 prefix, 2 order ("oldest"|"newest"), 3 cursor cid or "", 4 limit,
 --       5 inline replies per root, 6 liker id or "",
---       7 create? ("1"|"0"), 8 site, 9 page key, 10 url, 11 title, 12 now ms, 13 new epoch
+--       7 create? ("1"|"0"), 8 site, 9 page key, 10 url, 11 title, 12 now ms, 13 new epoch,
+--       14 seconds a created record lasts without a write, 15 seconds before a page may change its title
 local meta, comments, roots, likecount = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local prefix = ARGV[1]
 
@@ -13,9 +14,10 @@ if redis.call('EXISTS', meta) == 0 then
   redis.call('HSET', meta, 'site', ARGV[8], 'page', ARGV[9], 'url', ARGV[10],
     'title', ARGV[11], 'created', ARGV[12], 'seq', 0, 'cids', 0, 'count', 0,
     'likes', 0, 'epoch', ARGV[13], 'locked', 0)
-elseif ARGV[7] == '1' and ARGV[11] ~= '' and redis.call('HGET', meta, 'title') ~= ARGV[11] then
-  -- The page's title changed since the thread was made: keep the newest.
-  redis.call('HSET', meta, 'title', ARGV[11])
+  -- Provisional: a page only read goes away again; the first comment or like makes it permanent.
+  redis.call('EXPIRE', meta, ARGV[14])
+  -- Its title came with this first request: no page may change it again for a while (api/threads.py).
+  redis.call('SET', prefix .. 'retitled', '1', 'EX', ARGV[15])
 end
 
 local limit = tonumber(ARGV[4])

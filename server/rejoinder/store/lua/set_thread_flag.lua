@@ -23,6 +23,7 @@ if (redis.call('HGET', meta, field) or '') == value or (field == 'locked' and va
   return {'same', value}
 end
 redis.call('HSET', meta, field, value)
+redis.call('PERSIST', meta)  -- an admin's lock or pin makes a provisional record permanent
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 if field == 'locked' then
   redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], seq .. '-1', 'type', 'thread.locked', 'locked', value)
