@@ -496,6 +496,7 @@
       var radio = document.querySelector('#settings input[value="' + CSS.escape(data.site.moderation) + '"]');
       if (radio) radio.checked = true;
       $("blocklist").value = data.site.blocklist.join("\n");
+      $("pow").checked = !!data.site.pow;
     });
   }
 
@@ -503,7 +504,7 @@
     event.preventDefault();
     var picked = document.querySelector("#settings input[name=moderation]:checked");
     var words = $("blocklist").value.split("\n").map(function (w) { return w.trim(); }).filter(Boolean);
-    api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words })
+    api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words, pow: $("pow").checked })
       .then(function () { say("Settings saved."); }, function (e) { fail(e.message); });
   });
 
