@@ -225,6 +225,13 @@ async def no_such_endpoint(request: Request) -> JSONResponse:
     return error_response(ApiError("not_found"))
 
 
+async def _sync_live_metrics(state: State) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, this worker's sockets and deliveries reach the shared files each second."""
+    while True:
+        state.metrics.sync_live()
+        await asyncio.sleep(1.0)
+
+
 def create_app(settings: Settings) -> Starlette:
     holder: dict[str, State] = {}
 
@@ -241,9 +248,12 @@ def create_app(settings: Settings) -> Starlette:
             await worker.start()
         if threading.current_thread() is threading.main_thread():
             close_sockets_on_exit(state.hub)
+        live_metrics = asyncio.create_task(_sync_live_metrics(state)) if state.metrics.multiprocess else None
         try:
             yield {"app": state}
         finally:
+            if live_metrics is not None:
+                live_metrics.cancel()
             if worker is not None:
                 await worker.stop()
             await state.admin_feeds.stop()

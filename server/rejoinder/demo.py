@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from .datadir import DEMO_FOLDER, DataDir, Supervised
 from .settings import Settings
@@ -17,8 +18,51 @@ log = logging.getLogger("rejoinder.demo")
 SITE_ID = "demo"
 
 
-async def _register(settings: Settings, page_origin: str) -> str:
-    """The demo site, registered for the demo page's origin; returns a one-time dashboard link."""
+# The demo post's first conversation (written for the demo), so a new user sees a thread, replies and likes.
+SEED_PAGE, SEED_TITLE = "demo-post", "The slow pleasure of mending things"
+SEED = [
+    ("Grace Hopper", "I darned my socks after reading this. The first one looks *terrible*, the second one "
+                     "almost passable. Thank you for the nudge!", None),
+    ("Linus", "Mine too! A tip: use a lighter thread than the sock so the darn does not make a ridge under "
+              "your heel.", 0),
+    ("Grace Hopper", "Great tip, thanks.", 1),
+    ("Margaret", "The chair story made me smile. Ours has been wobbling for two years; this weekend it gets "
+                 "`wood glue` and a clamp.", None),
+]
+
+
+async def _seed(st: Any, settings: Settings) -> None:
+    """Write the demo post's first comments, as guests writing them would have (once per data folder)."""
+    import time
+
+    from .auth.identity import keyed_hash
+    from .render import render
+    from .store import keys
+
+    tid = keys.thread_id(SITE_ID, SEED_PAGE)
+    now = int(time.time() * 1000)
+    await st.comments.open_thread(tid, order="oldest", cursor=None, limit=1, inline=0, liker="",
+                                  create={"site": SITE_ID, "page": SEED_PAGE, "url": "", "title": SEED_TITLE,
+                                          "now": str(now)})
+    ids: list[int] = []
+    for i, (name, text, parent) in enumerate(SEED):
+        owner = f"g:{keyed_hash(settings.secret_key, f'demo-seed:{name}')}"
+        avatar = f"/api/avatars/{keyed_hash(settings.secret_key, 'avatar:' + name.lower(), 20)}.svg"
+        doc = {"author": {"kind": "guest", "name": name, "website": "", "avatar": avatar}, "email": "",
+               "text": text, "html": render(text), "created": now - (len(SEED) - i) * 600_000, "status": "approved",
+               "spam_reasons": "", "owner": owner, "edit_hash": "", "ip": "", "site": SITE_ID}
+        written = await st.comments.create(tid, doc, ids[parent] if parent is not None else None,
+                                           idempotency=f"demo-seed-{i}", fingerprint=f"demo-seed-{i}")
+        ids.append(written.doc["id"])
+        await st.feed.announce(SITE_ID, tid, "comment.created",
+                               pointer=(written.doc["id"], "approved", written.doc["created"]))
+    await st.comments.set_like(tid, "post", "g:demo-seed-like", True)
+    await st.comments.set_like(tid, str(ids[0]), "g:demo-seed-like", True)
+
+
+async def _register(settings: Settings, page_origin: str, seed: bool = False) -> str:
+    """The demo site, registered for the demo page's origin (its post seeded with a first conversation when
+    `seed`); returns a one-time dashboard link."""
     from .app import build_state, connect
     from .store.sites import Site
 
@@ -30,6 +74,8 @@ async def _register(settings: Settings, page_origin: str) -> str:
         if not await st.sites.create(site):
             await st.sites.update(site)
         await st.origins.rebuild({o for s in await st.sites.list() for o in s.origins})
+        if seed:
+            await _seed(st, settings)
         token = await st.admins.issue_link(SITE_ID, settings.admin_link_minutes * 60)
         return f"{settings.public_url}/admin/#token={token}"
     finally:
@@ -67,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
             demo_page=True)
         folder.remember_public_url(settings.public_url)
         page_origin = f"http://127.0.0.1:{args.port}"
-        dashboard = asyncio.run(_register(settings, page_origin))
+        seeded = folder.path / "seeded"
+        dashboard = asyncio.run(_register(settings, page_origin, seed=not seeded.exists()))
+        seeded.touch()
         from .app import create_app
 
         login = f"local test provider on port {args.port + 1}" if provider else "off"

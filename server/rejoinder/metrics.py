@@ -6,7 +6,7 @@ import hmac
 import os
 from typing import Any, Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
@@ -27,15 +27,57 @@ class Metrics:
                                  buckets=BUCKETS, registry=self.registry)
         self.redis_errors = Counter("rejoinder_redis_errors", "Requests that failed because Redis was unreachable",
                                     registry=self.registry)
-        self.registry.register(_LiveCollector(live))
+        self.live = live
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        if self.multiprocess:
+            # Each worker's live figures go to the shared files too (sync_live), so a scrape that one
+            # worker answers adds up every worker's sockets, follows and deliveries.
+            self._gauges = {name: Gauge(name, doc, registry=self.registry, multiprocess_mode="livesum")
+                            for name, doc in LIVE_GAUGES.items()}
+            self._counters = {name: Counter(name, doc, registry=self.registry) for name, doc in LIVE_COUNTERS.items()}
+            self._counted = dict.fromkeys(LIVE_COUNTERS, 0)
+        else:
+            self.registry.register(_LiveCollector(live))
+
+    def sync_live(self) -> None:
+        """Copy this worker's live figures into the multiprocess files (every second: hub.py's
+        counters stay plain integers, nothing is added to the fan-out path)."""
+        if not self.multiprocess:
+            return
+        hub, limits = self.live()
+        if hub is None:
+            return
+        values = _live_values(hub, limits)
+        for name, gauge in self._gauges.items():
+            gauge.set(values[name])
+        for name, counter in self._counters.items():
+            delta = values[name] - self._counted[name]
+            if delta > 0:
+                counter.inc(delta)
+                self._counted[name] = values[name]
 
     def render(self) -> bytes:
         # With several workers, PROMETHEUS_MULTIPROC_DIR makes every scrape add them all up.
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if self.multiprocess:
+            self.sync_live()
             registry = CollectorRegistry()
             MultiProcessCollector(registry)
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+LIVE_GAUGES = {"rejoinder_websockets_open": "Open websockets on this node",
+               "rejoinder_threads_followed": "Threads this node follows"}
+LIVE_COUNTERS = {"rejoinder_events_delivered": "Events sent to readers",
+                 "rejoinder_events_written_directly": "Events of those written as a pre-encoded frame straight to "
+                                                      "the socket (the rest went through ASGI)",
+                 "rejoinder_live_queue_drops": "Readers cut off because their queue was full"}
+
+
+def _live_values(hub: Any, limits: Any) -> dict[str, float]:
+    return {"rejoinder_websockets_open": limits.total, "rejoinder_threads_followed": len(hub.cursors),
+            "rejoinder_events_delivered": hub.delivered, "rejoinder_events_written_directly": hub.direct,
+            "rejoinder_live_queue_drops": hub.dropped}
 
 
 class _LiveCollector:
@@ -48,14 +90,11 @@ class _LiveCollector:
         hub, limits = self.live()
         if hub is None:
             return
-        yield GaugeMetricFamily("rejoinder_websockets_open", "Open websockets on this node", value=limits.total)
-        yield GaugeMetricFamily("rejoinder_threads_followed", "Threads this node follows", value=len(hub.cursors))
-        yield CounterMetricFamily("rejoinder_events_delivered", "Events sent to readers", value=hub.delivered)
-        yield CounterMetricFamily("rejoinder_events_written_directly",
-                                  "Events of those written as a pre-encoded frame straight to the socket "
-                                  "(the rest went through ASGI)", value=hub.direct)
-        yield CounterMetricFamily("rejoinder_live_queue_drops",
-                                  "Readers cut off because their queue was full", value=hub.dropped)
+        values = _live_values(hub, limits)
+        for name, doc in LIVE_GAUGES.items():
+            yield GaugeMetricFamily(name, doc, value=values[name])
+        for name, doc in LIVE_COUNTERS.items():
+            yield CounterMetricFamily(name, doc, value=values[name])
 
 
 async def get_metrics(request: Request) -> Response:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 import tempfile
 from pathlib import Path
 
@@ -90,3 +92,30 @@ def test_not_ready_without_redis_and_logs_are_json_with_request_id(tmp_path: Pat
     lines = [json.loads(line) for line in node.output().splitlines() if line.startswith("{")]
     assert any(entry.get("request_id") == "req-abc-123" and entry["level"] == "warning" for entry in lines), lines
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)
+
+
+def test_live_metrics_survive_several_workers(redis_server, redis_client, tmp_path: Path) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR (several workers), the scrape used to lose the live metrics."""
+    import websockets.sync.client as ws_client
+
+    server = AppServer(redis_server.url, workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}).start()
+    try:
+        register_site(redis_client, "demo", [server.page_origin])
+        with httpx.Client(base_url=server.base, timeout=10) as c:
+            thread = c.get("/api/threads", params={"site": "demo", "page": "p-metrics"}).json()["thread"]
+            url = f"{server.ws_base}/api/threads/{thread['id']}/live?since=0&epoch={thread['epoch']}"
+            with contextlib.ExitStack() as stack:
+                for _ in range(4):
+                    stack.enter_context(ws_client.connect(url, origin=server.page_origin))
+                deadline = time.monotonic() + 10
+                while True:
+                    text = c.get("/metrics", headers=SCRAPE).text
+                    opened = sum(float(line.split()[-1]) for line in text.splitlines()
+                                 if line.startswith("rejoinder_websockets_open"))
+                    if opened == 4 or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.2)
+                assert opened == 4, text
+                assert "rejoinder_events_delivered_total" in text and "rejoinder_http_requests_total" in text
+    finally:
+        server.stop()

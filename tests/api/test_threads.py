@@ -10,6 +10,8 @@ import pytest
 
 from rejoinder.pages import page_key
 
+from rejoinder.store import keys
+
 from ..conftest import SITE
 from ..support.api import all_comments, error_of, post
 
@@ -31,11 +33,16 @@ def test_same_page_under_different_urls_is_one_thread(api: httpx.Client) -> None
     assert a["thread"]["id"] == b["thread"]["id"]
 
 
-def test_thread_title_is_stored_and_updated(api: httpx.Client) -> None:
+def test_thread_title_is_stored_and_changes_from_its_page_once_a_day(api: httpx.Client, redis_client) -> None:
     params = {"site": SITE, "page": "post-7", "title": "First title"}
     tid = api.get("/api/threads", params=params).json()["thread"]["id"]
     assert api.get(f"/api/threads/{tid}").json()["thread"]["title"] == "First title"
     api.get("/api/threads", params={**params, "title": "Better title"})
+    assert api.get(f"/api/threads/{tid}").json()["thread"]["title"] == "First title"  # not within the day
+    redis_client.delete(keys.retitled(tid))  # a day later
+    api.get("/api/threads", params={**params, "title": "Better title"})
+    assert api.get(f"/api/threads/{tid}").json()["thread"]["title"] == "Better title"
+    api.get("/api/threads", params={**params, "title": "Third title"})
     assert api.get(f"/api/threads/{tid}").json()["thread"]["title"] == "Better title"
     api.get("/api/threads", params={"site": SITE, "page": "post-7"})  # no title: keep it
     assert api.get(f"/api/threads/{tid}").json()["thread"]["title"] == "Better title"

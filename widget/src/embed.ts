@@ -105,7 +105,10 @@ function start(script: HTMLScriptElement): void {
   s.border = "0";
   s.width = "100%";
   s.display = "block";
-  s.colorScheme = "normal";
+  // The same colour scheme as the frame's document: where they differ, browsers paint the frame an
+  // opaque backdrop, a box of its own colour over the blog's. Matched, it stays transparent.
+  const theme = params.get("theme");
+  s.colorScheme = theme === "dark" ? "dark" : theme === "light" ? "light" : "light dark";
   s.height = RESERVE_PX + "px";
   s.visibility = "hidden"; // until the thread is rendered (no flash of an empty frame)
 

@@ -190,8 +190,13 @@ export class CommentForm {
       const everywhere = me.kept === "page" ? null
         : h("button", { type: "button", class: "rj-link" }, this.i18n.t("logOutEverywhere"));
       if (everywhere) on(everywhere, "click", () => this.hooks.logOut(true));
-      this.signedIn.replaceChildren(this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }),
-        " ", out, " / ", change, ...(everywhere ? [" · ", everywhere] : []));
+      // Who is about to comment, as the comment will show them: picture (ours only) and name.
+      const face = me.avatar && me.avatar.startsWith("/") && !me.avatar.startsWith("//")
+        ? h("img", { class: "rj-avatar", src: me.avatar, alt: "" })
+        : h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, (me.name || "?").charAt(0).toUpperCase());
+      this.signedIn.replaceChildren(face, h("strong", { class: "rj-me" }, me.name || ""),
+        h("span", {}, this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }), " ", out, " / ",
+          change, ...(everywhere ? [" · ", everywhere] : [])));
     }
   }
 

@@ -34,6 +34,7 @@ export class Header {
   setLikes(n: number, liked: boolean): void {
     this.likes.textContent = likesText(n, this.i18n);
     this.likeButton.setAttribute("aria-pressed", liked ? "true" : "false");
+    this.likeButton.textContent = this.i18n.t(liked ? "likedPost" : "likePost");  // as WordPress says it
   }
 
   setOnline(online: boolean): void {
