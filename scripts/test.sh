@@ -7,7 +7,9 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+# The packages exactly as locked (versions and hashes), then Rejoinder itself from this checkout.
+.venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.lock
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 if [ ! -x /usr/bin/chromium ]; then
