@@ -110,3 +110,18 @@ def test_widget_readers_see_approval_and_removal_live(reader: ReaderFactory, red
     ann.comment("Ann waits for a moderator").locator(".rj-notice").wait_for()  # to her, it waits again
     assert bob.frame.locator("li.rj-item[data-id]").count() == 0
     admin.close()
+
+
+def test_a_spent_link_shows_sign_in_without_account_controls(reader: ReaderFactory, redis_client,
+                                                              app_server) -> None:
+    """A link is good once: opened again it lands on the sign-in panel, which says why and
+    offers no site picker or sign-out buttons for an account nobody is signed in to."""
+    r, token = open_dashboard(reader, redis_client, app_server)
+    again = reader()
+    again.expect_refusal(401)
+    again.page.goto(f"{app_server.base}/admin/#token={token}")
+    again.page.locator("#signin").wait_for()
+    assert "already used" in again.page.locator("#signin-status").inner_text()
+    for control in ("#site", "#signout", "#signout-all"):
+        assert not again.page.locator(control).is_visible(), control
+    assert r.page.locator("#signout").is_visible()
