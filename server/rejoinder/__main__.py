@@ -364,6 +364,30 @@ def _porting_stores(settings: Settings, redis: Any) -> tuple[Any, Any, Any]:
             PortingStore(redis, events_maxlen=settings.events_maxlen, max_depth=settings.max_depth))
 
 
+class _ImportBar:
+    """`rejoinder import`'s progress on a terminal: comments written, threads, rate and time left
+    (tqdm; nothing at all when standard error is not a terminal, so logs and pipes stay clean)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bar: Any = None
+
+    async def __call__(self, p: dict[str, Any]) -> None:
+        from tqdm import tqdm
+
+        if p["phase"] != "writing":
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=p["comments_total"], desc=f"Importing {os.path.basename(self.name)}",
+                            unit=" comments", file=sys.stderr, disable=None, dynamic_ncols=True, smoothing=0.1)
+        self.bar.set_postfix_str(f"{p['threads_done']:,}/{p['threads_total']:,} threads", refresh=False)
+        self.bar.update(p["comments_done"] - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 async def _import(args: argparse.Namespace) -> int:
     from .app import connect
     from .porting import importer
@@ -380,8 +404,20 @@ async def _import(args: argparse.Namespace) -> int:
     redis = connect(settings)
     try:
         sites, feed, porting = _porting_stores(settings, redis)
-        report = await importer.run(data, site=args.site, settings=settings, sites=sites, porting=porting,
-                                    feed=feed, fmt=args.format, by=args.threads_by)
+        # The dashboard's lock: one import into a site at a time, and the dashboard shows this one's progress.
+        token = await porting.lock_import(args.site, importer.LOCK_SECONDS)
+        if token is None:
+            raise ImportFailed("import_running", "Another import into this site is running (from the dashboard "
+                                                 "or another `rejoinder import`): wait for it to finish.")
+        bar = _ImportBar(args.file)
+        try:
+            report = await importer.run(data, site=args.site, settings=settings, sites=sites, porting=porting,
+                                        feed=feed, fmt=args.format, by=args.threads_by,
+                                        progress=importer.publisher(porting, args.site, token,
+                                                                    importer.LOCK_SECONDS, also=bar))
+        finally:
+            bar.close()
+            await porting.unlock_import(args.site, token)
     except ImportFailed as exc:
         print(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
         print(f"{args.file}: {exc.message}\nNothing was imported.", file=sys.stderr)

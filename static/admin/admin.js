@@ -614,8 +614,92 @@
     }).catch(function (e) { fail(e.message || "The export could not be downloaded."); });
   }
 
+  // --- import, with its progress ------------------------------------------------------
+  // The upload's progress comes from the browser; after it, the server's (GET .../import),
+  // which also shows an import started elsewhere: another tab, or `rejoinder import`.
+
+  var importing = false;   // this tab's upload or import is in flight
+  var watching = 0;        // the poll timer while an import runs
+  var watchGen = 0;        // answers to older polls are dropped: they may predate this tab's "Done"
+
+  function size(bytes) {
+    return bytes >= 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1e3)) + " kB";
+  }
+  function count(n) { return Number(n).toLocaleString("en"); }
+
+  function showProgress(fraction, text) {
+    var bar = $("import-progress");
+    bar.hidden = fraction === null;
+    if (fraction === undefined) bar.removeAttribute("value");  // indeterminate: checking the file
+    else if (fraction !== null) bar.value = fraction;
+    $("import-status").textContent = text;
+  }
+
+  function describe(p) {
+    if (!p || p.phase === "receiving") return [undefined, "An import is starting: the file is arriving" +
+                                               (p && p.bytes ? " (" + size(p.bytes) + " so far)…" : "…")];
+    if (p.phase === "checking") return [undefined, "Checking the file (" + size(p.bytes) + ")…"];
+    var done = p.comments_done, total = p.comments_total;
+    var text = "Writing: " + count(p.threads_done) + " of " + count(p.threads_total) + " threads, " +
+      count(done) + " of " + count(total) + " comments";
+    if (done > 0 && done < total && p.writing_ms > 1000) {
+      var left = Math.ceil(p.writing_ms * (total - done) / done / 1000);
+      text += left < 90 ? ", about " + left + " s left" : ", about " + Math.round(left / 60) + " min left";
+    }
+    return [total ? done / total : 1, text + "."];
+  }
+
+  function watchImport(forSite) {
+    window.clearTimeout(watching);
+    var gen = ++watchGen;
+    return api("GET", base() + "/import").then(function (data) {
+      if (gen !== watchGen || forSite !== site || $("porting-view").hidden) return;
+      var button = $("import-form").querySelector("button[type=submit]");
+      if (data.running) {
+        // While this tab's own file is still arriving, its "Uploaded, checking it" stays.
+        if (!importing || (data.progress && data.progress.phase !== "receiving")) {
+          var shown = describe(data.progress);
+          showProgress(shown[0], shown[1]);
+        }
+        button.disabled = true;
+        watching = window.setTimeout(function () { watchImport(forSite); }, 400);
+      } else if (!importing) {
+        if (button.disabled) {  // someone else's import just ended
+          showProgress(null, "The import finished. Its report is where it was started.");
+          loadCounts();
+        }
+        button.disabled = false;
+        // Look now and then while this tab is open: an import may start elsewhere.
+        watching = window.setTimeout(function () { watchImport(forSite); }, document.hidden ? 10000 : 3000);
+      }
+    }).catch(function () { /* the next action shows the error */ });
+  }
+
   function resetImport() {
-    $("import-status").textContent = "";
+    if (!importing) showProgress(null, "");
+    watchImport(site);
+  }
+
+  // XMLHttpRequest, not fetch: only it reports how much of a request body has been sent.
+  function upload(path, file, onSent) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", path);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("Content-Type", file.type || "application/xml");
+      if (token) xhr.setRequestHeader("Authorization", "Bearer " + token);
+      xhr.upload.onprogress = function (e) { onSent(e.loaded, e.lengthComputable ? e.total : file.size); };
+      xhr.upload.onload = function () { onSent(file.size, file.size, true); };
+      xhr.onerror = function () { reject(new ApiFailure(0, null)); };
+      xhr.onload = function () {
+        var data = {};
+        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a proxy's page */ }
+        if (xhr.status >= 200 && xhr.status < 300) { resolve(data); return; }
+        if (xhr.status === 401 && token) signedOut("Your session ended. Sign in again.");
+        reject(new ApiFailure(xhr.status, data.error));
+      };
+      xhr.send(file);
+    });
   }
 
   $("import-form").addEventListener("submit", function (event) {
@@ -627,23 +711,38 @@
     var q = new URLSearchParams({ threads: $("import-threads").value });
     if ($("import-format").value) q.set("format", $("import-format").value);
     var button = $("import-form").querySelector("button[type=submit]");
+    var forSite = site;
     button.disabled = true;
-    $("import-status").textContent = "Importing " + file.name + "…";
-    send("POST", base() + "/import?" + q.toString(), file, file.type || "application/xml")
-      .then(function (r) { return r.json(); })
-      .then(function (data) {
-        $("import-status").textContent = "Done in " + data.seconds + " s.";
-        $("import-summary").textContent = data.summary;
-        $("import-json").textContent = JSON.stringify(data.report, null, 2);
-        $("import-report").hidden = false;
-        loadCounts();
-      }, function (e) {
-        // A refusal (4xx) comes before any write; a cut connection may not have.
-        $("import-status").textContent = e.status >= 400 && e.status < 500 ? "Nothing was imported." :
-          "The import may not have finished: import the same file again to complete it.";
-        fail(e.message);
-      })
-      .then(function () { button.disabled = false; });
+    importing = true;
+    showProgress(0, "Uploading " + file.name + "…");
+    upload(base() + "/import?" + q.toString(), file, function (sent, total, finished) {
+      if (finished) {
+        showProgress(undefined, "Uploaded " + file.name + ". Checking it…");
+        watchImport(forSite);  // the server's side of the progress from here
+      } else {
+        showProgress(total ? sent / total : 0, "Uploading " + file.name + ": " +
+          Math.floor(100 * sent / (total || 1)) + "% of " + size(total) + ".");
+      }
+    }).then(function (data) {
+      watchGen++;
+      showProgress(null, "Done in " + data.seconds + " s.");
+      $("import-summary").textContent = data.summary;
+      $("import-json").textContent = JSON.stringify(data.report, null, 2);
+      $("import-report").hidden = false;
+      say("Import done.");
+      loadCounts();
+    }, function (e) {
+      watchGen++;
+      // A refusal (4xx) comes before any write; a cut connection may not have.
+      showProgress(null, e.status >= 400 && e.status < 500 ? "Nothing was imported." :
+        "The import may not have finished: import the same file again to complete it.");
+      fail(e.message);
+    }).then(function () {
+      importing = false;
+      window.clearTimeout(watching);
+      button.disabled = false;
+      if (forSite === site && !$("porting-view").hidden) watchImport(forSite);
+    });
   });
 
   document.querySelectorAll("[data-export]").forEach(function (b) {

@@ -4,6 +4,8 @@ and a body cap raised for the import route alone."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +18,8 @@ from rejoinder.store import keys
 
 from ..conftest import SITE, new_client_id
 from ..support.api import error_of, post
+from ..support.cli import cli
+from ..support.exports import wxr
 from ..support.servers import AppServer
 
 FIXTURES = Path(__file__).parents[1] / "porting" / "fixtures"
@@ -50,27 +54,6 @@ def visitor(import_server: AppServer) -> Iterator[httpx.Client]:
 def upload(client: httpx.Client, data: bytes, **params: str) -> httpx.Response:
     return client.post(f"{BASE}/import", params=params, content=data,
                        headers={"Content-Type": "application/xml"})
-
-
-def wxr(comments: int, words: int = 30) -> bytes:
-    """A WordPress export of one post with `comments` top-level comments (as Tools > Export writes them)."""
-    body = " ".join(["walking"] * words)
-    items = "".join(
-        f"<wp:comment><wp:comment_id>{i}</wp:comment_id><wp:comment_author><![CDATA[Walker {i}]]>"
-        f"</wp:comment_author><wp:comment_author_email><![CDATA[w{i}@walkers.example]]></wp:comment_author_email>"
-        f"<wp:comment_date_gmt><![CDATA[2024-03-01 10:{i % 60:02d}:00]]></wp:comment_date_gmt>"
-        f"<wp:comment_content><![CDATA[Comment {i}: {body}]]></wp:comment_content>"
-        "<wp:comment_approved><![CDATA[1]]></wp:comment_approved><wp:comment_type><![CDATA[comment]]>"
-        "</wp:comment_type><wp:comment_parent>0</wp:comment_parent></wp:comment>\n"
-        for i in range(1, comments + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">'
-            "<channel><title>Big</title><link>https://blog.example</link><wp:wxr_version>1.2</wp:wxr_version>"
-            "<item><title><![CDATA[A long walk]]></title><link>https://blog.example/long-walk/</link>"
-            "<wp:post_id>7</wp:post_id><wp:status><![CDATA[publish]]></wp:status>"
-            "<wp:post_type><![CDATA[post]]></wp:post_type>"
-            f"{items}</item></channel></rss>\n").encode()
 
 
 def site_threads(redis_client) -> int:
@@ -198,3 +181,80 @@ def test_one_import_at_a_time_per_site(uploader, redis_client) -> None:
     # ...and after a refused file too.
     assert upload(uploader, b"<nope/>").status_code == 422
     assert redis_client.exists(keys.import_lock(SITE)) == 0
+
+
+def import_status(client: httpx.Client) -> dict:
+    r = client.get(f"{BASE}/import")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_an_upload_under_way_shows_as_a_running_import_and_holds_off_a_second(
+        import_server: AppServer, admin_token: str, uploader: httpx.Client) -> None:
+    """Another tab of the dashboard sees the import while its file is still arriving, and
+    cannot start a second one; when it ends, nothing says it is running."""
+    data = wxr(20)
+    arrived = threading.Event()
+    answer: dict[str, httpx.Response] = {}
+
+    def body() -> Iterator[bytes]:
+        yield data[:1000]
+        arrived.wait(10)  # the rest only once the test has looked
+        yield data[1000:]
+
+    def send() -> None:
+        with httpx.Client(base_url=import_server.base, timeout=30,
+                          headers={"Authorization": f"Bearer {admin_token}"}) as client:
+            answer["r"] = client.post(f"{BASE}/import", content=body(), headers={"Content-Type": "application/xml"})
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not (status := import_status(uploader))["progress"] and time.monotonic() < deadline:
+            time.sleep(0.02)  # the lock is taken a moment before the first progress is published
+        assert status["running"] and status["progress"]["phase"] == "receiving", status
+        second = upload(uploader, data)
+        assert second.status_code == 409 and error_of(second)["code"] == "import_running"
+    finally:
+        arrived.set()
+        sender.join(30)
+    assert answer["r"].status_code == 200, answer["r"].text
+    assert answer["r"].json()["report"]["comments"]["imported"] == 20
+    assert import_status(uploader) == {"running": False, "progress": None}
+
+
+def test_the_dashboard_follows_an_import_run_from_the_command_line(redis_server, uploader: httpx.Client,
+                                                                   tmp_path: Path) -> None:
+    """`rejoinder import` holds the same lock and publishes the same progress: threads and
+    comments written out of the totals, only ever going up, until it is over."""
+    export = tmp_path / "big.xml"
+    export.write_bytes(wxr(2, words=3, posts=1500))
+    finished = threading.Event()
+    result = {}
+
+    def run() -> None:
+        result["cli"] = cli(redis_server.url, "import", SITE, str(export))
+        finished.set()
+
+    seen = []
+    runner = threading.Thread(target=run)
+    runner.start()
+    while not finished.wait(0.02):
+        seen.append(import_status(uploader))
+    runner.join()
+    assert result["cli"].returncode == 0, result["cli"].stderr
+    writing = [s["progress"] for s in seen if s["running"] and (s["progress"] or {}).get("phase") == "writing"]
+    assert writing, seen[-5:]
+    assert {(p["threads_total"], p["comments_total"]) for p in writing} == {(1500, 3000)}
+    done = [(p["threads_done"], p["comments_done"]) for p in writing]
+    assert done == sorted(done) and done[0][1] < 3000
+    assert import_status(uploader) == {"running": False, "progress": None}
+
+
+def test_the_command_line_waits_its_turn_too(redis_server, redis_client) -> None:
+    redis_client.set(keys.import_lock(SITE), "dashboard", ex=60)
+    result = cli(redis_server.url, "import", SITE, str(FIXTURES / "wordpress.wxr.xml"))
+    assert result.returncode == 1 and orjson.loads(result.stdout)["error"]["code"] == "import_running"
+    assert "Nothing was imported." in result.stderr and site_threads(redis_client) == 0
+    assert redis_client.get(keys.import_lock(SITE)) == "dashboard"  # not its lock to let go

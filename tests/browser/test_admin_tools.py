@@ -4,12 +4,20 @@ the export button downloads a JSON file with the comment, and an imported file's
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from rejoinder.store import keys
+
+from ..conftest import SITE
 from ..support.api import post
+from ..support.cli import cli
+from ..support.exports import wxr
 from .conftest import AXE, ReaderFactory
 from .test_accessibility import WCAG
 from .test_admin import open_dashboard
@@ -104,3 +112,57 @@ def test_webhook_and_import_export_tabs_have_no_axe_violations(
             page.locator("#webhook-secret-value").wait_for()
         result = page.evaluate(AXE_RUN, WCAG)
         assert result == [], (tab, result)
+
+
+def test_the_import_tab_shows_an_uploads_progress_then_the_servers(
+        reader: ReaderFactory, redis_client, app_server, tmp_path: Path) -> None:
+    """On a slow line the reader sees the upload's percentage grow, then the report; an import
+    run meanwhile from the command line shows in the tab with its bar, and the Import button
+    waits until it is over."""
+    r, _ = open_dashboard(reader, redis_client, app_server)
+    page = r.page
+    page.get_by_role("button", name="Import & export").click()
+    page.locator("#import-form").wait_for()
+    bar = page.locator("#import-progress")
+    assert bar.is_hidden()
+
+    # An upload over a 40 kB/s line: two seconds for this file.
+    small = tmp_path / "walks.xml"
+    small.write_bytes(wxr(120))
+    cdp = r.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
+                                                   "uploadThroughput": 40_000})
+    page.locator("#import-file").set_input_files(str(small))
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.locator("#import-status", has_text="Uploading walks.xml").wait_for()
+    assert bar.is_visible()
+    page.locator("#import-status", has_text=re.compile(r"Uploading walks\.xml: [1-9]\d?% of 88 kB")).wait_for()
+    page.locator("#import-summary").wait_for(timeout=30_000)
+    assert page.locator("#import-summary").inner_text().startswith("Imported 120 comments")
+    assert page.locator("#import-status").inner_text().startswith("Done") and bar.is_hidden()
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": -1})
+
+    # Someone runs `rejoinder import` on the server with the tab open (the tab looks every few
+    # seconds; going back to it looks at once). A few seconds of writing on this machine.
+    big = tmp_path / "big.xml"
+    big.write_bytes(wxr(2, words=3, posts=8000))
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(
+        cli=cli(app_server.redis_url, "import", SITE, str(big), process=True)))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not redis_client.exists(keys.import_lock(SITE)) and runner.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        page.get_by_role("button", name="Import & export").click()
+        page.locator("#import-status", has_text=re.compile(r"Writing: [\d,]+ of 8,000 threads")).wait_for(
+            timeout=20_000)
+        assert bar.is_visible() and 0 <= float(bar.get_attribute("value")) < 1
+        assert page.get_by_role("button", name="Import", exact=True).is_disabled()
+    finally:
+        runner.join(120)
+    assert result["cli"].returncode == 0, result["cli"].stderr
+    page.locator("#import-status", has_text="The import finished.").wait_for(timeout=10_000)
+    assert bar.is_hidden() and page.get_by_role("button", name="Import", exact=True).is_enabled()

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +22,7 @@ from rejoinder.store import keys
 
 from ..conftest import SITE, register_site
 from ..support.api import all_comments
-from ..support.cli import cli, cli_json, everything
+from ..support.cli import SECRET, cli, cli_json, everything
 from ..support.invariants import thread_problems
 from ..support.live import connect
 
@@ -265,3 +274,28 @@ def test_other_sites_are_not_touched(redis_server, redis_client, api) -> None:
     assert open_page(api, WALK_ONE)["count"] == 0
     assert redis_client.zcard(keys.site_threads(SITE)) == 0
     assert redis_client.zcard(keys.site_threads("other")) == 2
+
+
+def test_on_a_terminal_the_import_shows_a_progress_bar_and_off_one_prints_none(redis_server) -> None:
+    """An operator at a terminal watches comments and threads go by with a rate and the time
+    left; a pipe or a log gets the report alone."""
+    parent, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a 120-column terminal
+    env = {**os.environ, "REJOINDER_REDIS_URL": redis_server.url, "REJOINDER_SECRET_KEY": SECRET}
+    with subprocess.Popen([sys.executable, "-m", "rejoinder", "import", SITE, str(FIXTURES / "wordpress.wxr.xml")],
+                          stdout=subprocess.PIPE, stderr=child, env=env) as proc:
+        os.close(child)
+        out, _ = proc.communicate(timeout=120)
+    screen = b""
+    with contextlib.suppress(OSError):  # EIO once the child's end is closed and read dry
+        while chunk := os.read(parent, 65536):
+            screen += chunk
+    os.close(parent)
+    assert proc.returncode == 0, screen.decode(errors="replace")
+    assert json.loads(out)["comments"]["imported"] == 18  # the report on standard output, as ever
+    bars = [line for line in re.split(r"[\r\n]+", screen.decode()) if line.startswith("Importing")]
+    last = bars[-1]  # tqdm redraws the line in place: the final state
+    assert re.search(r"Importing wordpress\.wxr\.xml: 100%\|.*\| 18/18 \[.* comments/s, 2/2 threads\]", last), last
+
+    quiet = cli(redis_server.url, "import", SITE, str(FIXTURES / "wordpress.wxr.xml"))
+    assert quiet.returncode == 0 and "%|" not in quiet.stderr and "Importing" not in quiet.stderr

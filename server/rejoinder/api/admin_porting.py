@@ -31,7 +31,7 @@ IMPORT_PATH = re.compile(r"/api/admin/sites/[^/]+/import")
 # One import of a site at a time: a second would only find the first one's threads
 # "already imported", and two large files at once would double the memory the
 # server needs. The lock outlives a crashed import by at most this long.
-IMPORT_LOCK_SECONDS = 600
+IMPORT_LOCK_SECONDS = importer.LOCK_SECONDS
 
 
 def body_limits(settings: Settings) -> list[Larger]:
@@ -70,16 +70,18 @@ async def export_site(request: Request) -> StreamingResponse:
         "cache-control": "no-store"})
 
 
-async def _read_file(request: Request, limit: int) -> bytes:
+async def _read_file(request: Request, limit: int, progress: importer.Progress) -> bytes:
     """The request body, counted as it arrives (the Edge middleware counts too, at the same limit)."""
     parts: list[bytes] = []
     size = 0
+    await progress({"phase": "receiving", "bytes": 0})
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise ApiError("import_too_large", f"The file is larger than {limit:,} bytes, the most Rejoinder "
                                                "imports (REJOINDER_IMPORT_MAX_BYTES).")
         parts.append(chunk)
+        await progress({"phase": "receiving", "bytes": size})
     return b"".join(parts)
 
 
@@ -98,22 +100,40 @@ async def import_site(request: Request) -> JSON:
     site, _ = await require_admin(request)  # before the body is read: a stranger's upload is never buffered
     fmt = enum_param(request, "format", tuple(FORMATS), None)
     by = enum_param(request, "threads", ("url", "id"), "url")
-    if not await st.porting.lock_import(site.id, IMPORT_LOCK_SECONDS):
+    token = await st.porting.lock_import(site.id, IMPORT_LOCK_SECONDS)
+    if token is None:
         raise ApiError("import_running")
     started = time.monotonic()
+    progress = importer.publisher(st.porting, site.id, token, IMPORT_LOCK_SECONDS)
     try:
-        data = await _read_file(request, st.settings.import_max_bytes)
+        data = await _read_file(request, st.settings.import_max_bytes, progress)
         report = await importer.run(data, site=site.id, settings=st.settings, sites=st.sites, porting=st.porting,
-                                    feed=st.feed, fmt=fmt, by=by)
+                                    feed=st.feed, fmt=fmt, by=by, progress=progress)
     except ImportFailed as exc:
         raise ApiError(exc.code, exc.message) from None
     finally:
-        await st.porting.unlock_import(site.id)
+        await st.porting.unlock_import(site.id, token)
     return JSON({"report": report, "summary": importer.summary(report),
                  "seconds": round(time.monotonic() - started, 2)})
 
 
+async def import_status(request: Request) -> JSON:
+    """GET /api/admin/sites/{site}/import: whether an import into the site is running (from the
+    dashboard or `rejoinder import`) and how far it has got.
+
+    `progress` is null, or `{"phase": "receiving", "bytes"}` while the file uploads,
+    `{"phase": "checking", "bytes"}` while it is read and checked, then `{"phase": "writing",
+    "threads_done", "threads_total", "comments_done", "comments_total", "writing_ms"}`.
+    Errors: auth_required 401, invalid_session 401, not_site_admin 403, origin_not_allowed 403.
+    """
+    st = state(request)
+    site, _ = await require_admin(request)
+    running, progress = await st.porting.running_import(site.id)
+    return JSON({"running": running, "progress": progress})
+
+
 routes = [
+    Route(SITE + "/import", import_status, methods=["GET"], name="admin:import_status"),
     Route(SITE + "/export", export_site, methods=["GET"], name="admin:export"),
     Route(SITE + "/import", import_site, methods=["POST"], name="admin:import"),
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from ..settings import Settings
 from ..store.feed import FeedStore
@@ -46,9 +46,19 @@ def _prepare(data: bytes, fmt: str | None, site: str, by: str, settings: Setting
                                   max_chars=settings.max_comment_chars, now=int(time.time() * 1000))
 
 
+# An import holds its site's lock (PortingStore.lock_import) for this long after its last
+# progress: one import into a site at a time, and a crashed one blocks the next at most this long.
+LOCK_SECONDS = 600
+
+# Told how far an import has got: {"phase": "checking"} while the file is read and planned, then
+# {"phase": "writing", "threads_done", "threads_total", "comments_done", "comments_total",
+# "writing_ms"} before the first thread and after each one.
+Progress = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, porting: PortingStore,
               feed: FeedStore, fmt: str | None = None, by: str = "url",
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+              progress: Progress | None = None) -> dict[str, Any]:
     """Import `data` into `site` and return the report. ImportFailed before any write."""
     if len(data) > settings.import_max_bytes:
         raise ImportFailed("import_too_large", f"The file is {len(data):,} bytes; the most Rejoinder imports is "
@@ -59,13 +69,25 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
         raise ImportFailed("site_not_found", f"There is no site {site!r}: add it with `rejoinder site add` first.")
     # Reading and planning a large file takes seconds of CPU: off the event loop, so a
     # server that imports from the dashboard keeps answering its readers meanwhile.
+    if progress:
+        await progress({"phase": "checking", "bytes": len(data)})
     source, plan = await asyncio.to_thread(_prepare, data, fmt, site, by, settings)
+    comments_total = sum(len(tp.items) for tp in plan.threads)
+    comments_done = 0
+    writing = time.monotonic()
+
+    async def tell(threads_done: int) -> None:
+        if progress:
+            await progress({"phase": "writing", "threads_done": threads_done, "threads_total": len(plan.threads),
+                            "comments_done": comments_done, "comments_total": comments_total,
+                            "writing_ms": int((time.monotonic() - writing) * 1000)})
 
     statuses: collections.Counter[str] = collections.Counter()
     notes = list(plan.notes)
     written = []
     already = created = 0
-    for tp in plan.threads:
+    await tell(0)
+    for done, tp in enumerate(plan.threads, 1):
         thread = {"site": site, "page": tp.page, "url": tp.url, "title": tp.title, "created": tp.created,
                   "locked": "1" if tp.locked else "0", "likes": tp.likes, "likes_key": tp.likes_key}
         result = await porting.import_thread(tp.tid, thread, [(i.key, i.parent, i.doc, i.likes) for i in tp.items])
@@ -83,8 +105,8 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
         created += result.created_thread
         written.append({"id": tp.tid, "page": tp.page, "url": tp.url or None, "title": tp.title,
                         "imported": result.added, "already_imported": len(result.already), "count": result.count})
-        if progress:
-            progress(f"{tp.url or tp.page}: {result.added} new, {len(result.already)} already there")
+        comments_done += len(tp.items)
+        await tell(done)
     return {
         "site": site,
         "format": source.format,
@@ -98,6 +120,26 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
         "skipped": plan.skipped,
         "notes": notes,
     }
+
+
+def publisher(porting: PortingStore, site: str, token: str, seconds: int, every: float = 0.25,
+              also: Progress | None = None) -> Progress:
+    """A Progress that publishes to the site's import lock (so the dashboard can show it) and
+    keeps the lock for `seconds` more each time: at each change of phase and at the end, and
+    in between at most every `every` seconds. `also` is told every step."""
+    last = {"phase": "", "at": 0.0}
+
+    async def publish(p: dict[str, Any]) -> None:
+        now = time.monotonic()
+        end = p["phase"] == "writing" and p["threads_done"] == p["threads_total"]
+        if p["phase"] != last["phase"] or end or now - last["at"] >= every:
+            last.update(phase=p["phase"], at=now)
+            # Lost only if it lapsed with no progress for `seconds`: the import goes on (running
+            # it again completes it whatever happens), the dashboard just no longer sees it.
+            await porting.import_progress(site, token, p, seconds)
+        if also:
+            await also(p)
+    return publish
 
 
 def summary(report: dict[str, Any]) -> str:

@@ -267,8 +267,13 @@ def batch_prefix(site_id: str) -> str:
 
 
 def import_lock(site_id: str) -> str:
-    """Held while the dashboard imports a file into the site (one import at a time)."""
+    """Held while the dashboard or the CLI imports a file into the site (one import at a time)."""
     return f"{_s(site_id)}:importing"
+
+
+def import_progress(site_id: str) -> str:
+    """JSON: how far the running import has got (phase, threads and comments done); lives with the lock."""
+    return f"{_s(site_id)}:importprogress"
 
 
 def hook_config(site_id: str) -> str:

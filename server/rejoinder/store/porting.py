@@ -38,6 +38,12 @@ class PortingStore:
         self.max_depth = max_depth
         self._import = redis.register_script(source("import_thread"))
         self._forget = redis.register_script(source("forget_thread"))
+        # Progress and release touch the lock only while its token is still the caller's.
+        self._progress = redis.register_script(
+            "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+            "if ARGV[2] == '' then redis.call('DEL', KEYS[1], KEYS[2]) return 1 end "
+            "redis.call('EXPIRE', KEYS[1], ARGV[3]) "
+            "redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1")
         self._snapshot = redis.register_script(
             "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}")
 
@@ -83,12 +89,28 @@ class PortingStore:
                     found.add(tid)
         return sorted(found)
 
-    async def lock_import(self, site: str, seconds: int) -> bool:
-        """Take the site's import lock; False if another import holds it."""
-        return bool(await self.redis.set(keys.import_lock(site), "1", nx=True, ex=seconds))
+    async def lock_import(self, site: str, seconds: int) -> str | None:
+        """Take the site's import lock for `seconds`: the holder's token, or None if another import holds it."""
+        token = secrets.token_hex(8)
+        return token if await self.redis.set(keys.import_lock(site), token, nx=True, ex=seconds) else None
 
-    async def unlock_import(self, site: str) -> None:
-        await self.redis.delete(keys.import_lock(site))
+    async def import_progress(self, site: str, token: str, progress: dict[str, Any], seconds: int) -> bool:
+        """Publish how far the import has got and keep its lock for `seconds` more; False if
+        the lock is no longer this import's (it lapsed and another import took it)."""
+        return bool(await self._progress(keys=[keys.import_lock(site), keys.import_progress(site)],
+                                         args=[token, orjson.dumps(progress).decode(), seconds]))
+
+    async def unlock_import(self, site: str, token: str) -> None:
+        """Release the lock and its progress, if this import still holds it."""
+        await self._progress(keys=[keys.import_lock(site), keys.import_progress(site)], args=[token, "", 0])
+
+    async def running_import(self, site: str) -> tuple[bool, dict[str, Any] | None]:
+        """Whether an import into the site is running, and its last published progress."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(keys.import_lock(site))
+            pipe.get(keys.import_progress(site))
+            held, progress = await pipe.execute()
+        return bool(held), (orjson.loads(progress) if held and progress else None)
 
     async def forget_known(self, site: str, *members: str) -> None:
         """Take them out of the site's "guests with an approved comment" set."""
