@@ -180,13 +180,15 @@ def test_screenshots_and_no_sideways_scroll(reader: ReaderFactory, api: httpx.Cl
 
 
 def test_theme_auto_follows_the_system_setting_live(reader: ReaderFactory, api: httpx.Client) -> None:
+    """The demo blog has a dark style of its own: when the system switches, the page does, and the
+    comments follow it (its colour, light text), without a reload."""
     r = reader(color_scheme="light").open_demo()
     body = r.frame.locator("body")
-    light = body.evaluate("b => getComputedStyle(b).backgroundColor")
+    colours = "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]"
+    assert body.evaluate(colours) == ["rgb(251, 248, 242)", "rgb(28, 32, 38)"]  # the demo's paper, dark ink
     r.page.emulate_media(color_scheme="dark")
-    dark = body.evaluate("b => getComputedStyle(b).backgroundColor")
-    assert light == "rgba(0, 0, 0, 0)"  # light: the host page's own background shows through
-    assert dark == "rgb(20, 23, 28)"
+    r.frame.locator("html[data-theme=dark]").wait_for(state="attached")
+    assert body.evaluate(colours) == ["rgb(27, 26, 24)", "rgb(231, 234, 239)"]
 
 
 def test_page_does_not_shift_when_comments_load(reader: ReaderFactory, api: httpx.Client) -> None:

@@ -8,7 +8,7 @@
 // data-page (page id), data-title, data-theme (light|dark|auto), data-lang,
 // data-lazy="false" (load at once).
 
-import { parseFrameToHost, wrap, type HostToFrame, STORE_MAX_ENTRIES } from "./messages";
+import { isDark, parseFrameToHost, wrap, type HostToFrame, STORE_MAX_ENTRIES } from "./messages";
 
 // Space held for the comments before the iframe reports its real height, so
 // the text after them does not jump up and down while they load. About the
@@ -62,6 +62,31 @@ function pageUrl(): string {
   return location.origin + location.pathname;
 }
 
+// A computed background colour: rgb()/rgba() with numbers, which is how browsers report sRGB colours.
+const COMPUTED_RGB = /^rgba?\((\d+(?:\.\d+)?), (\d+(?:\.\d+)?), (\d+(?:\.\d+)?)(?:, ([\d.]+))?\)$/;
+// Chromium's canvas when a page asks for a dark scheme and paints nothing itself.
+const DARK_CANVAS = "rgb(18, 18, 18)";
+
+/**
+ * The colour the comments sit on: the first background painted at or above the placeholder,
+ * else the browser's canvas. "" when that cannot be told: an image, a gradient, a see-through
+ * or a non-sRGB colour. The frame matches it (frame/theme.ts): same colour, and for
+ * data-theme="auto", a dark or light style after it, whatever the reader's system prefers.
+ */
+function backdrop(box: HTMLElement): string {
+  for (let el: Element | null = box; el; el = el.parentElement) {
+    const style = getComputedStyle(el);
+    const m = COMPUTED_RGB.exec(style.backgroundColor);
+    if (style.backgroundImage !== "none" || !m) return "";
+    const alpha = m[4] === undefined ? 1 : Number(m[4]);
+    if (alpha >= 0.99) return `rgb(${Math.round(+m[1])}, ${Math.round(+m[2])}, ${Math.round(+m[3])})`;
+    if (alpha > 0) return "";
+  }
+  const scheme = getComputedStyle(document.documentElement).colorScheme;
+  const dark = /\bdark\b/.test(scheme) && (!/\blight\b/.test(scheme) || matchMedia("(prefers-color-scheme: dark)").matches);
+  return dark ? DARK_CANVAS : "rgb(255, 255, 255)";
+}
+
 function start(script: HTMLScriptElement): void {
   const server = new URL(script.src).origin;
   let box = document.getElementById("rejoinder");
@@ -84,6 +109,7 @@ function start(script: HTMLScriptElement): void {
     title: (attr("title") || document.title).slice(0, 300),
     theme: attr("theme") || "auto",
     origin: location.origin,
+    backdrop: backdrop(box),
   });
   const lang = attr("lang") || document.documentElement.lang;
   if (lang) params.set("lang", lang);
@@ -106,9 +132,12 @@ function start(script: HTMLScriptElement): void {
   s.width = "100%";
   s.display = "block";
   // The same colour scheme as the frame's document: where they differ, browsers paint the frame an
-  // opaque backdrop, a box of its own colour over the blog's. Matched, it stays transparent.
+  // opaque backdrop of their own colour. The frame resolves "auto" by the backdrop when it is known.
   const theme = params.get("theme");
-  s.colorScheme = theme === "dark" ? "dark" : theme === "light" ? "light" : "light dark";
+  let seen = params.get("backdrop") || "";
+  const scheme = (): string =>
+    theme === "dark" || theme === "light" ? theme : seen ? (isDark(seen) ? "dark" : "light") : "light dark";
+  s.colorScheme = scheme();
   s.height = RESERVE_PX + "px";
   s.visibility = "hidden"; // until the thread is rendered (no flash of an empty frame)
 
@@ -156,6 +185,22 @@ function start(script: HTMLScriptElement): void {
   });
   addEventListener("scroll", onViewChange, { passive: true });
   addEventListener("resize", onViewChange, { passive: true });
+
+  // The blog may change colour while it is read: with the system's dark mode, or a theme toggle
+  // (a class or attribute on <html> or <body>). Look again then, and after its transition.
+  const recheck = (): void => {
+    const now = backdrop(box!);
+    if (now === seen) return;
+    seen = now;
+    s.colorScheme = scheme();
+    send({ type: "backdrop", color: now });
+  };
+  const soon = (): void => {
+    for (const ms of [0, 300, 1000]) setTimeout(recheck, ms);
+  };
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", soon);
+  const watch = new MutationObserver(soon);
+  for (const el of [document.documentElement, document.body]) if (el) watch.observe(el, { attributes: true });
 
   frame.addEventListener("load", () => setTimeout(() => {
     if (revealed) return;

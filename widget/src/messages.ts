@@ -46,8 +46,30 @@ export interface RecalledMessage {
   entries: Record<string, string>;
 }
 
+/**
+ * host -> iframe: the colour the comments sit on in the host page ("rgb(r, g, b)"), or "" when
+ * it cannot be told (an image, a gradient, a see-through colour). Sent again when it changes:
+ * the blog switched to its dark style, with the system or with a toggle of its own.
+ */
+export interface BackdropMessage {
+  type: "backdrop";
+  color: string;
+}
+
+/** Whether an "rgb(r, g, b)" colour is dark: white text reads better on it than black (WCAG luminance). */
+export function isDark(color: string): boolean {
+  const [r, g, b] = (color.match(/\d+/g) || []).map((c) => {
+    const v = Number(c) / 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.179;
+}
+
 export type FrameToHost = HeightMessage | ScrollMessage | StoreMessage | RecallMessage;
-export type HostToFrame = ViewportMessage | RecalledMessage;
+export type HostToFrame = ViewportMessage | RecalledMessage | BackdropMessage;
+
+/** An opaque colour as the loader writes it, or "" (unknown). */
+export const BACKDROP = /^(rgb\((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:, (?:25[0-5]|2[0-4]\d|1?\d?\d)){2}\))?$/;
 
 // Heights and offsets beyond this are nonsense (a 1 km tall page): refuse them
 // rather than let a bug stretch the host page without bound.
@@ -94,6 +116,9 @@ export function parseHostToFrame(data: unknown): HostToFrame | null {
   if (!m) return null;
   if (m.type === "viewport" && isPx(m.top, -MAX_PX) && isPx(m.height, 0)) {
     return { type: "viewport", top: m.top, height: m.height };
+  }
+  if (m.type === "backdrop" && typeof m.color === "string" && BACKDROP.test(m.color)) {
+    return { type: "backdrop", color: m.color };
   }
   if (m.type === "recalled" && typeof m.entries === "object" && m.entries !== null) {
     const entries: Record<string, string> = {};

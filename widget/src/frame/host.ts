@@ -2,6 +2,7 @@
 // learn which slice of us the reader can see, ask the page to scroll.
 
 import { parseHostToFrame, wrap, type FrameToHost } from "../messages";
+import { setBackdrop } from "./theme";
 
 export interface Visible {
   top: number;
@@ -29,6 +30,10 @@ export class Host {
       if (!msg) return;
       if (msg.type === "recalled") {
         this.recalled?.(msg.entries);
+        return;
+      }
+      if (msg.type === "backdrop") {
+        setBackdrop(msg.color);
         return;
       }
       this.view = { top: msg.top, bottom: msg.top + msg.height };

@@ -1,5 +1,7 @@
 // The iframe's configuration, read once from its URL (the loader writes it).
 
+import { BACKDROP } from "../messages";
+
 export type Theme = "light" | "dark" | "auto";
 
 export interface Params {
@@ -13,6 +15,8 @@ export interface Params {
   origin: string;
   /** Site-owner style overrides: name -> CSS value, checked in theme.ts. */
   style: Record<string, string>;
+  /** The host page's colour behind us ("rgb(r, g, b)"), or "" if unknown (see embed.ts). */
+  backdrop: string;
 }
 
 export function readParams(search: string): Params {
@@ -37,5 +41,6 @@ export function readParams(search: string): Params {
     lang: q.get("lang") || "",
     origin: origin === "null" ? "" : origin,
     style,
+    backdrop: BACKDROP.test(q.get("backdrop") || "") ? q.get("backdrop") || "" : "",
   };
 }
