@@ -184,6 +184,13 @@ SCHEMAS: dict[str, Any] = {
         "report": {"type": "object", "description": "What `rejoinder import` prints: counts, threads written, "
                                                     "every comment skipped or changed and why"},
         "summary": {"type": "string"}, "seconds": {"type": "number"}}},
+    "ImportStatus": {"type": "object", "required": ["running", "progress"], "properties": {
+        "running": {"type": "boolean", "description": "An import into the site holds its lock (dashboard or CLI)"},
+        "progress": {"type": "object", "nullable": True, "required": ["phase"], "properties": {
+            "phase": {"type": "string", "enum": ["receiving", "checking", "writing"]},
+            "bytes": {"type": "integer"}, "threads_done": {"type": "integer"}, "threads_total": {"type": "integer"},
+            "comments_done": {"type": "integer"}, "comments_total": {"type": "integer"},
+            "writing_ms": {"type": "integer"}}}}},
 }
 
 PATHS: dict[str, Any] = {
@@ -320,7 +327,10 @@ PATHS: dict[str, Any] = {
         "parameters": [SITE, _q("format", {"type": "string", "enum": ["json", "wxr"]})],
         "responses": {"200": {"description": "The export file", "content": {
             "application/json": {}, "application/rss+xml": {}}}, **_errors(401, 403, 422)}}},
-    "/api/admin/sites/{site}/import": {"post": {
+    "/api/admin/sites/{site}/import": {"get": {
+        "summary": "Whether an import into the site is running (from the dashboard or the CLI) and how far it has got",
+        "security": [{"session": []}], "parameters": [SITE],
+        "responses": {**_ok("ImportStatus"), **_errors(401, 403)}}, "post": {
         "summary": "Import a WordPress (WXR) or Disqus export sent as the body; a bad file imports nothing",
         "security": [{"session": []}],
         "parameters": [SITE, _q("format", {"type": "string", "enum": ["wxr", "disqus"]},
