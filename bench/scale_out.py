@@ -18,7 +18,7 @@ What it measures:
      the nodes (one wrk per node: 16 / 6+5+5 connections);
    - live, one thread: --live-readers websocket readers of one thread, reader j on node
      j mod N, a poster at --live-rate comments/s whose k-th comment goes through node
-     k mod N (bench/scale/loadgen.mjs: bench/live/loadgen.mjs with readers and posts spread
+     k mod N (bench/live/loadgen.mjs with a URL per node: readers and posts spread
      over nodes); delivered / expected, cross-node deliveries, latency p50/p99 from the POST's
      scheduled time;
    - live, many threads: the same readers spread over --live-threads threads.
@@ -50,8 +50,6 @@ import json
 import os
 import queue
 import random
-import re
-import resource
 import secrets
 import shutil
 import signal
@@ -70,60 +68,43 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / ".work"
 RUN = WORK / "scale_out"
-RESULTS = HERE / "RESULTS.md"
+
+
 SCALE = HERE / "scale"
-LOADGEN = SCALE / "loadgen.mjs"
+LOADGEN = HERE / "live" / "loadgen.mjs"
 SEQ_LUA = HERE / "wrk_sequence.lua"
 MIX_LUA = SCALE / "wrk_mixed.lua"
 SITE = "bench"
 SITE_ORIGIN = "http://127.0.0.1:9999"
-MARK_BEGIN = "<!-- scale_out:begin (written by bench/scale_out.py; edits here are overwritten) -->"
-MARK_END = "<!-- scale_out:end -->"
+
 
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(HERE))
 
-import core_http  # noqa: E402  (helpers: wrk body, percentiles, formatting)
-import live_fanout  # noqa: E402  (helpers: quiet checks, CPU meter, machine info, load generator driver)
+import core_http  # noqa: E402  (the create benchmark's body and formatting)
+import harness  # noqa: E402
+import live_fanout  # noqa: E402  (machine info, the load generator's driver)
+from harness import (RESULTS, Meter, Quiet, child_cpu_delta, http_get, loadavg1, log, run,  # noqa: E402
+                     write_section)
 from scale.host import HostLoader  # noqa: E402
 from scale.topology import PUBLIC_URL, Node, Valkey, register_site  # noqa: E402
 from scale.wake_latency import measure as wake_latency  # noqa: E402
 
+MARK_BEGIN, MARK_END = harness.markers("scale_out")
 T0 = time.monotonic()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} {time.monotonic() - T0:6.0f}s] {msg}", flush=True)
 
 
 def server_code_state() -> str:
     """The committed tree of server/ plus a digest of uncommitted changes in it (others may commit while we run)."""
     import hashlib
 
-    tree = core_http._run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD:server"])
+    tree = run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD:server"])
     diff = subprocess.run(["git", "-C", str(ROOT), "diff", "HEAD", "--", "server"], capture_output=True).stdout
     return tree + (f"+{hashlib.sha256(diff).hexdigest()[:8]}" if diff else "")
 
 
-def loadavg1() -> float:
-    with open("/proc/loadavg") as f:
-        return float(f.read().split()[0])
-
-
 def pct(values: list[float], p: float) -> float | None:
-    return core_http.pct(values, p) if values else None
-
-
-_last_children = 0.0
-
-
-def child_cpu_delta() -> float:
-    """CPU of children reaped since the last call (the wrk processes of one run)."""
-    global _last_children
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    now = ru.ru_utime + ru.ru_stime
-    delta, _last_children = now - _last_children, now
-    return delta
+    return harness.pct(values, p) if values else None
 
 
 # --------------------------------------------------------------------------- a topology
@@ -190,7 +171,7 @@ def run_wrk_nodes(topo: Topology, script: Path, env_for: Callable[[int, int, int
     outdir = RUN / "wrk" / tag
     shutil.rmtree(outdir, ignore_errors=True)
     procs = []
-    meter = live_fanout.Meter(topo.pids() | {"driver": os.getpid()})
+    meter = Meter(topo.pids() | {"driver": os.getpid()})
     child_cpu_delta()
     t0 = time.monotonic()
     try:
@@ -258,7 +239,7 @@ def latency_summary(rows: list[list[int]], ok_status: Callable[[int], bool] = la
 
 
 class LoadGen(live_fanout.LoadGen):
-    """bench/scale/loadgen.mjs, driven like bench/live/loadgen.mjs."""
+    """bench/live/loadgen.mjs with a URL per node, driven as bench/live_fanout.py drives it."""
 
     def __init__(self, config: dict[str, Any], workdir: Path) -> None:  # noqa: D107 (same protocol as the parent)
         fd, path = tempfile.mkstemp(prefix="loadgen-", suffix=".json", dir=workdir)
@@ -279,7 +260,7 @@ class LoadGen(live_fanout.LoadGen):
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.quiet = live_fanout.Quiet(args.quiet_threshold, args.quiet_wait, args.quiet_wait_total)
+        self.quiet = Quiet(args.quiet_threshold, args.quiet_wait, args.quiet_wait_total)
         self.secret = secrets.token_hex(32)
         RUN.mkdir(parents=True, exist_ok=True)
         self.workdir = Path(tempfile.mkdtemp(prefix="run-", dir=RUN))
@@ -401,7 +382,7 @@ class Bench:
                 # every 201 is in the thread, read back through another node when there are several
                 other = self.topo.nodes[-1].port
                 q = urllib.parse.urlencode({"site": SITE, "page": page, "limit": 1})
-                status, data = live_fanout.http_get(other, f"/api/threads?{q}")
+                status, data = http_get(other, f"/api/threads?{q}")
                 res["stored"] = int(json.loads(data)["thread"]["count"]) if status == 200 else -1
                 res["cpu_ms_per_op"] = (round((res["server_cpu_pct"] + res["valkey_cpu_pct"]) / 100 / res["rate"] * 1000, 3)
                                         if res["rate"] else None)
@@ -465,7 +446,7 @@ class Bench:
                 + f"; nodes' RSS +{(rss_idle - rss_before) / 1024:.1f} MiB")
             gen.send("post")
             gen.expect("post_start", 30)
-            meter = live_fanout.Meter(topo.pids() | {"client": gen.pid, "driver": os.getpid()})
+            meter = Meter(topo.pids() | {"client": gen.pid, "driver": os.getpid()})
             gen.expect("post_end", max_post)
             used = meter.stop()
             res = gen.expect("result", 60)
@@ -504,7 +485,7 @@ class Bench:
                                     reply_frac=a.host_reply_frac)
                 entry["mem_empty"] = self.valkey.memory()
                 entry["load1_before_load"] = loadavg1()
-                cpu0 = live_fanout.Meter({f"valkey{i}": p for i, p in enumerate(self.valkey.pids())}
+                cpu0 = Meter({f"valkey{i}": p for i, p in enumerate(self.valkey.pids())}
                                          | {"driver": os.getpid()})
                 entry["register_s"] = round(asyncio.run(loader.register_sites()), 2)
                 log(f"  {a.host_sites} sites registered in {entry['register_s']} s")
@@ -559,7 +540,7 @@ class Bench:
         seen = []
         for site, page, tid in rng.sample(threads, min(5, len(threads))):
             q = urllib.parse.urlencode({"site": site, "page": page, "limit": 100})
-            status, data = live_fanout.http_get(self.topo.nodes[-1].port, f"/api/threads?{q}")
+            status, data = http_get(self.topo.nodes[-1].port, f"/api/threads?{q}")
             body = json.loads(data)
             if status != 200 or body["thread"]["id"] != tid:
                 raise RuntimeError(f"reading {site} {page}: HTTP {status} {data[:200]!r}")
@@ -710,7 +691,7 @@ def render_section(raw: dict[str, Any]) -> str:
               + ("of one thread" if key == "live_one" else f"spread over {r0['threads']} threads "
                  f"({r0['readers'] // r0['threads']} each), each comment to a random thread")
               + f", reader j of a thread on node j mod N; {args.live_comments} comments at {args.live_rate:g}/s "
-              f"through the HTTP API, comment k through node k mod N (`bench/scale/loadgen.mjs`). Latency: from "
+              f"through the HTTP API, comment k through node k mod N (`bench/live/loadgen.mjs`, a URL per node). Latency: from "
               f"the POST's scheduled time to the reader's receipt. \"Cross-node\": deliveries to readers on a node "
               f"other than the one the comment was posted through. Idle memory: growth of the nodes' RSS (fresh "
               f"processes for each live run) once the readers are connected, before posting.", "",
@@ -888,16 +869,6 @@ def merge_raw(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def update_results_md(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    m = re.search(r"<!-- scale_out:begin[^>]*-->.*?" + re.escape(MARK_END), text, flags=re.S)
-    if m:
-        text = text[:m.start()] + section.rstrip("\n") + text[m.end():]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -975,7 +946,7 @@ def main(argv: list[str] | None = None) -> int:
         section = render_section(raw)
         print(section)
         if not args.no_write:
-            update_results_md(section)
+            write_section("scale_out", section)
             log(f"updated {RESULTS.relative_to(ROOT)}")
         return 0
     if not shutil.which("wrk"):
@@ -1004,7 +975,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = {"info": info, "args": vars(args), "argv": " ".join(argv if argv is not None else sys.argv[1:]),
            "started": started.isoformat(), "elapsed_s": round(elapsed, 1), "load1_start": load1,
            "load1_end": loadavg1(), "server_code": [code0, server_code_state()],
-           "git_end": core_http._run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]), "wrk": core_http._run(["wrk", "-v"]).splitlines()[0].split(" [")[0],
+           "git_end": run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]), "wrk": run(["wrk", "-v"]).splitlines()[0].split(" [")[0],
            "results": bench.results, "quiet_checks": bench.quiet.checks}
     if args.merge:
         raw = merge_raw(json.loads(Path(args.merge).read_text()), raw)
@@ -1013,7 +984,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render_section(raw)
     print(section)
     if not args.no_write:
-        update_results_md(section)
+        write_section("scale_out", section)
         log(f"updated {RESULTS.relative_to(ROOT)}; raw results in {out.relative_to(ROOT)}")
     else:
         log(f"raw results in {out.relative_to(ROOT)} (RESULTS.md not changed)")

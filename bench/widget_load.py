@@ -59,7 +59,6 @@ import gzip
 import json
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -77,14 +76,16 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from core_http import (ISSO_VENV, ISSO_VERSION, CLK_TCK, cpu_seconds, ensure_isso_venv,  # noqa: E402
-                       machine_jiffies, proc_tree, top_processes, wait_idle)
-from rejoinder.embedded import EmbeddedRedis, free_port  # noqa: E402
+import harness  # noqa: E402
+from core_http import ISSO_CFG, ISSO_VENV, ISSO_VERSION, ensure_isso_venv  # noqa: E402
+from harness import (RESULTS, cpu_model, cpu_seconds, free_port, git_state, machine_busy_s,  # noqa: E402
+                     stop_tree, top_processes, tree, wait_idle, write_section)
+from rejoinder.embedded import EmbeddedRedis  # noqa: E402
 from tests.support.servers import AppServer  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
-MARK_BEGIN = "<!-- widget_load:begin (written by bench/widget_load.py; edits here are overwritten) -->"
-MARK_END = "<!-- widget_load:end -->"
+MARK_BEGIN, MARK_END = harness.markers("widget_load")
+
+
 SITE = "bench"
 PAGE = "bench-200"
 ISSO_URI = "/bench-200"
@@ -250,40 +251,8 @@ def seed_rejoinder(app: AppServer) -> tuple[int, int]:
     return ids[0], ids[-1]
 
 
-ISSO_CFG = """# written by bench/widget_load.py (as bench/core_http.py runs Isso)
-[general]
-dbpath = {db}
-host = {site}/
-max-age = 15m
-notify = stdout
-reply-notifications = false
-gravatar = false
-latest-enabled = false
-
-[admin]
-enabled = false
-
-[moderation]
-enabled = false
-
-[server]
-listen = http://127.0.0.1:{port}
-reload = false
-profile = false
-
-[guard]
-# on, as in production, with its limits lifted so the seeder is not refused
-enabled = true
-ratelimit = 1000000
-direct-reply = 1000000
-reply-to-self = true
-require-author = false
-require-email = false
-"""
-
-
 class IssoServer:
-    """Isso under gunicorn (2 sync workers, --preload), as bench/core_http.py runs it."""
+    """Isso under gunicorn (2 sync workers, --preload), configured and run as bench/core_http.py runs it."""
 
     def __init__(self, folder: Path, page_origin: str, workers: int = 2) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -317,21 +286,8 @@ class IssoServer:
         raise RuntimeError("isso did not come up")
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        pids = proc_tree(self.proc.pid)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for pid in pids[1:]:  # workers that outlived the master: ours, by PID
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        if self.proc is not None:
+            stop_tree(self.proc, tree(self.proc.pid))
         self.proc = None
 
 
@@ -385,7 +341,7 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
 
 def ours() -> float:
     """CPU seconds used so far by this script and everything it started."""
-    return cpu_seconds(proc_tree(os.getpid()))
+    return cpu_seconds(tree(os.getpid()))
 
 
 def settle(threshold: float = 20.0, limit: float = 5.0) -> None:
@@ -396,10 +352,9 @@ def settle(threshold: float = 20.0, limit: float = 5.0) -> None:
     they load a page; the browser cache stays cold."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        b0, t0 = machine_jiffies()
+        b0 = machine_busy_s()
         time.sleep(0.25)
-        b1, t1 = machine_jiffies()
-        if 100 * (b1 - b0) / CLK_TCK / 0.25 < threshold:
+        if 100 * (machine_busy_s() - b0) / 0.25 < threshold:
             return
 
 
@@ -412,7 +367,7 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], wait: boo
         page.add_init_script(probe(system, *ids))
         if wait:
             settle()
-        busy0, _ = machine_jiffies()
+        busy0 = machine_busy_s()
         mine0, wall0 = ours(), time.monotonic()
         page.goto(url)
         if system == "rejoinder":
@@ -424,7 +379,7 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], wait: boo
         else:
             frame = page.main_frame
             wait_for(lambda: page.evaluate("() => !!(window.__seen && window.__seen.last)"), 15, "the comments")
-        busy1, _ = machine_jiffies()
+        busy1 = machine_busy_s()
         mine1, wall1 = ours(), time.monotonic()
         host = page.evaluate(TIMINGS)
         inner = frame.evaluate(TIMINGS) if frame is not page.main_frame else host
@@ -442,7 +397,7 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], wait: boo
     milestones.update({f"host res {k}": v for k, v in host["res"].items()})
     if reveal:
         milestones["revealed"] = reveal - origin
-    other = 100 * max(0.0, (busy1 - busy0) / CLK_TCK - (mine1 - mine0)) / max(wall1 - wall0, 1e-3)
+    other = 100 * max(0.0, (busy1 - busy0) - (mine1 - mine0)) / max(wall1 - wall0, 1e-3)
     return {"first": at(inner["seen"]["first"]), "last": at(inner["seen"]["last"]), "milestones": milestones,
             "other_cpu": round(other, 1)}
 
@@ -491,23 +446,8 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {chromium}"
-
-
-def git_head() -> str:
-    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "server", "static", "widget/src"],
-                           capture_output=True, text=True).stdout.strip()
-    return out.stdout.strip() + (" + uncommitted changes" if dirty else "")
+    return f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, {chromium}"
 
 
 MILESTONES = [
@@ -544,7 +484,7 @@ def section(size: dict[str, int], res: dict[str, list[dict[str, Any]]], load: tu
         "## Widget",
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC by `bench/widget_load.py` on {machine()}; "
-        f"Rejoinder at {git_head()}, one uvicorn worker, default settings; Isso {ISSO_VERSION} under gunicorn "
+        f"Rejoinder at {git_state('server', 'static', 'widget/src')}, one uvicorn worker, default settings; Isso {ISSO_VERSION} under gunicorn "
         f"(2 sync workers, --preload). 1-minute load average {load[0]:.1f} when the runs started and {load[1]:.1f} "
         f"when they ended (2 cores, shared with other engineers' test runs). Each run waited (up to "
         f"{args.idle_wait_run:.0f} s) for a second in which the whole machine used less than {args.idle_threshold:.0f}% "
@@ -616,21 +556,6 @@ def section(size: dict[str, int], res: dict[str, list[dict[str, Any]]], load: tu
     return "\n".join(lines)
 
 
-def update_results(text_section: str) -> None:
-    if RESULTS.exists():
-        text = RESULTS.read_text()
-        if MARK_BEGIN in text and MARK_END in text:
-            head, rest = text.split(MARK_BEGIN, 1)
-            _, tail = rest.split(MARK_END, 1)
-            text = head + text_section.rstrip("\n") + tail
-        else:
-            text = text.rstrip("\n") + "\n\n" + text_section
-    else:
-        text = ("# Benchmark results\n\nFigures measured on this project's machine. Each section is written by "
-                "the script it names; rerun that script to update it.\n\n" + text_section)
-    RESULTS.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=15, help="measured runs per system")
@@ -693,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         args.json_out.write_text(json.dumps(res, indent=1))
     if not (args.quick or args.no_write or args.only or args.no_settle):
-        update_results(text)
+        write_section("widget_load", text)
         print(f"updated {RESULTS}")
     return 0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Load generator for bench/live_fanout.py: thousands of websocket readers and
+// Load generator for bench/live_fanout.py and bench/scale_out.py: thousands of websocket readers and
 // one poster in a single Node process (ws is cheaper per received message than
 // any Python client, so the generator saturates after the server does).
 //
@@ -29,6 +29,14 @@
 // 1006) reconnects with ?since=<last seq> as the widget does, at most
 // `max_resumes` times; these are counted.
 //
+// Several nodes (bench/scale_out.py): a thread's `ws` and `post` may be lists of
+// URLs, one per node: the j-th reader of thread t connects to ws[(j + t) % ws.length];
+// message k is posted through post[k % post.length]. A reader that resumes stays on
+// its node. The result then adds, per (reader's node, posting node), deliveries and
+// expected deliveries, and latency percentiles for same-node and cross-node
+// deliveries: a comment posted through node A must reach the readers on B and C.
+// With one URL each (bench/live_fanout.py), all of that is one node.
+//
 // Every loop is bounded in count and time; targets must be loopback.
 
 import { readFileSync } from 'node:fs';
@@ -51,9 +59,13 @@ function loopback(u) {
   const h = new URL(u).hostname;
   return h.startsWith('127.') || h === 'localhost' || h === '[::1]';
 }
+const asList = (x) => (Array.isArray(x) ? x : x ? [x] : []);
 for (const t of cfg.threads) {
-  if (!loopback(t.ws) || (t.post && !loopback(t.post))) fail('refusing a non-loopback target');
+  t.wsList = asList(t.ws);
+  t.postList = asList(t.post);
+  if (!t.wsList.length || [...t.wsList, ...t.postList].some((u) => !loopback(u))) fail('refusing a non-loopback target');
 }
+const NODES = Math.max(1, ...cfg.threads.map((t) => Math.max(t.wsList.length, t.postList.length)));
 const M = cfg.messages;
 if (cfg.plan.length !== M) fail('plan must name a thread for each message');
 
@@ -70,10 +82,17 @@ const RESUME_CODES = new Set([4000, 1001, 1011, 1012, 1006]);
 
 // ------------------------------------------------------------------ readers
 const readers = [];
-cfg.threads.forEach((t, ti) => { for (let j = 0; j < t.readers; j++) readers.push({ t: ti }); });
+cfg.threads.forEach((t, ti) => {
+  for (let j = 0; j < t.readers; j++) readers.push({ t: ti, node: (j + ti) % t.wsList.length });
+});
 const N = readers.length;
 const seen = new Uint8Array(N * Math.max(M, 1)); // reader i has message k: seen[i * M + k]
 const perThreadReady = new Int32Array(cfg.threads.length);
+const perThreadNodeReady = new Int32Array(cfg.threads.length * NODES); // ready readers of thread t on node n
+const postNode = new Int32Array(M); // node message k was posted through
+const pairDelivered = new Float64Array(NODES * NODES); // [reader node * NODES + post node]
+const pairExpected = new Float64Array(NODES * NODES);
+let latSame = [], latCross = [];
 const expectFor = new Int32Array(M); // readers expected to get message k (ready when posting began)
 const count = new Int32Array(M); // distinct readers that got message k
 const completeAt = new Float64Array(M);
@@ -135,6 +154,8 @@ function onFrame(r, ri, data) {
   if (k < r.lastMark) stats.send_order_inversions++; // committed in another order than sent (overlapping POSTs)
   else r.lastMark = k;
   pushLat(t - ts);
+  if (r.node === postNode[k]) latSame.push(t - ts); else latCross.push(t - ts);
+  pairDelivered[r.node * NODES + postNode[k]]++;
   stats.delivered++;
   stats.frame_bytes += data.length;
   if (sample === null && cfg.sample_message) sample = data.toString();
@@ -154,7 +175,8 @@ function openReader(ri) {
   const r = readers[ri];
   const th = cfg.threads[r.t];
   if (r.last === undefined) { r.last = cfg.protocol === 'rejoinder' ? th.head : -1; r.lastMark = -1; r.ready = false; }
-  const url = cfg.protocol === 'rejoinder' ? `${th.ws}?since=${r.last}` : th.ws;
+  const base = th.wsList[r.node];
+  const url = cfg.protocol === 'rejoinder' ? `${base}?since=${r.last}` : base;
   return new Promise((resolve) => {
     let opened = false, settled = false;
     const done = (ok) => { if (!settled) { settled = true; resolve(ok); } };
@@ -211,12 +233,13 @@ function post(url, body, k) {
 
 async function publish(k, tSched) {
   const th = cfg.threads[cfg.plan[k]];
+  const postUrl = th.postList[k % th.postList.length];
   const body = cfg.body.replaceAll('{marker}', `bench:${k}:${Math.round(tSched)}`).replaceAll('{n}', String(k));
   const t0 = nowUs();
-  let st = await post(th.post, body, k);
+  let st = await post(postUrl, body, k);
   // a kept-alive connection the server closed just then (ECONNRESET): retry once, as a client
   // would; the Idempotency-Key makes a retry of a POST that did land return the same comment
-  if (st === 0) { stats.post_retries++; st = await post(th.post, body, k); }
+  if (st === 0) { stats.post_retries++; st = await post(postUrl, body, k); }
   postRtt.push((nowUs() - t0) / 1000);
   if (st >= 200 && st < 300) postOk[k] = 1;
   else { stats.post_errors++; if (stats.post_errors <= 3) emit({ event: 'log', message: `POST ${k} -> ${st || lastPostError}` }); }
@@ -231,8 +254,13 @@ function waitProgress(ms) {
 
 async function runPosts() {
   perThreadReady.fill(0);
-  for (const r of readers) if (r.ready) perThreadReady[r.t]++;
-  for (let k = 0; k < M; k++) expectFor[k] = perThreadReady[cfg.plan[k]];
+  perThreadNodeReady.fill(0);
+  for (const r of readers) if (r.ready) { perThreadReady[r.t]++; perThreadNodeReady[r.t * NODES + r.node]++; }
+  for (let k = 0; k < M; k++) {
+    const th = cfg.threads[cfg.plan[k]];
+    expectFor[k] = perThreadReady[cfg.plan[k]];
+    postNode[k] = th.postList.length ? (k % th.postList.length) : 0;
+  }
   const tStart = nowUs() + 50000;
   tFirst = tStart;
   const pending = [];
@@ -267,7 +295,11 @@ async function runPosts() {
 
 function totalExpected() {
   let s = 0;
-  for (let k = 0; k < M; k++) if (postOk[k]) s += expectFor[k];
+  for (let k = 0; k < M; k++) {
+    if (!postOk[k]) continue;
+    s += expectFor[k];
+    for (let n = 0; n < NODES; n++) pairExpected[n * NODES + postNode[k]] += perThreadNodeReady[cfg.plan[k] * NODES + n];
+  }
   return s;
 }
 
@@ -322,6 +354,7 @@ emit({
   event: 'connected', readers: N, ready, connect_failed: N - ready, connect_retried: stats.connect_retried, connect_s: r2((performance.now() - t0) / 1000),
   close_codes: closeCodes, errors: connectErrors,
   node: process.version, ws: JSON.parse(readFileSync(new URL('./node_modules/ws/package.json', import.meta.url))).version,
+  per_node_ready: Array.from({ length: NODES }, (_, n) => readers.filter((r) => r.ready && r.node === n).length),
 });
 
 const cmd = await nextLine(cfg.command_timeout_s * 1000);
@@ -342,6 +375,14 @@ const cpu = process.cpuUsage(cpu0);
 emit({ event: 'post_end' });
 
 const L = Array.from(lat.subarray(0, nlat)).sort((a, b) => a - b).map((x) => x / 1000);
+const LS = latSame.sort((a, b) => a - b).map((x) => x / 1000);
+const LC = latCross.sort((a, b) => a - b).map((x) => x / 1000);
+const pairs = [];
+for (let n = 0; n < NODES; n++) for (let p = 0; p < NODES; p++) {
+  pairs.push({ reader_node: n, post_node: p, delivered: pairDelivered[n * NODES + p], expected: pairExpected[n * NODES + p] });
+}
+let crossDelivered = 0, crossExpected = 0;
+for (const x of pairs) if (x.reader_node !== x.post_node) { crossDelivered += x.delivered; crossExpected += x.expected; }
 const complete = [];
 for (let k = 0; k < M; k++) if (postOk[k] && expectFor[k] > 0 && count[k] >= expectFor[k]) complete.push((completeAt[k] - sched[k]) / 1000);
 complete.sort((a, b) => a - b);
@@ -367,6 +408,8 @@ emit({
   client_cpu_pct: r2((100 * (cpu.user + cpu.system)) / 1e6 / busyS),
   mean_frame_bytes: stats.delivered ? Math.round(stats.frame_bytes / stats.delivered) : null,
   sample_message: sample,
+  nodes: NODES, pairs, cross_delivered: crossDelivered, cross_expected: crossExpected,
+  same_p50_ms: r2(pct(LS, 50)), same_p99_ms: r2(pct(LS, 99)), cross_p50_ms: r2(pct(LC, 50)), cross_p99_ms: r2(pct(LC, 99)),
 });
 await nextLine(10000); // the driver may read the server's state before sockets close
 await shutdown(0);

@@ -137,7 +137,7 @@ class HostLoader:
         from rejoinder.render import render
         from rejoinder.settings import Settings
         from rejoinder.store import keys
-        from rejoinder.store.comments import DUPLICATE_SECONDS
+        from rejoinder.store.comments import DUPLICATE_SECONDS, PROVISIONAL_SECONDS, RETITLE_SECONDS
         from rejoinder.store.scripts import Scripts
 
         settings = Settings.from_env(redis_url=self.redis_url)
@@ -172,7 +172,8 @@ class HostLoader:
             await call(redis.evalsha(sha_open, 4, keys.thread_meta(tid), keys.comments(tid), keys.roots(tid),
                                      keys.like_counts(tid), keys.thread_prefix(tid), "oldest", "", 1,
                                      settings.inline_replies, "", "1", site, page, "", f"Post {page}", now,
-                                     rng.getrandbits(64).to_bytes(8, "big").hex()))
+                                     rng.getrandbits(64).to_bytes(8, "big").hex(), PROVISIONAL_SECONDS,
+                                     RETITLE_SECONDS))
             roots: list[int] = []
             idem_keys: list[str] = []
             items: list[list[Any]] = []
@@ -187,15 +188,15 @@ class HostLoader:
                 name = names[rng.randrange(len(names))]
                 num = f"{site}-{j}-{c}"
                 text = self.text(site, j, c)
-                client = f"{site}-{rng.randrange(10**9):09d}-reader"
+                owner = self.owner(site, j, c)
                 doc = {"author": {"kind": "guest", "name": name, "website": "", "avatar": avatars[name]},
                        "email": "", "text": text, "html": html_tpl.replace(TOKEN, num),
                        "created": now + c * 60_000 + j, "status": "approved", "spam_reasons": "",
-                       "owner": "g:" + _keyed(self.secret, "client:" + client),
+                       "owner": owner,
                        "edit_hash": _sha(f"edit-{num}"), "ip": ip, "site": site}
                 fingerprint = _sha(f"{doc['owner']}\n{parent or None}\n{text}\n{name}")[:32]
                 idem_keys.append(keys.idempotency(tid, self.idem_digest(tid, c)))
-                items.append([orjson.dumps(doc).decode(), str(parent), fingerprint, self.body_digest(text)])
+                items.append([orjson.dumps(doc).decode(), str(parent), fingerprint, self.body_digest(owner, text)])
             argv = [keys.thread_prefix(tid), settings.max_depth, settings.events_maxlen, settings.idempotency_seconds,
                     DUPLICATE_SECONDS, orjson.dumps(items).decode()]
             result = await call(batch(keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid),
@@ -244,9 +245,15 @@ class HostLoader:
     def idem_digest(self, tid: str, c: int) -> str:
         return _sha(f"host-load\n{tid}\n{c}")
 
+    def owner(self, site: str, j: int, c: int) -> str:
+        """A guest's key, as identity.py derives it from the reader's browser key."""
+        return "g:" + _keyed(self.secret, f"client:{site}-{j}-{c}-reader")
+
     @staticmethod
-    def body_digest(text: str) -> str:
-        return _sha(text.lower())[:32]
+    def body_digest(owner: str, text: str) -> str:
+        """The author's duplicate key, as api/comments.py writes it (one per way the author is known)."""
+        said = " ".join(text.lower().split())
+        return _sha(f"{owner}\n{said}")[:32]
 
     async def drop_transient(self, concurrency: int = 8) -> float:
         """Delete the idempotency and duplicate-body keys the load wrote (they expire after
@@ -263,7 +270,7 @@ class HostLoader:
             names = []
             for c in range(self.comments):
                 names.append(keys.idempotency(tid, self.idem_digest(tid, c)))
-                names.append(keys.thread_prefix(tid) + "body:" + self.body_digest(self.text(site, j, c)))
+                names.append(keys.thread_prefix(tid) + "body:" + self.body_digest(self.owner(site, j, c), self.text(site, j, c)))
             async with sem:
                 await redis.execute_command("DEL", *names)
 

@@ -5,11 +5,9 @@ Every process here is a child we start and stop by its PID; everything binds 127
 
 from __future__ import annotations
 
-import http.client
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -17,54 +15,15 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import harness
+from harness import http_get, rss_kib, stop_tree, tree
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
-HIGH = "1000000000"
 # All nodes share one public URL, as behind a load balancer: the widget's frame
 # (and so the websocket's Origin) is served from there. Never contacted.
 PUBLIC_URL = "https://comments.bench.invalid"
-
-
-# --------------------------------------------------------------------- /proc
-
-
-def children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out.extend(int(x) for x in f.read().split())
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def tree(pid: int) -> list[int]:
-    todo, seen = [pid], []
-    while todo and len(seen) < 1000:
-        p = todo.pop()
-        if p not in seen:
-            seen.append(p)
-            todo.extend(children(p))
-    return seen
-
-
-def rss_kib(pids: list[int]) -> int:
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
 
 # --------------------------------------------------------------------- Valkey
 
@@ -185,37 +144,14 @@ class Valkey:
 
 
 def node_env(redis_url: str, secret: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "REJOINDER_REDIS_URL": redis_url,
-        "REJOINDER_PUBLIC_URL": PUBLIC_URL,
-        "REJOINDER_SECRET_KEY": secret,
-        "REJOINDER_LOG_LEVEL": "warning",
-        # Benchmark allowances: every request comes from 127.0.0.1.
-        "REJOINDER_RATE_IP_WRITES": HIGH,
-        "REJOINDER_RATE_IDENTITY_WRITES": HIGH,
-        "REJOINDER_LIVE_PER_IP": "100000",
-    })
-    return env
-
-
-def http_get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
+    return harness.rejoinder_env(redis_url, PUBLIC_URL, secret)
 
 
 class Node:
     """One `rejoinder serve` process (with its uvicorn workers), stopped by PID."""
 
     def __init__(self, redis_url: str, secret: str, workers: int, logdir: Path) -> None:
-        from rejoinder.embedded import free_port
-
-        self.port = free_port()
+        self.port = harness.free_port()
         self.workers = workers
         self.env = node_env(redis_url, secret)
         self.logfile = logdir / f"rejoinder-{self.port}.log"
@@ -262,28 +198,7 @@ class Node:
     def stop(self) -> None:
         if self.proc is None:
             return
-        known = self._pids or tree(self.proc.pid)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        for pid in known:  # a worker of ours left orphaned (as bench/core_http.py does)
-            if pid == self.proc.pid:
-                continue
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-            if ppid in (self.proc.pid, 1):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        stop_tree(self.proc, self._pids or tree(self.proc.pid), timeout=20)
         self.proc = None
 
 
