@@ -33,6 +33,8 @@ class Event:
     likes: int = 0
     count: int | None = None
     frame: bytes | None = None  # the public form as a websocket frame, encoded once (live/wire.py)
+    own: str | None = None  # the author's own view, rendered once for all the author's tabs
+    own_frame: bytes | None = None
 
     @property
     def owner(self) -> str:
@@ -41,7 +43,9 @@ class Event:
     def for_viewer(self, viewer_key: str, edit_window_ms: int) -> str | None:
         """The message this viewer gets: the public form, the author's own view, or nothing."""
         if self.doc is not None and viewer_key and self.owner == viewer_key and self.doc.get("status") != "deleted":
-            return _wire(self, models.owner(self.doc, self.likes, False, edit_window_ms))
+            if self.own is None:
+                self.own = _wire(self, models.owner(self.doc, self.likes, False, edit_window_ms))
+            return self.own
         return self.public
 
 

@@ -67,7 +67,10 @@ class Metrics:
 
 
 LIVE_GAUGES = {"rejoinder_websockets_open": "Open websockets on this node",
-               "rejoinder_threads_followed": "Threads this node follows"}
+               "rejoinder_threads_followed": "Threads this node follows",
+               "rejoinder_live_readers_behind": "Readers whose socket cannot take events as fast as they come "
+                                                "(their events wait in their queue)",
+               "rejoinder_live_events_waiting": "Events waiting in those readers' queues"}
 LIVE_COUNTERS = {"rejoinder_events_delivered": "Events sent to readers",
                  "rejoinder_events_written_directly": "Events of those written as a pre-encoded frame straight to "
                                                       "the socket (the rest went through ASGI)",
@@ -75,7 +78,9 @@ LIVE_COUNTERS = {"rejoinder_events_delivered": "Events sent to readers",
 
 
 def _live_values(hub: Any, limits: Any) -> dict[str, float]:
+    behind, waiting = hub.backlog()
     return {"rejoinder_websockets_open": limits.total, "rejoinder_threads_followed": len(hub.cursors),
+            "rejoinder_live_readers_behind": behind, "rejoinder_live_events_waiting": waiting,
             "rejoinder_events_delivered": hub.delivered, "rejoinder_events_written_directly": hub.direct,
             "rejoinder_live_queue_drops": hub.dropped}
 

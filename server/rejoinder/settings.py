@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # Live updates. Events queued per socket before a reader that does not keep up
     # is cut off (it resumes from its last event): 256 is minutes of a busy thread.
     live_queue: int = 256
+    # Bytes the kernel may hold for one socket (SO_SNDBUF; Linux doubles it). Unset, it grows
+    # to 4 MiB for a reader that stopped reading; 0 leaves the kernel's own setting.
+    live_send_buffer: int = 64 * 1024
     # Sockets per client IP and per node: a reader has one per open page.
     live_per_ip: int = 50
     live_per_node: int = 20_000

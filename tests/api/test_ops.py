@@ -50,6 +50,7 @@ def test_metrics_count_requests_by_route_template(api, thread) -> None:
     assert 'rejoinder_http_request_seconds_bucket{le="0.005",method="GET",route="/api/threads/{tid}"}' in text
     assert thread["id"] not in text  # never raw paths: bounded label sets
     for name in ("rejoinder_websockets_open", "rejoinder_events_delivered_total", "rejoinder_live_queue_drops_total",
+                 "rejoinder_live_readers_behind", "rejoinder_live_events_waiting",
                  "rejoinder_redis_errors_total"):
         assert name in text
 
@@ -117,5 +118,6 @@ def test_live_metrics_survive_several_workers(redis_server, redis_client, tmp_pa
                     time.sleep(0.2)
                 assert opened == 4, text
                 assert "rejoinder_events_delivered_total" in text and "rejoinder_http_requests_total" in text
+                assert "rejoinder_live_events_waiting" in text
     finally:
         server.stop()

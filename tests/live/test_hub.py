@@ -26,6 +26,9 @@ class Collect:
     def close_soon(self, code: int) -> None:
         return None
 
+    def waiting(self) -> int:
+        return 0
+
 
 async def test_a_thread_whose_wake_up_was_lost_is_read_by_the_next_sweep(redis_server, aapi, thread) -> None:
     """The log is the carrier and pub/sub only the wake-up: a thread whose log is ahead of

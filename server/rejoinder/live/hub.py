@@ -42,6 +42,7 @@ class Subscriber(Protocol):
     def push(self, event: events.Event) -> None: ...
     def push_resync(self) -> None: ...
     def close_soon(self, code: int) -> "asyncio.Task[None] | None": ...
+    def waiting(self) -> int: ...
 
 
 class Limits:
@@ -124,6 +125,17 @@ class Hub:
             self.cursors.pop(tid, None)
             self._to_subscribe.discard(tid)
             self._to_unsubscribe.add(tid)
+
+    def backlog(self) -> tuple[int, int]:
+        """Readers with events waiting, and how many events wait (metrics; one pass at scrape time)."""
+        behind = waiting = 0
+        for subs in self.subscribers.values():
+            for sub in subs:
+                n = sub.waiting()
+                if n:
+                    behind += 1
+                    waiting += n
+        return behind, waiting
 
     async def close_all(self, code: int) -> None:
         """Close every socket (node shutdown: 1001 sends readers to another node)."""

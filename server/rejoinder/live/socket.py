@@ -37,11 +37,16 @@ class Connection:
     while the socket cannot take an event at once, and at most one sender task.
 
     Fan-out is the hot path (10,000 readers x every event), so an event is written
-    to the socket synchronously when it can be: the send coroutine is stepped once
-    by hand and, when the transport is not paused, finishes in that step. Only a
-    send that would wait (the peer's buffer is full) gets a task, and events behind
-    it queue. A task per reader per event made the garbage collector's full passes
-    (0.6-1.3 s pauses at 10,000 readers) the main cost; see bench/RESULTS.md.
+    to the socket synchronously when it can be: its frame, encoded once for every
+    reader of the same audience (live/wire.py), goes straight to the transport. Only
+    a socket whose transport is paused (the reader's buffers are full) or that the
+    fast path cannot serve gets a task, and its events wait in its queue, in order.
+    A task per reader per event made the garbage collector's full passes (0.6-1.3 s
+    pauses at 10,000 readers) the main cost; see bench/RESULTS.md.
+
+    The queue holds every event still waiting for this reader, the one being sent
+    included. When `limit` are waiting and another comes, the reader is cut off
+    (4000: it resumes from its last event) and counted in hub.dropped.
     """
 
     __slots__ = ("ws", "tid", "viewer", "last_seq", "queue", "limit", "sender", "live", "closing",
@@ -70,8 +75,7 @@ class Connection:
         if self.live and self.sender is None and not self.queue:
             if event.seq <= self.last_seq:
                 return  # already sent during replay
-            if event.seq == self.last_seq + 1:
-                self._send_now(event)
+            if event.seq == self.last_seq + 1 and self._write_now(event):
                 return
         self._enqueue(event)
 
@@ -99,62 +103,23 @@ class Connection:
         self.live = True
         self._kick()
 
-    def _send_now(self, event: events.Event) -> None:
-        """Send one in-order event without a task if the socket takes it at once."""
-        self.last_seq = event.seq
+    def waiting(self) -> int:
+        """Events waiting for this reader (metrics)."""
+        return len(self.queue) if self.queue else 0
+
+    def _write_now(self, event: events.Event) -> bool:
+        """Send one in-order event without a task if the transport takes it at once;
+        False if it must wait (paused transport, or no fast path): then it is queued."""
         message = event.for_viewer(self.viewer, self.edit_window_ms)
         if message is None:
-            return
-        if self.proto is not None:
-            if message is event.public:
-                frame = event.frame
-                if frame is None:
-                    frame = event.frame = wire.encode(message)
-            else:
-                frame = wire.encode(message)
-            if wire.write(self.proto, frame):
-                self.hub.delivered += 1
-                self.hub.direct += 1
-                return
-        sending = self.ws.send_text(message)
-        try:
-            waiting_on = sending.send(None)
-        except StopIteration:
-            self.hub.delivered += 1
-            return
-        except Exception:
-            self.cut(RESUME, "resume")
-            return
-        # The transport is paused: finish this send in a task; later events queue behind it.
-        self.sender = asyncio.create_task(self._finish(sending, waiting_on))
-
-    async def _finish(self, sending: Any, waiting_on: Any) -> None:
-        """Drive a send coroutine that suspended in _send_now to its end, then drain."""
-        try:
-            while True:
-                try:
-                    if waiting_on is None:
-                        await asyncio.sleep(0)  # a bare yield: give the loop a turn
-                    else:
-                        await waiting_on
-                except asyncio.CancelledError:
-                    sending.close()
-                    raise
-                except Exception:
-                    pass  # the send coroutine sees the outcome when it resumes
-                try:
-                    waiting_on = sending.send(None)
-                except StopIteration:
-                    break
-            self.hub.delivered += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            self.sender = None
-            if not self.closing:
-                self.cut(RESUME, "resume")
-            return
-        await self._drain()
+            self.last_seq = event.seq
+            return True
+        if self.proto is None or not wire.write(self.proto, _frame(event, message)):
+            return False
+        self.last_seq = event.seq
+        self.hub.delivered += 1
+        self.hub.direct += 1
+        return True
 
     def close_soon(self, code: int) -> asyncio.Task[None] | None:
         """Close from outside (node shutdown): returns the closing task."""
@@ -184,20 +149,24 @@ class Connection:
             pass
 
     async def _drain(self) -> None:
+        """Send what waits, in order. An event leaves the queue once it is sent, so the
+        one being sent still counts against the limit."""
+        queue = self.queue
         try:
-            while self.queue and not self.closing:
-                event = self.queue.popleft()
+            while queue and queue is self.queue and not self.closing:
+                event = queue[0]
                 if event is None:
                     await self.ws.send_text(events.resync())
                     self.cut(1000, "resync")
                     return
-                if event.seq <= self.last_seq:
-                    continue  # already sent during replay
                 if event.seq > self.last_seq + 1:
                     # The hub started after this socket's replay: fill the gap from the log.
                     if not await self.replay(event.seq - 1):
                         return
-                await self.send(event)
+                if event.seq > self.last_seq:  # else already sent during replay
+                    await self.send(event)
+                if queue is self.queue:
+                    queue.popleft()
         except Exception:
             if not self.closing:
                 self.cut(RESUME, "resume")
@@ -213,9 +182,14 @@ class Connection:
     async def send(self, event: events.Event) -> None:
         message = event.for_viewer(self.viewer, self.edit_window_ms)
         self.last_seq = event.seq
-        if message is not None:
+        if message is None:
+            return
+        if self.proto is not None and wire.write(self.proto, _frame(event, message)):
+            self.hub.direct += 1
+        else:
+            # Waits while the reader's buffers are full (uvicorn's send awaits its transport).
             await self.ws.send_text(message)
-            self.hub.delivered += 1
+        self.hub.delivered += 1
 
     async def replay(self, upto: int | None) -> bool:
         """Send events after last_seq (up to `upto`) from the log. False if the log no
@@ -231,6 +205,19 @@ class Connection:
         for entry_id, fields in entries:
             await self.send(events.parse(entry_id, fields))
         return True
+
+
+def _frame(event: events.Event, message: str) -> bytes:
+    """The event's frame for this audience, encoded once per event (public, or its author's)."""
+    if message is event.public:
+        if event.frame is None:
+            event.frame = wire.encode(message)
+        return event.frame
+    if message is event.own:
+        if event.own_frame is None:
+            event.own_frame = wire.encode(message)
+        return event.own_frame
+    return wire.encode(message)
 
 
 def _deny(ws: WebSocket, code: str) -> Any:
@@ -326,6 +313,7 @@ async def _open(ws: WebSocket, st: Any, site_id: str) -> Connection | None:
     conn = Connection(ws, tid, viewer, since, st.settings.live_queue,
                       st.settings.edit_window_seconds * 1000, st.hub)
     wire.forget_handshake(conn.proto)
+    wire.bound_send_buffer(conn.proto, st.settings.live_send_buffer)
     await st.hub.subscribe(tid, conn)
     try:
         if not await conn.replay(None):

@@ -17,6 +17,7 @@ probe finds nothing and every send goes through ASGI as usual.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from websockets.frames import Frame, Opcode
@@ -67,3 +68,17 @@ def write(proto: Any, frame: bytes) -> bool:
         return False
     proto.transport.write(frame)
     return True
+
+
+def bound_send_buffer(proto: Any, nbytes: int) -> None:
+    """Cap what the kernel holds for this socket. Left alone, Linux grows a socket's send
+    buffer up to 4 MiB for a peer that stopped reading; set, it stays at twice this
+    (the kernel's bookkeeping doubles it), and the reader's queue takes the rest."""
+    if proto is None or nbytes <= 0:
+        return
+    sock = proto.transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, nbytes)
+        except OSError:
+            pass
