@@ -38,6 +38,7 @@ from .errors import ApiError, error_response, handle_api_error, redis_down, redi
 from .live import admin_socket
 from .live.admin_feeds import AdminFeeds
 from .live import socket as live_socket
+from .live import stream as live_stream
 from .live.hub import Hub, Limits
 from .metrics import Metrics, get_metrics
 from .notify.worker import Worker
@@ -281,7 +282,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz, methods=["GET"], name="ops:readyz"),
         Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
-        *live_socket.routes, *auth.routes, *admin.routes, *admin_webhook.routes, *admin_porting.routes,
+        *live_socket.routes, *live_stream.routes, *auth.routes, *admin.routes, *admin_webhook.routes, *admin_porting.routes,
         *admin_socket.routes, *admin_pages.routes,
         *notify.routes,
         Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(

@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import WebSocketRoute
+from playwright.sync_api import Route, WebSocketRoute
 
 from .conftest import ReaderFactory, see
 from .seed import comment, demo_thread
@@ -68,8 +68,18 @@ def test_offline_state_shows_quietly_and_the_widget_resumes(reader: ReaderFactor
         else:
             ws.close(code=4001, reason="test: server unreachable")
 
+    def handle_stream(route: Route) -> None:
+        # The outage takes plain HTTP with it, so the widget's stream fallback finds nothing either.
+        if up["yes"]:
+            route.continue_()
+        else:
+            route.abort("connectionrefused")
+
     ann = reader()
+    # The browser reports the stream refused during the outage, as it would in a real one.
+    ann.tolerate.append(re.compile(r"^Failed to load resource: net::ERR_CONNECTION_REFUSED$"))
     ann.context.route_web_socket(re.compile(r"/live\?"), handle)
+    ann.context.route(re.compile(r"/stream\?"), handle_stream)
     ann.open_demo()
     tid = demo_thread(api)["id"]
     comment(api, tid, "Before the outage")
@@ -86,3 +96,33 @@ def test_offline_state_shows_quietly_and_the_widget_resumes(reader: ReaderFactor
     status.wait_for(state="hidden", timeout=30_000)
     ann.comment("During the outage").wait_for()  # replayed from where it left off
     assert ann.comment("Before the outage").count() == 1
+
+
+def test_where_websockets_are_refused_comments_still_arrive_live(reader: ReaderFactory, api: httpx.Client) -> None:
+    """A network that refuses websockets (some corporate proxies do): every socket of this reader's
+    page is refused. After two refusals the widget reads the same events as Server-Sent Events:
+    comments posted elsewhere appear without a reload, in order, once each."""
+    refused: list[str] = []
+
+    def refuse(ws: WebSocketRoute) -> None:
+        refused.append(ws.url)
+        ws.close(code=4003, reason="test: websockets refused on this network")
+
+    streams: list[str] = []
+    ann = reader()
+    ann.context.route_web_socket(re.compile(r"/live\?"), refuse)
+    ann.context.on("request", lambda req: streams.append(req.url) if "/stream?" in req.url else None)
+    ann.open_demo()
+    bob = reader().open_demo()  # an ordinary reader on an ordinary network
+    tid = demo_thread(api)["id"]
+    for i in range(3):
+        comment(api, tid, f"Posted while Ann's websockets are refused {i}")
+    for i in range(3):
+        ann.comment(f"Posted while Ann's websockets are refused {i}").wait_for(timeout=10_000)
+        bob.comment(f"Posted while Ann's websockets are refused {i}").wait_for()
+    bob.post("Bob writes from his own browser", name="Bob")
+    ann.comment("Bob writes from his own browser").wait_for(timeout=10_000)
+    assert len(refused) >= 2 and streams, (refused, streams)
+    texts = ann.frame.locator("li.rj-item[data-id] > article .rj-body").all_text_contents()
+    ours = [t.strip() for t in texts if "refused" in t or "Bob writes" in t]
+    assert ours == [f"Posted while Ann's websockets are refused {i}" for i in range(3)] + ["Bob writes from his own browser"]

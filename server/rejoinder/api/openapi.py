@@ -202,6 +202,12 @@ PATHS: dict[str, Any] = {
     "/api/threads/{tid}": {"get": {
         "summary": "A thread and a page of its comments", "parameters": [TID, *PAGING],
         "responses": {**_ok("ThreadPage"), **_errors(400, 403, 404, 422)}}},
+    "/api/threads/{tid}/stream": {"get": {
+        "summary": "The thread's live events as Server-Sent Events (where websockets are blocked)",
+        "parameters": [TID, _q("since", {"type": "integer", "minimum": 0}, False, "Last event seen"),
+                       _q("epoch", {"type": "string"}, False, "The thread's epoch, from its first page")],
+        "responses": {"200": {"description": "The websocket's messages, one per event",
+                              "content": {"text/event-stream": {}}}, **_errors(401, 403, 404, 429)}}},
     "/api/threads/{tid}/comments": {"post": {
         "summary": "Post a comment or reply", "parameters": [TID, {"name": "Idempotency-Key", "in": "header",
                                                                    "schema": {"type": "string", "maxLength": 200}}],

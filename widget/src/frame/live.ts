@@ -6,6 +6,13 @@
 // {"type":"hello","client":..,"token":..}; the server replays what was missed
 // and sends {"type":"ready","head":N}, or {"type":"resync"} when its log no
 // longer reaches back that far (we refetch the thread, then reconnect).
+//
+// Where websockets are blocked (some corporate proxies and middleboxes refuse the
+// upgrade or cut the socket), the same messages come as Server-Sent Events from
+// /api/threads/{tid}/stream (server/rejoinder/live/stream.py), read with fetch so
+// the session travels in a header, never in the URL. Two sockets in a row that
+// never got to "ready" switch to the stream, which is kept while it works (a stream
+// that fails too means the server is out of reach: both are tried again).
 
 import type { Comment } from "./types";
 
@@ -39,6 +46,10 @@ const MAX_DELAY_MS = 30_000;
 // A socket that drops within this long of connecting does not reset the backoff.
 const STABLE_MS = 10_000;
 const RESUME_NOW = 4000;
+// Sockets in a row that never reached "ready" before the stream is used instead.
+const SOCKET_FAILURES_BEFORE_STREAM = 2;
+// A stream's unparsed text is bounded: the server's messages are a few KB.
+const MAX_STREAM_BUFFER = 1 << 20;
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const isComment = (v: unknown): v is Comment =>
@@ -76,6 +87,10 @@ export function parseEvent(data: unknown): LiveEvent | { type: "ready"; head: nu
 
 export class Live {
   private socket: WebSocket | null = null;
+  private stream: AbortController | null = null;
+  private failures = 0;
+  /** "ws" until websockets fail on this network; then "stream" for the page's life. */
+  transport: "ws" | "stream" = "ws";
   private timer = 0;
   private delay = FIRST_DELAY_MS;
   private openedAt = 0;
@@ -98,9 +113,7 @@ export class Live {
 
   /** Reconnect now, saying hello again (the reader signed in or out). */
   restart(): void {
-    const ws = this.socket;
-    this.socket = null;
-    ws?.close(1000);
+    this.drop();
     this.delay = FIRST_DELAY_MS;
     this.connect();
   }
@@ -108,23 +121,40 @@ export class Live {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.socket?.close(1000);
+    this.drop();
   }
 
-  private url(): string {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  /** Close whatever is open without reacting to its end. */
+  private drop(): void {
+    const ws = this.socket;
+    const stream = this.stream;
+    this.socket = null;
+    this.stream = null;
+    ws?.close(1000);
+    stream?.abort();
+  }
+
+  private url(kind: "live" | "stream"): string {
     const q = new URLSearchParams({ since: String(this.seq), epoch: this.epoch });
-    return `${scheme}//${location.host}/api/threads/${encodeURIComponent(this.tid)}/live?${q.toString()}`;
+    const path = `/api/threads/${encodeURIComponent(this.tid)}/${kind}?${q.toString()}`;
+    if (kind === "stream") return path;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}${path}`;
   }
 
   private connect(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    if (this.transport === "stream") {
+      this.openStream();
+      return;
+    }
     let ws: WebSocket;
+    let ready = false;
     try {
-      ws = new WebSocket(this.url());
+      ws = new WebSocket(this.url("live"));
     } catch {
-      this.retry();
+      this.socketFailed();
       return;
     }
     this.socket = ws;
@@ -133,32 +163,99 @@ export class Live {
       // The token goes in the first message, never in the URL (URLs end up in logs).
       ws.send(JSON.stringify({ type: "hello", ...this.hello() }));
     };
-    ws.onmessage = (m) => this.receive(ws, m.data);
+    ws.onmessage = (m) => {
+      if (this.receive(m.data, () => ws.close(1000)) === "ready") {
+        ready = true;
+        this.failures = 0;
+      }
+    };
     ws.onclose = (e) => {
       if (this.socket !== ws) return;
       this.socket = null;
       if (Date.now() - this.openedAt > STABLE_MS) this.delay = FIRST_DELAY_MS;
       if (e.code === RESUME_NOW) this.connect();
+      else if (!ready) this.socketFailed();
       else this.retry();
     };
   }
 
-  private receive(ws: WebSocket, raw: unknown): void {
+  /** A socket that closed before "ready": refused, or cut by something on the way. */
+  private socketFailed(): void {
+    this.failures += 1;
+    if (this.failures >= SOCKET_FAILURES_BEFORE_STREAM) {
+      this.transport = "stream";
+      this.connect();
+      return;
+    }
+    this.retry();
+  }
+
+  private openStream(): void {
+    const ctrl = new AbortController();
+    this.stream = ctrl;
+    const { client, token } = this.hello();
+    const headers: Record<string, string> = { Accept: "text/event-stream", "X-Rejoinder-Client": client };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const openedAt = Date.now();
+    let ready = false;
+    const read = async (): Promise<void> => {
+      const res = await fetch(this.url("stream"), { headers, signal: ctrl.signal, cache: "no-store" });
+      if (!res.ok || !res.body) throw new Error(`stream: ${res.status}`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.stream !== ctrl) return;
+        buf += value.replace(/\r\n?/g, "\n");
+        let end: number;
+        while ((end = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5)).join("\n");
+          if (data && this.stream === ctrl && this.receive(data, () => ctrl.abort()) === "ready") ready = true;
+        }
+        if (buf.length > MAX_STREAM_BUFFER) throw new Error("stream: message too long");
+      }
+    };
+    read().catch(() => undefined).finally(() => {
+      if (this.stream !== ctrl) return; // closed on purpose, or a resync took over
+      this.stream = null;
+      if (!ready) {
+        // Plain HTTP fails too: the server is out of reach, not only websockets. Try both again.
+        this.transport = "ws";
+        this.failures = 0;
+        this.retry();
+        return;
+      }
+      // An answer ends on purpose after a few minutes, or when the reader fell behind:
+      // a stream that lasted resumes at once, one that failed backs off.
+      if (Date.now() - openedAt > STABLE_MS) {
+        this.delay = FIRST_DELAY_MS;
+        this.connect();
+      } else this.retry();
+    });
+  }
+
+  /** Handle one message; returns its type when it was one we act on. `close` ends the
+   * transport it came on without a reconnect of its own (a resync reconnects itself). */
+  private receive(raw: unknown, close: () => void): string | null {
     let data: unknown;
     try {
       data = JSON.parse(String(raw));
     } catch {
-      return;
+      return null;
     }
     const msg = parseEvent(data);
-    if (!msg) return;
+    if (!msg) return null;
     if (msg.type === "ready") {
       this.seq = Math.max(this.seq, msg.head);
       this.wasLive = true;
       this.hooks.state("live");
     } else if (msg.type === "resync") {
       this.socket = null;
-      ws.close(1000);
+      this.stream = null;
+      close();
       this.hooks.resync().then(({ head, epoch }) => {
         this.seq = head;
         this.epoch = epoch;
@@ -169,6 +266,7 @@ export class Live {
       this.seq = msg.seq;
       this.hooks.event(msg);
     }
+    return msg.type;
   }
 
   private retry(): void {
@@ -182,7 +280,7 @@ export class Live {
   }
 
   private reconnectNow(): void {
-    if (!this.socket && !this.stopped) {
+    if (!this.socket && !this.stream && !this.stopped) {
       this.delay = FIRST_DELAY_MS;
       this.connect();
     }

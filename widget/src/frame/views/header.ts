@@ -38,8 +38,13 @@ export class Header {
   }
 
   setOnline(online: boolean): void {
-    clearTimeout(this.offlineTimer);
-    if (online) this.status.hidden = true;
-    else this.offlineTimer = window.setTimeout(() => { this.status.hidden = false; }, OFFLINE_GRACE_MS);
+    if (online) {
+      clearTimeout(this.offlineTimer);
+      this.offlineTimer = 0;
+      this.status.hidden = true;
+    } else if (!this.offlineTimer) {
+      // Counted from the first failed attempt: later retries do not put the notice off.
+      this.offlineTimer = window.setTimeout(() => { this.status.hidden = false; }, OFFLINE_GRACE_MS);
+    }
   }
 }
