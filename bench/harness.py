@@ -139,6 +139,27 @@ def child_cpu_delta() -> float:
     return delta
 
 
+def sockets_per_worker(pid: int) -> list[int]:
+    """Open sockets of each worker of a server: its child processes that hold any (uvicorn's
+    workers under its supervisor), or the process itself when it has no such child."""
+    def count(p: int) -> int:
+        n = 0
+        try:
+            fds = os.listdir(f"/proc/{p}/fd")
+        except OSError:
+            return 0
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{p}/fd/{fd}").startswith("socket:"):
+                    n += 1
+            except OSError:
+                pass
+        return n
+
+    workers = [n for n in (count(c) for c in children(pid)) if n > 1]
+    return workers or [count(pid)]
+
+
 class Meter:
     """CPU of each named process (with its descendants) and of the whole machine between two snapshots."""
 

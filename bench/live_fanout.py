@@ -4,7 +4,7 @@
     .venv/bin/python bench/live_fanout.py             # full run, updates bench/RESULTS.md ("Live updates")
     .venv/bin/python bench/live_fanout.py --quick     # smoke run (small counts), no RESULTS.md
     .venv/bin/python bench/live_fanout.py --profile   # py-spy on the server during the Rejoinder phases, no RESULTS.md
-    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,many,bare-one,sat), no RESULTS.md
+    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,one2,many,bare-one,sat), no RESULTS.md
     .venv/bin/python bench/live_fanout.py --render bench/.work/live_fanout-last.json   # rewrite the section from raw results
 
 A full run takes about 22 minutes on a quiet machine, longer while it waits for quiet (bounded by
@@ -95,8 +95,8 @@ SITE_ORIGIN = "http://127.0.0.1:9999"
 sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
-from harness import (RESULTS, Meter, Quiet, free_port, log, rss_kib, run, tree, version, wait_http,  # noqa: E402
-                     write_section)
+from harness import (RESULTS, Meter, Quiet, free_port, log, rss_kib, run, sockets_per_worker, tree,  # noqa: E402
+                     version, wait_http, write_section)
 
 MARK_BEGIN, MARK_END = harness.markers("live_fanout")
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
@@ -149,12 +149,12 @@ def rejoinder_env(redis_url: str, port: int, secret: str) -> dict[str, str]:
     return harness.rejoinder_env(redis_url, f"http://127.0.0.1:{port}", secret)
 
 
-def start_rejoinder(redis_url: str, secret: str, logdir: Path) -> Server:
+def start_rejoinder(redis_url: str, secret: str, logdir: Path, workers: int = 1) -> Server:
     port = free_port()
     logfile = logdir / f"rejoinder-{port}.log"
     with open(logfile, "ab") as out:
         proc = subprocess.Popen([str(VENV_BIN / "rejoinder"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", "1"], env=rejoinder_env(redis_url, port, secret), stdout=out,
+                                 "--workers", str(workers)], env=rejoinder_env(redis_url, port, secret), stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = Server("rejoinder", port, proc, logfile)
     try:
@@ -349,6 +349,11 @@ class Bench:
             result.update({"ready": connected["ready"], "connect_s": connected["connect_s"],
                            "connect_errors": connected["errors"], "connect_retried": connected["connect_retried"]})
             time.sleep(a.settle)
+            # How the kernel spread the readers over the server's workers (sockets per worker; the
+            # few that are not readers' are the listener, Redis and the like).
+            result["sockets_per_worker"] = sockets_per_worker(server.pid)
+            if len(result["sockets_per_worker"]) > 1:
+                log(f"  sockets per worker: {result['sockets_per_worker']}")
             rss_idle = rss_kib(tree(server.pid))
             result["rss_idle_kib"] = rss_idle
             if connected["ready"]:
@@ -365,6 +370,7 @@ class Bench:
             meter = Meter(self.pids(server, gen) | {"driver": os.getpid()})
             gen.expect("post_end", max_post)
             result.update(meter.stop())
+            cpu_s = result.get("server_cpu_pct", 0) / 100 * result.get("wall_s", 0)
             if profiler:
                 self.stop_profiler(profiler)
                 profiler = None
@@ -374,6 +380,8 @@ class Bench:
                 self.sample_message = res["sample_message"]
             res.pop("sample_message", None)
             result.update(res)
+            if res.get("delivered"):
+                result["server_us_per_delivery"] = round(cpu_s / res["delivered"] * 1e6, 1)
             log(f"  {name}: delivered {res['delivered']}/{res['expected']} (lost {res['lost']}, dup {res['duplicates']}, "
                 f"ooo {res['out_of_order']}, seq gaps {res['seq_gaps']}, resumes {res['resumes']}); latency p50 "
                 f"{res['lat_p50_ms']} p99 {res['lat_p99_ms']} max {res['lat_max_ms']} ms; {res['deliveries_per_s']} "
@@ -401,14 +409,15 @@ class Bench:
         return json.dumps({"text": "{marker} " + LOREM, "name": "Bench poster"})
 
     def run_rejoinder(self, name: str, pages: list[str], per_thread: int, plan: list[int], rate: float,
-                      label: str) -> dict[str, Any]:
-        server = start_rejoinder(self.redis.url, self.secret, self.workdir)
-        log(f"{name}: rejoinder serve --workers 1, pid {server.pid}, port {server.port}")
+                      label: str, workers: int = 1) -> dict[str, Any]:
+        server = start_rejoinder(self.redis.url, self.secret, self.workdir, workers)
+        log(f"{name}: rejoinder serve --workers {workers}, pid {server.pid}, port {server.port}")
         try:
             threads = self.rejoinder_threads(server, pages, per_thread)
             res = self.phase(name, server, threads, plan, self.comment_body(), "rejoinder", rate,
                              f"http://127.0.0.1:{server.port}", self.rejoinder_headers(server.port))
             res["label"] = label
+            res["workers"] = workers
             return res
         finally:
             server.stop()
@@ -439,12 +448,17 @@ class Bench:
         stamp = datetime.now().strftime("%H%M%S")
         self.start_valkey()
         results: dict[str, Any] = {"sat": {"rejoinder": [], "bare": []}}
-        only = set(a.only.split(",")) if a.only else {"one", "many", "bare-one", "sat"}
+        only = set(a.only.split(",")) if a.only else {"one", "one2", "many", "bare-one", "sat"}
         # 1. one thread
         if "one" in only:
             results["one"] = self.measured(lambda n: self.run_rejoinder(
                 "one-thread", [f"https://bench.example/{stamp}/one/{n}"], a.readers, [0] * a.comments, a.rate,
                 "Rejoinder, 1 thread"))
+        # 1b. the same on both cores: `--workers 2`, the readers spread over the workers by the kernel
+        if "one2" in only:
+            results["one2"] = self.measured(lambda n: self.run_rejoinder(
+                "one-thread-2-workers", [f"https://bench.example/{stamp}/one2/{n}"], a.readers, [0] * a.comments,
+                a.rate, "Rejoinder, 1 thread, 2 workers", workers=2))
         # 2. many threads (seeded random choice of thread per comment)
         if "many" in only:
             rng = random.Random(3)
@@ -567,6 +581,7 @@ def med(rows: list[dict[str, Any]], key: str) -> float | None:
 def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict[str, Any], quiet: Quiet,
                    started: datetime, elapsed: float) -> tuple[str, dict[str, Any]]:
     one, many, bare_one = results["one"], results["many"], results.get("bare_one", {})
+    one2 = results.get("one2", {})
     sat_r, sat_b = results["sat"]["rejoinder"], results["sat"]["bare"]
     r_dps, b_dps = med(sat_r, "deliveries_per_s"), med(sat_b, "deliveries_per_s")
     ratio = (r_dps / b_dps) if r_dps and b_dps else None
@@ -580,6 +595,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
 
     verdict = {
         "one_thread": (one.get("lost") == 0 and (one.get("lat_p99_ms") or 1e9) < 100),
+        "one_thread_2_workers": None if not one2 else (one2.get("lost") == 0 and (one2.get("lat_p99_ms") or 1e9) < 100),
         "many_threads": (many.get("lost") == 0 and (many.get("lat_p99_ms") or 1e9) < 100),
         "saturation": None if ratio is None else ratio >= 0.6,
         "memory": None if not (mem_r and mem_b) else max(mem_r) <= mem_b,
@@ -587,7 +603,9 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     L: list[str] = [MARK_BEGIN, "## Live updates", ""]
     L.append(f"Measured {started.strftime('%Y-%m-%d %H:%M')} UTC by `bench/live_fanout.py` "
              f"({elapsed / 60:.0f} min). Issue 3's figures: readers connected to ONE Rejoinder node "
-             f"(`rejoinder serve --workers 1`: one uvicorn worker), a poster posting through the HTTP API, "
+             f"(`rejoinder serve --workers 1`: one uvicorn worker; and, for issue 21, the one-thread load on "
+             f"`--workers 2`, the readers spread over the two workers by the kernel as they connect), "
+             f"a poster posting through the HTTP API, "
              f"and in the same run the bare ceiling: `../shared/bench-tools/servers/minimal_app.py` under "
              f"uvicorn, one worker, with Rejoinder's websocket settings (websockets-sansio, no compression, "
              f"max frame 4 KiB, ping 20 s), broadcasting the very bytes of a Rejoinder comment event "
@@ -614,6 +632,11 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     L.append("|---|---|---|")
     L.append(f"| {fmt(args.readers)} readers, 1 thread, {fmt(args.rate)} comments/s: 0 lost, p99 < 100 ms | lost {fmt(one.get('lost'))}, "
              f"p99 {fmt(one.get('lat_p99_ms'))} ms | {ok(verdict['one_thread'])} |")
+    if one2:
+        split = " + ".join(fmt(n) for n in one2.get("sockets_per_worker") or [])
+        L.append(f"| {fmt(args.readers)} readers, 1 thread, `--workers 2` (sockets per worker {split}): 0 lost, "
+                 f"p99 < 100 ms | lost {fmt(one2.get('lost'))}, p99 {fmt(one2.get('lat_p99_ms'))} ms | "
+                 f"{ok(verdict['one_thread_2_workers'])} |")
     L.append(f"| {fmt(args.readers)} readers over {fmt(args.threads)} threads, same: 0 lost, p99 < 100 ms | lost {fmt(many.get('lost'))}, "
              f"p99 {fmt(many.get('lat_p99_ms'))} ms | {ok(verdict['many_threads'])} |")
     L.append(f"| saturation deliveries/s ≥ 60% of the bare app ({fmt(args.sat_readers)} readers) | "
@@ -629,14 +652,15 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
              f"its readers. Out of order: a reader saw the thread's sequence number go back (a duplicate is counted "
              f"only as a duplicate); seq gaps: it skipped a number. Resumes: readers the server closed with a resume "
              f"code that reconnected with `?since=`. Handshakes refused: answered with an HTTP error (retried up to "
-             f"3 times, as the widget retries). CPU in % of one core over the posting window; \"other\" = every "
+             f"3 times, as the widget retries). CPU in % of one core over the posting window (server CPU per delivery: the server's CPU "
+             f"seconds in that window over the deliveries); \"other\" = every "
              f"process not started by the benchmark.")
     L.append("")
     L.append("| run | readers ready | connect time (refused, retried) | delivered / expected | lost | dup | "
              "out of order | seq gaps | resumes | p50 | p90 | p99 | max | last reader p99 | POST p50 / p99 | "
-             "server CPU | Valkey CPU | client CPU | other CPU |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in (one, many, bare_one):
+             "server CPU | server CPU per delivery | Valkey CPU | client CPU | other CPU |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in (one, one2, many, bare_one):
         if not r:
             continue
         refused = sum((r.get("connect_errors") or {}).values())
@@ -648,11 +672,12 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
                  f"{fmt(r.get('lat_p50_ms'))} ms | {fmt(r.get('lat_p90_ms'))} ms | {fmt(r.get('lat_p99_ms'))} ms | "
                  f"{fmt(r.get('lat_max_ms'))} ms | {fmt(r.get('last_reader_p99_ms'))} ms | "
                  f"{fmt(r.get('post_rtt_p50_ms'))} / {fmt(r.get('post_rtt_p99_ms'))} ms | "
-                 f"{fmt(r.get('server_cpu_pct'))}% | {fmt(r.get('valkey_cpu_pct'))}% | {fmt(r.get('client_cpu_pct'))}% | "
+                 f"{fmt(r.get('server_cpu_pct'))}% | {fmt(r.get('server_us_per_delivery'))} µs | "
+                 f"{fmt(r.get('valkey_cpu_pct'))}% | {fmt(r.get('client_cpu_pct'))}% | "
                  f"{fmt(r.get('other_cpu_pct'))}% |")
     L.append("")
     notes = []
-    if any(r.get("disturbed") for r in (one, many, bare_one) if r):
+    if any(r.get("disturbed") for r in (one, one2, many, bare_one) if r):
         notes.append(f"* other processes used more than {fmt(args.quiet_threshold, 0)}% of a core during this run "
                      f"(the quietest of {args.retries + 1} attempts is shown)")
     retried = sum((r.get("post_retries") or 0) for r in results_rows(results))
@@ -700,7 +725,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     L.append("")
     L.append("| server | readers | RSS before | RSS with readers | per 1,000 readers |")
     L.append("|---|---:|---:|---:|---:|")
-    mem_rows = [one, many, bare_one] + sat_r[:1] + sat_b[:1]
+    mem_rows = [one, one2, many, bare_one] + sat_r[:1] + sat_b[:1]
     for r in mem_rows:
         if not r or not r.get("rss_idle_kib"):
             continue
@@ -730,7 +755,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
 
 
 def results_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = [results.get(k) for k in ("one", "many", "bare_one")]
+    rows = [results.get(k) for k in ("one", "one2", "many", "bare_one")]
     rows += results.get("sat", {}).get("rejoinder", []) + results.get("sat", {}).get("bare", [])
     return [r for r in rows if r]
 
@@ -775,7 +800,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--retries", type=int, default=2, help="repeat a run disturbed by other processes (keep the quietest)")
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, no RESULTS.md")
     ap.add_argument("--profile", action="store_true", help="py-spy on the Rejoinder server; no RESULTS.md")
-    ap.add_argument("--only", default="", help="comma list of phases: one,many,bare-one,sat (no RESULTS.md)")
+    ap.add_argument("--only", default="", help="comma list of phases: one,one2,many,bare-one,sat (no RESULTS.md)")
     ap.add_argument("--native", action="store_true", help="with --profile: py-spy --native (C frames too)")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     ap.add_argument("--render", metavar="RAW_JSON", help="only rewrite the RESULTS.md section from a raw results file")
