@@ -90,10 +90,37 @@ def test_load_more_and_more_replies(reader: ReaderFactory, api: httpx.Client) ->
     r.comment("Reply 102").wait_for()
     assert more_replies.count() == 0
     assert r.comment("Top 54").count() == 0
-    f.get_by_role("button", name="Load more comments").click()
+    # The button, for keyboards and for readers who stop there (clicked where it is: scrolling
+    # down to it would fetch the page by itself, test_a_long_thread_loads_...).
+    f.get_by_role("button", name="Load more comments").evaluate("b => b.click()")
     r.comment("Top 54").wait_for()
     assert f.get_by_role("button", name="Load more comments").is_hidden()
     assert f.locator("li.rj-item[data-id]").count() == 158
+
+
+def test_a_long_thread_loads_its_next_pages_as_the_reader_scrolls(reader: ReaderFactory, api: httpx.Client) -> None:
+    """No button to find in a long thread: the next page of comments is there before the reader
+    reaches the end, far-off comments are left to the browser to skip, and live comments still come."""
+    tid = demo_thread(api)["id"]
+    for i in range(120):  # the server's page is 50 top-level comments: three pages
+        comment(api, tid, f"Long thread comment {i:03d}")
+    r = reader(height=900).open_demo()
+    f = r.frame
+    assert f.locator("li.rj-item[data-id]").count() == 50
+    for _ in range(200):  # scroll the blog page down, as a reader does, until the last one shows
+        if r.comment("Long thread comment 119").count():
+            break
+        r.page.mouse.wheel(0, 1500)
+        r.page.wait_for_timeout(50)
+    r.comment("Long thread comment 119").wait_for()
+    assert f.locator("li.rj-item[data-id]").count() == 120
+    assert f.get_by_role("button", name="Load more comments").is_hidden()
+    assert "rj-long" in (f.locator("ol.rj-list").first.get_attribute("class") or "")
+    # In order, each once.
+    texts = [t.strip() for t in f.locator("li.rj-item[data-id] .rj-body").all_text_contents()]
+    assert texts == [f"Long thread comment {i:03d}" for i in range(120)]
+    comment(api, tid, "Arrived while reading the end")
+    r.comment("Arrived while reading the end").wait_for()
 
 
 def test_count_js_fills_marked_elements_in_one_request(reader: ReaderFactory, api: httpx.Client,

@@ -167,23 +167,51 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     }
   };
 
-  on(more, "click", async () => {
-    if (!next) return;
+  // The next page of top-level comments. A reader who scrolls towards the end gets it
+  // before they arrive (a 10,000-comment thread reads as one list); the button stays for
+  // keyboards and for readers who stop there.
+  let loading = false;
+  const loadMore = async (byHand: boolean): Promise<void> => {
+    if (!next || loading) return;
+    loading = true;
     more.disabled = true;
     try {
       const p = await api.morePage(ctx.thread.id, next);
-      const before = new Set(ctx.list.all().map((c) => c.id));
-      addPage(p);
+      const before = byHand ? new Set(ctx.list.all().map((c) => c.id)) : null;
+      // A long thread: far-off comments are neither laid out nor painted (frame.css, .rj-long).
+      ctx.list.root.classList.add("rj-long");
+      // In slices, one task each: the reader scrolling meanwhile never waits for a whole page.
+      for (let i = 0; i < p.comments.length; i += SLICE) {
+        if (i) await nextTask();
+        const slice = p.comments.slice(i, i + SLICE);
+        parseAhead(slice.map((c) => c.html));
+        slice.forEach((c) => ctx.list.merge(c));
+        dropAhead();
+      }
+      addPage({ comments: [], replies: p.replies });
       next = p.next;
       // Keyboard users continue at the first comment they had not seen.
-      const first = p.comments.find((c) => !before.has(c.id));
+      const first = before && p.comments.find((c) => !before.has(c.id));
       if (first) ctx.list.item(first.id)?.querySelector<HTMLElement>("article")?.focus({ preventScroll: true });
     } catch (e) {
-      ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError"));
+      if (byHand) ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError"));
+      else autoLoad = false; // trouble: leave it to the button from here
     }
+    loading = false;
     more.disabled = false;
     more.hidden = !next;
-  });
+    if (!byHand) nearTheEnd();
+  };
+  on(more, "click", () => void loadMore(true));
+  let autoLoad = false; // on once the first page is all built
+  const nearTheEnd = (): void => {
+    const view = host.visible();
+    if (!autoLoad || !next || loading || more.hidden || !view) return;
+    const at = more.getBoundingClientRect().top + scrollY;
+    // Two screens ahead: the page is there before the reader is.
+    if (at - view.bottom < 2 * Math.max(400, view.bottom - view.top)) void loadMore(false);
+  };
+  host.onViewChange(nearTheEnd);
 
   const moreReplies = async (root: number, button: HTMLElement): Promise<void> => {
     const cursor = button.dataset.cursor;
@@ -244,6 +272,8 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   more.hidden = !next;
   host.reportHeight();
   performance.mark("rejoinder:rendered");
+  autoLoad = true;
+  nearTheEnd();
   const returning = await known;
   compose.restoreDraft();
   whenIdle(() => {
