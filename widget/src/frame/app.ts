@@ -33,6 +33,9 @@ const TICK_MS = 30_000;
 // iframe on the blog's own site shares the blog page's main thread).
 const FIRST_SLICE = 300;
 const SLICE = 150;
+// Pages fetched while the reader scrolls: smaller slices, so no frame waits on one.
+const MORE_SLICE = 40;
+const TIME_SLICE = 500;
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 // After the comments are painted, for work that can wait (no requestIdleCallback in Safari).
@@ -181,9 +184,9 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
       // A long thread: far-off comments are neither laid out nor painted (frame.css, .rj-long).
       ctx.list.root.classList.add("rj-long");
       // In slices, one task each: the reader scrolling meanwhile never waits for a whole page.
-      for (let i = 0; i < p.comments.length; i += SLICE) {
+      for (let i = 0; i < p.comments.length; i += MORE_SLICE) {
         if (i) await nextTask();
-        const slice = p.comments.slice(i, i + SLICE);
+        const slice = p.comments.slice(i, i + MORE_SLICE);
         parseAhead(slice.map((c) => c.html));
         slice.forEach((c) => ctx.list.merge(c));
         dropAhead();
@@ -365,11 +368,18 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   });
   live.start();
 
-  window.setInterval(() => {
+  window.setInterval(async () => {
     const now = Date.now();
-    document.querySelectorAll<HTMLTimeElement>("time[datetime]").forEach((t) => {
-      t.textContent = i18n.relative(new Date(t.dateTime), now);
-    });
+    // "5 minutes ago" moves on. A long thread has thousands: a slice per task, and only
+    // the ones whose words changed are touched (each write makes the browser restyle).
+    const times = Array.from(document.querySelectorAll<HTMLTimeElement>("time[datetime]"));
+    for (let i = 0; i < times.length; i += TIME_SLICE) {
+      if (i) await nextTask();
+      for (const t of times.slice(i, i + TIME_SLICE)) {
+        const text = i18n.relative(new Date(t.dateTime), now);
+        if (t.textContent !== text) t.textContent = text;
+      }
+    }
     // An edit window that just closed takes its Edit and Delete buttons with it.
     ctx.list.all().forEach((c) => {
       if (c.editable_until && Date.parse(c.editable_until) <= now && c.mine) {
