@@ -4,7 +4,7 @@
     .venv/bin/python bench/live_fanout.py             # full run, updates bench/RESULTS.md ("Live updates")
     .venv/bin/python bench/live_fanout.py --quick     # smoke run (small counts), no RESULTS.md
     .venv/bin/python bench/live_fanout.py --profile   # py-spy on the server during the Rejoinder phases, no RESULTS.md
-    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,one2,many,bare-one,sat), no RESULTS.md
+    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,one2,sse,many,bare-one,sat), no RESULTS.md
     .venv/bin/python bench/live_fanout.py --render bench/.work/live_fanout-last.json   # rewrite the section from raw results
 
 A full run takes about 22 minutes on a quiet machine, longer while it waits for quiet (bounded by
@@ -409,12 +409,12 @@ class Bench:
         return json.dumps({"text": "{marker} " + LOREM, "name": "Bench poster"})
 
     def run_rejoinder(self, name: str, pages: list[str], per_thread: int, plan: list[int], rate: float,
-                      label: str, workers: int = 1) -> dict[str, Any]:
+                      label: str, workers: int = 1, protocol: str = "rejoinder") -> dict[str, Any]:
         server = start_rejoinder(self.redis.url, self.secret, self.workdir, workers)
         log(f"{name}: rejoinder serve --workers {workers}, pid {server.pid}, port {server.port}")
         try:
             threads = self.rejoinder_threads(server, pages, per_thread)
-            res = self.phase(name, server, threads, plan, self.comment_body(), "rejoinder", rate,
+            res = self.phase(name, server, threads, plan, self.comment_body(), protocol, rate,
                              f"http://127.0.0.1:{server.port}", self.rejoinder_headers(server.port))
             res["label"] = label
             res["workers"] = workers
@@ -448,7 +448,7 @@ class Bench:
         stamp = datetime.now().strftime("%H%M%S")
         self.start_valkey()
         results: dict[str, Any] = {"sat": {"rejoinder": [], "bare": []}}
-        only = set(a.only.split(",")) if a.only else {"one", "one2", "many", "bare-one", "sat"}
+        only = set(a.only.split(",")) if a.only else {"one", "one2", "sse", "many", "bare-one", "sat"}
         # 1. one thread
         if "one" in only:
             results["one"] = self.measured(lambda n: self.run_rejoinder(
@@ -459,6 +459,11 @@ class Bench:
             results["one2"] = self.measured(lambda n: self.run_rejoinder(
                 "one-thread-2-workers", [f"https://bench.example/{stamp}/one2/{n}"], a.readers, [0] * a.comments,
                 a.rate, "Rejoinder, 1 thread, 2 workers", workers=2))
+        # 1c. the same readers over Server-Sent Events (the fallback where websockets are blocked)
+        if "sse" in only:
+            results["sse"] = self.measured(lambda n: self.run_rejoinder(
+                "one-thread-sse", [f"https://bench.example/{stamp}/sse/{n}"], a.readers, [0] * a.comments,
+                a.rate, "Rejoinder, 1 thread, Server-Sent Events", protocol="rejoinder-sse"))
         # 2. many threads (seeded random choice of thread per comment)
         if "many" in only:
             rng = random.Random(3)
@@ -582,6 +587,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
                    started: datetime, elapsed: float) -> tuple[str, dict[str, Any]]:
     one, many, bare_one = results["one"], results["many"], results.get("bare_one", {})
     one2 = results.get("one2", {})
+    sse = results.get("sse", {})
     sat_r, sat_b = results["sat"]["rejoinder"], results["sat"]["bare"]
     r_dps, b_dps = med(sat_r, "deliveries_per_s"), med(sat_b, "deliveries_per_s")
     ratio = (r_dps / b_dps) if r_dps and b_dps else None
@@ -660,7 +666,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
              "out of order | seq gaps | resumes | p50 | p90 | p99 | max | last reader p99 | POST p50 / p99 | "
              "server CPU | server CPU per delivery | Valkey CPU | client CPU | other CPU |")
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in (one, one2, many, bare_one):
+    for r in (one, one2, sse, many, bare_one):
         if not r:
             continue
         refused = sum((r.get("connect_errors") or {}).values())
@@ -676,8 +682,15 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
                  f"{fmt(r.get('valkey_cpu_pct'))}% | {fmt(r.get('client_cpu_pct'))}% | "
                  f"{fmt(r.get('other_cpu_pct'))}% |")
     L.append("")
+    if sse and one:
+        L.append(f"Server-Sent Events, the fallback where websockets are blocked (`GET /api/threads/{{tid}}/stream`, "
+                 f"the same readers through Node's HTTP client): p50 {fmt(sse.get('lat_p50_ms'))} ms, p99 "
+                 f"{fmt(sse.get('lat_p99_ms'))} ms, {fmt(sse.get('server_us_per_delivery'))} µs of server CPU per "
+                 f"delivery, against p50 {fmt(one.get('lat_p50_ms'))} ms, p99 {fmt(one.get('lat_p99_ms'))} ms and "
+                 f"{fmt(one.get('server_us_per_delivery'))} µs over websockets in the same run.")
+        L.append("")
     notes = []
-    if any(r.get("disturbed") for r in (one, one2, many, bare_one) if r):
+    if any(r.get("disturbed") for r in (one, one2, sse, many, bare_one) if r):
         notes.append(f"* other processes used more than {fmt(args.quiet_threshold, 0)}% of a core during this run "
                      f"(the quietest of {args.retries + 1} attempts is shown)")
     retried = sum((r.get("post_retries") or 0) for r in results_rows(results))
@@ -725,7 +738,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     L.append("")
     L.append("| server | readers | RSS before | RSS with readers | per 1,000 readers |")
     L.append("|---|---:|---:|---:|---:|")
-    mem_rows = [one, one2, many, bare_one] + sat_r[:1] + sat_b[:1]
+    mem_rows = [one, one2, sse, many, bare_one] + sat_r[:1] + sat_b[:1]
     for r in mem_rows:
         if not r or not r.get("rss_idle_kib"):
             continue
@@ -755,7 +768,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
 
 
 def results_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = [results.get(k) for k in ("one", "one2", "many", "bare_one")]
+    rows = [results.get(k) for k in ("one", "one2", "sse", "many", "bare_one")]
     rows += results.get("sat", {}).get("rejoinder", []) + results.get("sat", {}).get("bare", [])
     return [r for r in rows if r]
 
@@ -800,7 +813,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--retries", type=int, default=2, help="repeat a run disturbed by other processes (keep the quietest)")
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, no RESULTS.md")
     ap.add_argument("--profile", action="store_true", help="py-spy on the Rejoinder server; no RESULTS.md")
-    ap.add_argument("--only", default="", help="comma list of phases: one,one2,many,bare-one,sat (no RESULTS.md)")
+    ap.add_argument("--only", default="", help="comma list of phases: one,one2,sse,many,bare-one,sat (no RESULTS.md)")
     ap.add_argument("--native", action="store_true", help="with --profile: py-spy --native (C frames too)")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     ap.add_argument("--render", metavar="RAW_JSON", help="only rewrite the RESULTS.md section from a raw results file")

@@ -174,7 +174,8 @@ function seqStep(r, seq) {
 function openReader(ri) {
   const r = readers[ri];
   const th = cfg.threads[r.t];
-  if (r.last === undefined) { r.last = cfg.protocol === 'rejoinder' ? th.head : -1; r.lastMark = -1; r.ready = false; }
+  if (r.last === undefined) { r.last = cfg.protocol === 'bare' ? -1 : th.head; r.lastMark = -1; r.ready = false; }
+  if (cfg.protocol === 'rejoinder-sse') return openStream(ri, r, th);
   const base = th.wsList[r.node];
   const url = cfg.protocol === 'rejoinder' ? `${base}?since=${r.last}` : base;
   return new Promise((resolve) => {
@@ -213,6 +214,66 @@ function openReader(ri) {
         stats.closed_early++;
       }
     });
+  });
+}
+
+// A Rejoinder reader over Server-Sent Events (GET .../stream?since=N, the widget's fallback where
+// websockets are blocked): the same messages, one per event, "data: <json>" blocks. An answer that
+// ends (five minutes, or the reader fell behind) is resumed from the last seq, like a 4000 close.
+function openStream(ri, r, th) {
+  const url = th.wsList[r.node].replace(/^ws/, 'http').replace(/\/live$/, '/stream') + `?since=${r.last}`;
+  const id = cfg.client_prefix + String(ri).padStart(8, '0');
+  return new Promise((resolve) => {
+    let settled = false, opened = false;
+    const done = (ok) => { if (!settled) { settled = true; resolve(ok); } };
+    r.resolveReady = done;
+    const ended = (why) => {
+      if (shuttingDown) return;
+      closeCodes[why] = (closeCodes[why] || 0) + 1;
+      r.ready = false;
+      done(false);
+      if (!posting || !opened) return;
+      if (cfg.resume && (r.resumes | 0) < cfg.max_resumes) {
+        r.resumes = (r.resumes | 0) + 1;
+        stats.resumes++;
+        setTimeout(() => { if (!shuttingDown) openReader(ri).then((ok) => { if (!ok) stats.resume_failed++; }); },
+          50 + Math.random() * 200);
+      } else stats.closed_early++;
+    };
+    const req = http.get(url, {
+      agent: false,
+      headers: { ...(cfg.origin ? { Origin: cfg.origin } : {}), 'X-Rejoinder-Client': id, Accept: 'text/event-stream' },
+    }, (res) => {
+      if (res.statusCode !== 200) {
+        const key = `HTTP ${res.statusCode}`;
+        connectErrors[key] = (connectErrors[key] || 0) + 1;
+        res.resume();
+        done(false);
+        return;
+      }
+      opened = true;
+      let buf = null;
+      res.on('data', (chunk) => {
+        buf = buf ? Buffer.concat([buf, chunk]) : chunk;
+        let end;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.subarray(0, end);
+          buf = buf.subarray(end + 2);
+          const at = block.indexOf('data: ');
+          if (at >= 0) onFrame(r, ri, block.subarray(at + 6));
+        }
+        if (!buf.length) buf = null;
+      });
+      res.on('end', () => ended('stream ended'));
+      res.on('error', () => ended('stream error'));
+    });
+    req.setTimeout(cfg.handshake_timeout_s * 1000 + 60000, () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => {
+      const key = String(e.message).slice(0, 80);
+      connectErrors[key] = (connectErrors[key] || 0) + 1;
+      done(false);
+    });
+    r.ws = { terminate: () => req.destroy() };
   });
 }
 

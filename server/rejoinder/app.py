@@ -233,6 +233,16 @@ async def _sync_live_metrics(state: State) -> None:
         await asyncio.sleep(1.0)
 
 
+class App(Starlette):
+    """Starlette, keeping the server's own `send` in the scope before any layer wraps it:
+    live/wire.py writes pre-encoded websocket frames and event-stream chunks through it."""
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        # Not async: no frame of ours stays alive under a websocket or a stream.
+        scope["rejoinder.server_send"] = send
+        return super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings) -> Starlette:
     holder: dict[str, State] = {}
 
@@ -292,7 +302,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/", home, methods=["GET"], name="home"),
         Mount("/", Assets(directory=static_dir(), html=True, check_dir=False), name="static"),
     ]
-    return Starlette(
+    return App(
         routes=routes,
         lifespan=lifespan,
         middleware=[

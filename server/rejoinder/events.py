@@ -35,6 +35,8 @@ class Event:
     frame: bytes | None = None  # the public form as a websocket frame, encoded once (live/wire.py)
     own: str | None = None  # the author's own view, rendered once for all the author's tabs
     own_frame: bytes | None = None
+    chunk: bytes | None = None  # the public form as a Server-Sent Event in a chunk of an HTTP body
+    own_chunk: bytes | None = None
 
     @property
     def owner(self) -> str:

@@ -78,10 +78,6 @@ class Edge:
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Hand other scopes straight on: no frame of ours stays alive under a websocket.
         if scope["type"] != "http":
-            if scope["type"] == "websocket":
-                # The server's own send, before Starlette wraps it: live/wire.py writes
-                # pre-encoded event frames through it (see there).
-                scope["rejoinder.server_send"] = send
             return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 

@@ -13,6 +13,8 @@ from .settings import Settings
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return dict(
         loop="uvloop",
+        # Said, not guessed: app.App's __call__ is a plain function returning Starlette's coroutine.
+        interface="asgi3",
         # httptools, with each request head bounded (431 before it is buffered: http_limits.py).
         http=BoundedHttpToolsProtocol,
         # websockets-sansio is uvicorn's current implementation; compression off:

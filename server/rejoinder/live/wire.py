@@ -27,6 +27,10 @@ try:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 except ImportError:  # pragma: no cover - uvicorn is a dependency; another server may run us
     WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+try:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+except ImportError:  # pragma: no cover
+    RequestResponseCycle = None  # type: ignore[assignment,misc]
 
 _NEEDED = ("transport", "conn", "writable", "close_sent", "disconnected", "initial_response", "handshake_complete")
 
@@ -82,3 +86,34 @@ def bound_send_buffer(proto: Any, nbytes: int) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, nbytes)
         except OSError:
             pass
+
+
+# --- the same for a Server-Sent Events answer (live/stream.py) -----------------------------
+
+_NEEDED_HTTP = ("transport", "flow", "disconnected", "response_started", "response_complete", "chunked_encoding")
+
+
+def http_cycle(scope: dict[str, Any]) -> Any | None:
+    """uvicorn's request-response cycle behind this HTTP request, if chunks can be written to it directly."""
+    send = scope.get("rejoinder.server_send")
+    cycle = getattr(send, "__self__", None)
+    if RequestResponseCycle is None or not isinstance(cycle, RequestResponseCycle):
+        return None
+    if not all(hasattr(cycle, name) for name in _NEEDED_HTTP) or not hasattr(cycle.flow, "write_paused"):
+        return None
+    return cycle
+
+
+def chunk(data: bytes) -> bytes:
+    """`data` as one chunk of a chunked HTTP/1.1 body, as uvicorn writes a body message."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def write_chunk(cycle: Any, framed: bytes) -> bool:
+    """Write an already-framed chunk now if the answer takes it as uvicorn's own send would
+    (head sent, chunked, not paused, not finished); False if not: the caller sends through ASGI."""
+    if (cycle.disconnected or not cycle.response_started or cycle.response_complete
+            or cycle.chunked_encoding is not True or cycle.flow.write_paused or cycle.transport.is_closing()):
+        return False
+    cycle.transport.write(framed)
+    return True

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Long threads in the widget: a 10,000-comment thread in headless Chromium, Rejoinder next to Isso's
+client on the same thread, in the same run.
+
+    .venv/bin/python bench/long_thread.py            # 10,000 comments, 2 runs each, writes its section of RESULTS.md
+    .venv/bin/python bench/long_thread.py --quick    # 1,000 comments, 1 run each, no RESULTS.md
+
+The thread: 2,500 top-level comments with 3 replies each (10,000), seeded into both servers through their
+own HTTP APIs (bench/widget_load.py's servers, pages and probe). Each run, in a fresh browser context
+(1280 x 900, cold cache):
+
+1. loads the blog page and records when the thread's first comment is visible (the probe of
+   widget_load.py: in the document, with its text, rendered; for Rejoinder, its iframe unhidden);
+2. scrolls the blog page down at --step px per --interval ms (default 6,000 px/s, about seven screens a
+   second: a reader skimming fast; the position follows the clock, whatever each step costs), until the
+   thread's last comment is visible (or --cap seconds pass); Rejoinder fetches further pages as the
+   reader nears them, Isso's client has rendered everything at load;
+3. meanwhile a long-task observer in every frame records each main-thread task over 50 ms (a frame
+   the reader sees stutter), split into "while loading" (before the first comment showed) and "while
+   scrolling";
+4. at the end: comments in the document, the JavaScript heap of the page and of the comments frame
+   (Chrome DevTools protocol, Runtime.getHeapUsage) and their element counts.
+
+Only processes this script started are stopped, by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import harness  # noqa: E402
+import widget_load as wl  # noqa: E402
+from harness import RESULTS, git_state, log, wait_idle, write_section  # noqa: E402
+from rejoinder.embedded import EmbeddedRedis  # noqa: E402
+from tests.support.servers import AppServer  # noqa: E402
+
+MARK_BEGIN, MARK_END = harness.markers("long_thread")
+REPLIES = 3
+FIRST_MS_TARGET = 500
+LONG_TASK_MS = 50
+
+# Every frame: each main-thread task over 50 ms, on the wall clock (performance.timeOrigin-based).
+LONG_TASKS = """
+(() => {
+  const L = window.__long = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) L.push([performance.timeOrigin + e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) { /* no long-task timing here */ }
+})();
+"""
+
+
+def texts(roots: int) -> tuple[str, str]:
+    return wl.root_text(0)[:40], f"Reply {REPLIES - 1} to comment {roots - 1}, agreeing"
+
+
+def seed_rejoinder(app: AppServer, page: str, title: str, roots: int) -> tuple[int, int]:
+    with httpx.Client(base_url=app.base, timeout=30, headers={"X-Rejoinder-Client": "bench-seeder-0000000001"}) as c:
+        tid = c.get("/api/threads", params={"site": wl.SITE, "page": page, "title": title}).json()["thread"]["id"]
+        ids = []
+        for i in range(roots):
+            root = c.post(f"/api/threads/{tid}/comments", json={"text": wl.root_text(i), "name": f"Reader {i % 500}"})
+            root.raise_for_status()
+            parent = root.json()["comment"]["id"]
+            ids.append(parent)
+            for j in range(REPLIES):
+                r = c.post(f"/api/threads/{tid}/comments", json={
+                    "text": wl.reply_text(i, j), "name": f"Replier {j}", "parent": parent})
+                r.raise_for_status()
+                ids.append(r.json()["comment"]["id"])
+        count = c.get(f"/api/threads/{tid}").json()["thread"]["count"]
+        assert count == roots * (1 + REPLIES), count
+    return ids[0], ids[-1]
+
+
+def seed_isso(isso: Any, uri: str, title: str, roots: int) -> tuple[int, int]:
+    with httpx.Client(base_url=isso.base, timeout=30, event_hooks={"response": [lambda r: c.cookies.clear()]}) as c:
+        ids = []
+        for i in range(roots):
+            root = c.post("/new", params={"uri": uri}, json={"text": wl.root_text(i), "author": f"Reader {i % 500}",
+                                                            "title": title})
+            root.raise_for_status()
+            parent = root.json()["id"]
+            ids.append(parent)
+            for j in range(REPLIES):
+                r = c.post("/new", params={"uri": uri}, json={
+                    "text": wl.reply_text(i, j), "author": f"Replier {j}", "parent": parent})
+                r.raise_for_status()
+                ids.append(r.json()["id"])
+    return ids[0], ids[-1]
+
+
+def rejoinder_page(server: str, page: str, title: str) -> bytes:
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="data:,"><title>{title}</title></head>
+<body><h1>{title}</h1>
+<div id="rejoinder" data-page="{page}" data-lazy="false"></div>
+<script src="{server}/embed.js" data-site="{wl.SITE}" async></script>
+</body></html>""".encode()
+
+
+def isso_page(server: str, uri: str, title: str) -> bytes:
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="data:,"><title>{title}</title></head>
+<body><h1>{title}</h1>
+<section id="isso-thread" data-isso-id="{uri}" data-title="{title}"></section>
+<script data-isso="{server}" src="{server}/js/embed.min.js" async></script>
+</body></html>""".encode()
+
+
+def probe(system: str, first: int, last: int, roots: int) -> str:
+    first_text, last_text = texts(roots)
+    if system == "rejoinder":
+        spec = {"itemsIn": "/frame", "host": "/rejoinder/", "reveal": "#rejoinder iframe",
+                "items": [{"key": "first", "id": f"rj-c{first}", "text": first_text},
+                          {"key": "last", "id": f"rj-c{last}", "text": last_text}]}
+    else:
+        spec = {"itemsIn": "/isso/", "host": "/isso/", "reveal": None,
+                "items": [{"key": "first", "id": f"isso-{first}", "text": first_text},
+                          {"key": "last", "id": f"isso-{last}", "text": last_text}]}
+    return wl.PROBE % json.dumps(spec)
+
+
+def heap(context: Any, target: Any) -> int:
+    session = context.new_cdp_session(target)
+    try:
+        return int(session.send("Runtime.getHeapUsage")["usedSize"])
+    finally:
+        session.detach()
+
+
+def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], args: argparse.Namespace) -> dict[str, Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.add_init_script(probe(system, *ids, args.roots))
+        page.add_init_script(LONG_TASKS)
+        wl.settle()
+        page.goto(url)
+        seen = "() => window.__seen || {}"
+        if system == "rejoinder":
+            wl.wait_for(lambda: page.evaluate("() => !!(window.__seen && window.__seen.reveal)"), 30, "the reveal")
+            frame = wl.wait_for(lambda: next((f for f in page.frames if "/frame?" in f.url), None), 30, "the iframe")
+        else:
+            frame = page.main_frame
+        wl.wait_for(lambda: frame.evaluate("() => !!(window.__seen && window.__seen.first)"), 120, "the first comment")
+        t0 = time.monotonic()
+        steps = 0
+        reached = None
+        speed = args.step * 1000 / args.interval  # px/s, kept whatever each step costs
+        while time.monotonic() - t0 < args.cap:
+            page.evaluate(f"() => scrollTo(0, {int(speed * (time.monotonic() - t0))})")
+            steps += 1
+            time.sleep(args.interval / 1000)
+            if steps % 10 == 0 and frame.evaluate("() => !!(window.__seen && window.__seen.last)"):
+                reached = time.monotonic() - t0
+                break
+        host, inner = page.evaluate(seen), frame.evaluate(seen)
+        origin = page.evaluate("() => performance.timeOrigin")
+        long_tasks = [(start, d, "page") for start, d in page.evaluate("() => window.__long || []")]
+        if frame is not page.main_frame:
+            long_tasks += [(start, d, "frame") for start, d in frame.evaluate("() => window.__long || []")]
+        shown = frame.locator("li.rj-item[data-id]" if system == "rejoinder" else "#isso-root .isso-comment").count()
+        elements = page.evaluate("() => document.getElementsByTagName('*').length")
+        heap_page = heap(context, page)
+        heap_frame = 0
+        if frame is not page.main_frame:
+            elements += frame.evaluate("() => document.getElementsByTagName('*').length")
+            heap_frame = heap(context, frame)
+    finally:
+        context.close()
+    if errors:
+        raise RuntimeError(f"{system}: page errors {errors}")
+    reveal = host.get("reveal", 0.0)
+    first_abs = max(inner["first"], reveal)
+    loading = [d for start, d, _ in long_tasks if start < first_abs]
+    scrolling = [d for start, d, _ in long_tasks if start >= first_abs]
+    where = sorted({w for start, _, w in long_tasks if start >= first_abs})
+    return {"first_ms": first_abs - origin, "reached_s": reached, "shown": shown, "steps": steps,
+            "long_load": loading, "long_scroll": scrolling, "long_scroll_where": where, "heap_page": heap_page, "heap_frame": heap_frame,
+            "elements": elements}
+
+
+def fmt_tasks(values: list[float]) -> str:
+    if not values:
+        return "0"
+    return f"{len(values)} (longest {max(values):,.0f} ms)"
+
+
+def section(res: dict[str, list[dict[str, Any]]], args: argparse.Namespace, total: int) -> str:
+    names = {"rejoinder": "Rejoinder", "isso": wl.NAMES["isso"]}
+    lines = [MARK_BEGIN, "## Long threads in the widget", "",
+             f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC by `bench/long_thread.py` on {wl.machine()}; "
+             f"Rejoinder at {git_state('server', 'static', 'widget/src')} (one uvicorn worker), Isso {wl.ISSO_VERSION} "
+             f"under gunicorn (2 sync workers), servers, browser and page on this machine. One thread of "
+             f"{total:,} comments ({args.roots:,} top-level, {REPLIES} replies each), seeded through each server's API. "
+             f"Each run: a fresh context (1280 x 900, cold cache) loads the blog page; then the page is scrolled "
+             f"{args.step:,} px every {args.interval} ms ({args.step * 1000 // args.interval:,} px/s, a reader skimming fast) until the thread's last comment "
+             f"is visible. A long-task observer in every frame records main-thread tasks over {LONG_TASK_MS} ms "
+             f"(frames the reader sees stutter).", "",
+             "| run | first comment visible | last comment reached after | comments in the page | tasks > 50 ms while loading | "
+             "while scrolling | JS heap (page + comments frame) | elements |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for system, runs in res.items():
+        for i, r in enumerate(runs):
+            reached = f"{r['reached_s']:.1f} s" if r["reached_s"] is not None else f"not in {args.cap:.0f} s"
+            lines.append(f"| {names[system]} {i + 1} | {r['first_ms']:,.0f} ms | {reached} | {r['shown']:,} | "
+                         f"{fmt_tasks(r['long_load'])} | {fmt_tasks(r['long_scroll'])} | "
+                         f"{(r['heap_page'] + r['heap_frame']) / 2**20:,.1f} MiB | {r['elements']:,} |")
+    lines.append("")
+    if res.get("rejoinder"):
+        first = statistics.median(r["first_ms"] for r in res["rejoinder"])
+        worst = max((max(r["long_scroll"]) if r["long_scroll"] else 0) for r in res["rejoinder"])
+        lines.append(f"Targets (Rejoinder): first comments visible < {FIRST_MS_TARGET} ms after page load: "
+                     f"{first:,.0f} ms median, **{'met' if first < FIRST_MS_TARGET else 'missed'}**; no task over "
+                     f"{LONG_TASK_MS} ms while scrolling through the whole thread: longest {worst:,.0f} ms, "
+                     f"**{'met' if worst <= LONG_TASK_MS else 'missed'}**.")
+        lines.append("")
+    lines.append("Rerun: `.venv/bin/python bench/long_thread.py` (`--quick`: 1,000 comments, no RESULTS.md).")
+    lines += [MARK_END, ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--roots", type=int, default=2500, help="top-level comments (3 replies each)")
+    ap.add_argument("--runs", type=int, default=2, help="runs per system")
+    ap.add_argument("--step", type=int, default=600, help="px scrolled per step")
+    ap.add_argument("--interval", type=int, default=100, help="ms between steps")
+    ap.add_argument("--cap", type=float, default=600, help="longest scroll, s")
+    ap.add_argument("--only", choices=wl.SYSTEMS, help="one system only (no RESULTS.md)")
+    ap.add_argument("--quick", action="store_true", help="1,000 comments, 1 run each, no RESULTS.md")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.roots, args.runs = 250, 1
+    total = args.roots * (1 + REPLIES)
+    systems = (args.only,) if args.only else wl.SYSTEMS
+    page, uri, title = f"long-{total}", f"/long-{total}", f"A post with {total:,} comments"
+    if "isso" in systems:
+        wl.ensure_isso_venv()
+    folder = Path(tempfile.mkdtemp(prefix="rejoinder-long-thread-"))
+    db = EmbeddedRedis(folder / "valkey").start()
+    app = isso = None
+    pages = wl.PageServer()
+    try:
+        urls: dict[str, str] = {}
+        ids: dict[str, tuple[int, int]] = {}
+        if "rejoinder" in systems:
+            app = AppServer(db.url, env={"REJOINDER_SITE_CACHE_SECONDS": "2"}).start()
+            pages.pages["/rejoinder/"] = rejoinder_page(app.base, page, title)
+            wl.register(app, pages.origin)
+            t = time.monotonic()
+            ids["rejoinder"] = seed_rejoinder(app, page, title, args.roots)
+            log(f"Rejoinder: {total:,} comments seeded in {time.monotonic() - t:.0f} s")
+            urls["rejoinder"] = pages.origin + "/rejoinder/"
+        if "isso" in systems:
+            isso = wl.IssoServer(folder / "isso", pages.origin).start()
+            pages.pages["/isso/"] = isso_page(isso.base, uri, title)
+            t = time.monotonic()
+            ids["isso"] = seed_isso(isso, uri, title, args.roots)
+            log(f"Isso: {total:,} comments seeded in {time.monotonic() - t:.0f} s")
+            urls["isso"] = pages.origin + "/isso/"
+        from playwright.sync_api import sync_playwright
+
+        res: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=wl.CHROMIUM, args=wl.ARGS)
+            try:
+                for i in range(args.runs):
+                    for system in (systems if i % 2 == 0 else tuple(reversed(systems))):
+                        wait_idle(15.0, 30, sample=1.0)
+                        r = one_run(browser, system, urls[system], ids[system], args)
+                        res[system].append(r)
+                        log(f"{system} run {i + 1}: first {r['first_ms']:.0f} ms, last reached "
+                            f"{r['reached_s'] if r['reached_s'] is None else round(r['reached_s'], 1)} s, "
+                            f"{r['shown']} shown, long tasks loading {fmt_tasks(r['long_load'])}, "
+                            f"scrolling {fmt_tasks(r['long_scroll'])} {r['long_scroll_where']}, heap "
+                            f"{(r['heap_page'] + r['heap_frame']) / 2**20:.1f} MiB, {r['elements']} elements")
+            finally:
+                browser.close()
+    finally:
+        if app is not None:
+            app.stop()
+        if isso is not None:
+            isso.stop()
+        pages.stop()
+        db.stop()
+    text = section(res, args, total)
+    print(text)
+    if not (args.quick or args.only or args.no_write):
+        write_section("long_thread", text)
+        log(f"wrote {RESULTS.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
