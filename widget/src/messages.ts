@@ -71,9 +71,10 @@ export type HostToFrame = ViewportMessage | RecalledMessage | BackdropMessage;
 /** An opaque colour as the loader writes it, or "" (unknown). */
 export const BACKDROP = /^(rgb\((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:, (?:25[0-5]|2[0-4]\d|1?\d?\d)){2}\))?$/;
 
-// Heights and offsets beyond this are nonsense (a 1 km tall page): refuse them
-// rather than let a bug stretch the host page without bound.
-const MAX_PX = 1_000_000;
+// Heights and offsets beyond this are nonsense (twenty times a 10,000-comment thread,
+// which is about a million pixels tall): refuse them rather than let a bug stretch the
+// host page without bound. Chrome lays out at most ~33 million.
+const MAX_PX = 20_000_000;
 
 // Storage relayed through the host: our own "rj:" keys, bounded values, so
 // even a confused iframe cannot fill the host page's storage.
