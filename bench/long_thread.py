@@ -27,7 +27,6 @@ Only processes this script started are stopped, by PID.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -48,7 +46,7 @@ from rejoinder.embedded import EmbeddedRedis  # noqa: E402
 from tests.support.servers import AppServer  # noqa: E402
 
 MARK_BEGIN, MARK_END = harness.markers("long_thread")
-REPLIES = 3
+REPLIES = wl.REPLIES
 FIRST_MS_TARGET = 500
 LONG_TASK_MS = 50
 
@@ -69,71 +67,8 @@ def texts(roots: int) -> tuple[str, str]:
     return wl.root_text(0)[:40], f"Reply {REPLIES - 1} to comment {roots - 1}, agreeing"
 
 
-def seed_rejoinder(app: AppServer, page: str, title: str, roots: int) -> tuple[int, int]:
-    with httpx.Client(base_url=app.base, timeout=30, headers={"X-Rejoinder-Client": "bench-seeder-0000000001"}) as c:
-        tid = c.get("/api/threads", params={"site": wl.SITE, "page": page, "title": title}).json()["thread"]["id"]
-        ids = []
-        for i in range(roots):
-            root = c.post(f"/api/threads/{tid}/comments", json={"text": wl.root_text(i), "name": f"Reader {i % 500}"})
-            root.raise_for_status()
-            parent = root.json()["comment"]["id"]
-            ids.append(parent)
-            for j in range(REPLIES):
-                r = c.post(f"/api/threads/{tid}/comments", json={
-                    "text": wl.reply_text(i, j), "name": f"Replier {j}", "parent": parent})
-                r.raise_for_status()
-                ids.append(r.json()["comment"]["id"])
-        count = c.get(f"/api/threads/{tid}").json()["thread"]["count"]
-        assert count == roots * (1 + REPLIES), count
-    return ids[0], ids[-1]
-
-
-def seed_isso(isso: Any, uri: str, title: str, roots: int) -> tuple[int, int]:
-    with httpx.Client(base_url=isso.base, timeout=30, event_hooks={"response": [lambda r: c.cookies.clear()]}) as c:
-        ids = []
-        for i in range(roots):
-            root = c.post("/new", params={"uri": uri}, json={"text": wl.root_text(i), "author": f"Reader {i % 500}",
-                                                            "title": title})
-            root.raise_for_status()
-            parent = root.json()["id"]
-            ids.append(parent)
-            for j in range(REPLIES):
-                r = c.post("/new", params={"uri": uri}, json={
-                    "text": wl.reply_text(i, j), "author": f"Replier {j}", "parent": parent})
-                r.raise_for_status()
-                ids.append(r.json()["id"])
-    return ids[0], ids[-1]
-
-
-def rejoinder_page(server: str, page: str, title: str) -> bytes:
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<link rel="icon" href="data:,"><title>{title}</title></head>
-<body><h1>{title}</h1>
-<div id="rejoinder" data-page="{page}" data-lazy="false"></div>
-<script src="{server}/embed.js" data-site="{wl.SITE}" async></script>
-</body></html>""".encode()
-
-
-def isso_page(server: str, uri: str, title: str) -> bytes:
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<link rel="icon" href="data:,"><title>{title}</title></head>
-<body><h1>{title}</h1>
-<section id="isso-thread" data-isso-id="{uri}" data-title="{title}"></section>
-<script data-isso="{server}" src="{server}/js/embed.min.js" async></script>
-</body></html>""".encode()
-
-
 def probe(system: str, first: int, last: int, roots: int) -> str:
-    first_text, last_text = texts(roots)
-    if system == "rejoinder":
-        spec = {"itemsIn": "/frame", "host": "/rejoinder/", "reveal": "#rejoinder iframe",
-                "items": [{"key": "first", "id": f"rj-c{first}", "text": first_text},
-                          {"key": "last", "id": f"rj-c{last}", "text": last_text}]}
-    else:
-        spec = {"itemsIn": "/isso/", "host": "/isso/", "reveal": None,
-                "items": [{"key": "first", "id": f"isso-{first}", "text": first_text},
-                          {"key": "last", "id": f"isso-{last}", "text": last_text}]}
-    return wl.PROBE % json.dumps(spec)
+    return wl.probe(system, first, last, *texts(roots))
 
 
 def heap(context: Any, target: Any) -> int:
@@ -268,17 +203,17 @@ def main(argv: list[str] | None = None) -> int:
         ids: dict[str, tuple[int, int]] = {}
         if "rejoinder" in systems:
             app = AppServer(db.url, env={"REJOINDER_SITE_CACHE_SECONDS": "2"}).start()
-            pages.pages["/rejoinder/"] = rejoinder_page(app.base, page, title)
+            pages.pages["/rejoinder/"] = wl.rejoinder_page(app.base, page, title)
             wl.register(app, pages.origin)
             t = time.monotonic()
-            ids["rejoinder"] = seed_rejoinder(app, page, title, args.roots)
+            ids["rejoinder"] = wl.seed_rejoinder(app, page, title, args.roots)
             log(f"Rejoinder: {total:,} comments seeded in {time.monotonic() - t:.0f} s")
             urls["rejoinder"] = pages.origin + "/rejoinder/"
         if "isso" in systems:
             isso = wl.IssoServer(folder / "isso", pages.origin).start()
-            pages.pages["/isso/"] = isso_page(isso.base, uri, title)
+            pages.pages["/isso/"] = wl.isso_page(isso.base, uri, title)
             t = time.monotonic()
-            ids["isso"] = seed_isso(isso, uri, title, args.roots)
+            ids["isso"] = wl.seed_isso(isso, uri, title, args.roots)
             log(f"Isso: {total:,} comments seeded in {time.monotonic() - t:.0f} s")
             urls["isso"] = pages.origin + "/isso/"
         from playwright.sync_api import sync_playwright

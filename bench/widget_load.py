@@ -170,21 +170,21 @@ def sizes() -> dict[str, int]:
 # ------------------------------------------------------------------ the two blog pages
 
 
-def rejoinder_page(server: str) -> bytes:
+def rejoinder_page(server: str, page: str = PAGE, title: str = TITLE) -> bytes:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<link rel="icon" href="data:,"><title>{TITLE}</title></head>
-<body><h1>{TITLE}</h1>
-<div id="rejoinder" data-page="{PAGE}" data-lazy="false"></div>
+<link rel="icon" href="data:,"><title>{title}</title></head>
+<body><h1>{title}</h1>
+<div id="rejoinder" data-page="{page}" data-lazy="false"></div>
 <script src="{server}/embed.js" data-site="{SITE}" async></script>
 </body></html>""".encode()
 
 
-def isso_page(server: str) -> bytes:
+def isso_page(server: str, uri: str = ISSO_URI, title: str = TITLE) -> bytes:
     # Isso's documented embed, made async like Rejoinder's.
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<link rel="icon" href="data:,"><title>{TITLE}</title></head>
-<body><h1>{TITLE}</h1>
-<section id="isso-thread" data-isso-id="{ISSO_URI}" data-title="{TITLE}"></section>
+<link rel="icon" href="data:,"><title>{title}</title></head>
+<body><h1>{title}</h1>
+<section id="isso-thread" data-isso-id="{uri}" data-title="{title}"></section>
 <script data-isso="{server}" src="{server}/js/embed.min.js" async></script>
 </body></html>""".encode()
 
@@ -231,12 +231,12 @@ def register(app: AppServer, origin: str) -> None:
         raise RuntimeError(f"rejoinder site add failed: {out.stdout}{out.stderr}")
 
 
-def seed_rejoinder(app: AppServer) -> tuple[int, int]:
-    """The thread through Rejoinder's API; returns the ids of its first and 200th comment."""
-    with httpx.Client(base_url=app.base, timeout=10, headers={"X-Rejoinder-Client": "bench-seeder-0000000001"}) as c:
-        tid = c.get("/api/threads", params={"site": SITE, "page": PAGE, "title": TITLE}).json()["thread"]["id"]
+def seed_rejoinder(app: AppServer, page: str = PAGE, title: str = TITLE, roots: int = ROOTS) -> tuple[int, int]:
+    """The thread through Rejoinder's API; returns the ids of its first and last comment."""
+    with httpx.Client(base_url=app.base, timeout=30, headers={"X-Rejoinder-Client": "bench-seeder-0000000001"}) as c:
+        tid = c.get("/api/threads", params={"site": SITE, "page": page, "title": title}).json()["thread"]["id"]
         ids = []
-        for i in range(ROOTS):
+        for i in range(roots):
             root = c.post(f"/api/threads/{tid}/comments", json={"text": root_text(i), "name": f"Reader {i}"})
             root.raise_for_status()
             parent = root.json()["comment"]["id"]
@@ -247,7 +247,7 @@ def seed_rejoinder(app: AppServer) -> tuple[int, int]:
                 r.raise_for_status()
                 ids.append(r.json()["comment"]["id"])
         count = c.get(f"/api/threads/{tid}").json()["thread"]["count"]
-        assert count == TOTAL, count
+        assert count == roots * (1 + REPLIES), count
     return ids[0], ids[-1]
 
 
@@ -291,41 +291,41 @@ class IssoServer:
         self.proc = None
 
 
-def seed_isso(isso: IssoServer) -> tuple[int, int]:
-    """The same thread through Isso's own API (POST /new); returns its first and 200th comment ids."""
+def seed_isso(isso: IssoServer, uri: str = ISSO_URI, title: str = TITLE, roots: int = ROOTS) -> tuple[int, int]:
+    """The same thread through Isso's own API (POST /new); returns its first and last comment ids."""
     # Isso answers each POST with an edit cookie for that comment; a browser-like
     # jar would grow past Isso's header limit, so the seeder keeps none.
-    with httpx.Client(base_url=isso.base, timeout=10, event_hooks={"response": [lambda r: c.cookies.clear()]}) as c:
+    with httpx.Client(base_url=isso.base, timeout=30, event_hooks={"response": [lambda r: c.cookies.clear()]}) as c:
         ids = []
-        for i in range(ROOTS):
-            root = c.post("/new", params={"uri": ISSO_URI}, json={"text": root_text(i), "author": f"Reader {i}",
-                                                                   "title": TITLE})
+        for i in range(roots):
+            root = c.post("/new", params={"uri": uri}, json={"text": root_text(i), "author": f"Reader {i}",
+                                                              "title": title})
             root.raise_for_status()
             parent = root.json()["id"]
             ids.append(parent)
             for j in range(REPLIES):
-                r = c.post("/new", params={"uri": ISSO_URI}, json={
+                r = c.post("/new", params={"uri": uri}, json={
                     "text": reply_text(i, j), "author": f"Replier {j}", "parent": parent})
                 r.raise_for_status()
                 ids.append(r.json()["id"])
-        got = c.get("/", params={"uri": ISSO_URI, "nested_limit": 5}).json()
+        got = c.get("/", params={"uri": uri, "nested_limit": 5}).json()
         shown = sum(1 + len(r.get("replies", [])) for r in got["replies"])
-        assert shown == TOTAL, shown
+        assert shown == roots * (1 + REPLIES), shown
     return ids[0], ids[-1]
 
 
 # --------------------------------------------------------------------------- a run
 
 
-def probe(system: str, first: int, last: int) -> str:
+def probe(system: str, first: int, last: int, first_text: str = FIRST_TEXT, last_text: str = LAST_TEXT) -> str:
     if system == "rejoinder":
         spec = {"itemsIn": "/frame", "host": "/rejoinder/", "reveal": "#rejoinder iframe",
-                "items": [{"key": "first", "id": f"rj-c{first}", "text": FIRST_TEXT},
-                          {"key": "last", "id": f"rj-c{last}", "text": LAST_TEXT}]}
+                "items": [{"key": "first", "id": f"rj-c{first}", "text": first_text},
+                          {"key": "last", "id": f"rj-c{last}", "text": last_text}]}
     else:
         spec = {"itemsIn": "/isso/", "host": "/isso/", "reveal": None,
-                "items": [{"key": "first", "id": f"isso-{first}", "text": FIRST_TEXT},
-                          {"key": "last", "id": f"isso-{last}", "text": LAST_TEXT}]}
+                "items": [{"key": "first", "id": f"isso-{first}", "text": first_text},
+                          {"key": "last", "id": f"isso-{last}", "text": last_text}]}
     return PROBE % json.dumps(spec)
 
 

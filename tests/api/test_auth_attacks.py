@@ -165,6 +165,26 @@ async def test_a_session_from_blog_a_is_refused_by_blog_bs_live_socket(app_serve
     assert await hello(app_server, b_thread, token) == 4401
 
 
+def test_a_session_from_blog_a_or_the_dashboard_opens_no_event_stream_on_blog_b(app_server, api, redis_client) -> None:
+    """The Server-Sent Events fallback checks sessions as the socket's hello does, even when the
+    request looks like the comments frame's own (Sec-Fetch-Site: same-origin)."""
+    register_site(redis_client, OTHER, ["http://127.0.0.1:7"])
+    reader = redeem(api, app_server.base, "x", site=SITE)
+    dashboard = redeem(api, app_server.base, "github", admin=True)
+    a_thread = api.get("/api/threads", params={"site": SITE, "page": "https://a.example/sse"}).json()["thread"]
+    b_thread = api.get("/api/threads", params={"site": OTHER, "page": "https://b.example/sse"}).json()["thread"]
+    frame = {"Sec-Fetch-Site": "same-origin"}
+    with httpx.Client(base_url=app_server.base, timeout=10) as c:
+        for token, tid in ((reader, b_thread["id"]), (dashboard, a_thread["id"])):
+            r = c.get(f"/api/threads/{tid}/stream", headers={**frame, "Authorization": f"Bearer {token}"})
+            assert r.status_code == 401 and error_of(r)["code"] == "invalid_session", r.text
+        # Blog A's own frame may: its stream opens and says ready.
+        with c.stream("GET", f"/api/threads/{a_thread['id']}/stream",
+                      headers={**frame, "Authorization": f"Bearer {reader}"}) as r:
+            assert r.status_code == 200
+            assert any(line.startswith("data: ") and '"ready"' in line for line in r.iter_lines())
+
+
 def test_a_reader_session_of_an_admin_never_opens_the_admin_api(app_server, api, redis_client) -> None:
     """Gita (github:1001) administers the demo site. Her session from the comments frame, which a
     blog page may hold, opens nothing of the dashboard; her dashboard session does."""

@@ -12,22 +12,24 @@ import httpx
 import websockets
 
 from ..support.live import Reader, connect
-from ..support.servers import SCRAPE, AppServer
+from ..support.servers import SCRAPE, AppServer, metric
 
 # ~9 KB per event: the buffers between server and a stalled reader fill after a few dozen.
 LONG_TEXT = "A long comment that fills buffers quickly. " * 200
 
 
-def _metric(text: str, name: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
-
-
 async def _post(client: httpx.AsyncClient, tid: str, text: str) -> None:
     r = await client.post(f"/api/threads/{tid}/comments", json={"text": text, "name": "Ann"})
     assert r.status_code == 201, r.text
+
+
+async def _stalled_and_healthy(node: AppServer, tid: str, origin: str) -> tuple[Reader, Reader]:
+    """A reader with a tiny receive buffer that will stop reading, and one that keeps up; both live."""
+    stalled = await connect(node.ws_base, tid, origin=origin, rcvbuf=2048)
+    healthy = await connect(node.ws_base, tid, origin=origin)
+    assert (await stalled.next())["type"] == "ready"
+    assert (await healthy.next())["type"] == "ready"
+    return stalled, healthy
 
 
 async def _read_to_close(reader: Reader, timeout: float = 10) -> tuple[list[int], int | None]:
@@ -51,10 +53,7 @@ async def test_a_reader_that_pauses_for_fewer_events_than_its_queue_gets_them_al
     node = AppServer(redis_server.url, env={"REJOINDER_LIVE_QUEUE": "100000"}).start()
     try:
         tid = thread["id"]
-        paused = await connect(node.ws_base, tid, origin=app_server.page_origin, rcvbuf=2048)
-        healthy = await connect(node.ws_base, tid, origin=app_server.page_origin)
-        assert (await paused.next())["type"] == "ready"
-        assert (await healthy.next())["type"] == "ready"
+        paused, healthy = await _stalled_and_healthy(node, tid, app_server.page_origin)
         # 800 events of ~9 KB: more than the kernel's loopback buffers could ever hold (~4-6 MB),
         # so the server holds the rest for the paused reader.
         posts = 800
@@ -66,8 +65,8 @@ async def test_a_reader_that_pauses_for_fewer_events_than_its_queue_gets_them_al
         seqs, code = await _read_to_close(paused, timeout=3)
         assert code is None, f"the paused reader was cut with {code} after {len(seqs)} of {posts} events"
         assert seqs == list(range(1, posts + 1))
-        assert _metric(metrics, "rejoinder_live_events_waiting") > 0, "the server never had to hold an event back"
-        assert _metric(metrics, "rejoinder_live_queue_drops_total") == 0
+        assert metric(metrics, "rejoinder_live_events_waiting") > 0, "the server never had to hold an event back"
+        assert metric(metrics, "rejoinder_live_queue_drops_total") == 0
         await paused.close()
         await healthy.close()
     finally:
@@ -83,12 +82,9 @@ async def test_a_reader_that_stays_away_is_cut_after_exactly_its_queue_and_count
     node = AppServer(redis_server.url, env={"REJOINDER_LIVE_QUEUE": str(queue)}).start()
     try:
         tid = thread["id"]
-        stalled = await connect(node.ws_base, tid, origin=app_server.page_origin, rcvbuf=2048)
-        healthy = await connect(node.ws_base, tid, origin=app_server.page_origin)
-        assert (await stalled.next())["type"] == "ready"
-        assert (await healthy.next())["type"] == "ready"
+        stalled, healthy = await _stalled_and_healthy(node, tid, app_server.page_origin)
         async with httpx.AsyncClient(base_url=node.base, headers={"X-Rejoinder-Client": "poster-000000002"}) as c:
-            before = _metric((await c.get("/metrics", headers=SCRAPE)).text, "rejoinder_live_queue_drops_total")
+            before = metric((await c.get("/metrics", headers=SCRAPE)).text, "rejoinder_live_queue_drops_total")
             posted, drops = 0, before
             # Post one event at a time; once the healthy reader has it, the node has pushed it to
             # the stalled reader too (one hub, one loop), so the counter tells whether it was cut.
@@ -96,7 +92,7 @@ async def test_a_reader_that_stays_away_is_cut_after_exactly_its_queue_and_count
                 await _post(c, tid, f"{posted} {LONG_TEXT}")
                 posted += 1
                 assert (await healthy.next(5))["seq"] == posted
-                drops = _metric((await c.get("/metrics", headers=SCRAPE)).text, "rejoinder_live_queue_drops_total")
+                drops = metric((await c.get("/metrics", headers=SCRAPE)).text, "rejoinder_live_queue_drops_total")
         assert drops == before + 1, f"never cut after {posted} events"
         seqs, code = await _read_to_close(stalled)
         assert code == 4000

@@ -11,7 +11,7 @@ import websockets
 from ..conftest import SITE
 from ..support.api import post
 from ..support.live import connect
-from ..support.servers import SCRAPE
+from ..support.servers import SCRAPE, metric
 
 
 async def apost(client: httpx.AsyncClient, tid: str, text: str, **fields) -> dict:
@@ -208,13 +208,6 @@ async def test_silent_socket_is_closed(app_server, redis_server, thread) -> None
         quick.stop()
 
 
-def _metric(text: str, name: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
-
-
 async def test_events_go_out_as_one_shared_frame_written_straight_to_each_socket(app_server, aapi, thread) -> None:
     """The fan-out's fast path (live/wire.py) is what `rejoinder serve` runs: if an
     upgrade of uvicorn or websockets disabled it, every send would fall back to the
@@ -230,8 +223,8 @@ async def test_events_go_out_as_one_shared_frame_written_straight_to_each_socket
         assert [m["comment"]["html"] for m in got] == ["<p>first</p>", "<p>second</p>"]
         await reader.close()
     after = (await aapi.get("/metrics", headers=SCRAPE)).text
-    delivered = _metric(after, "rejoinder_events_delivered_total") - _metric(before, "rejoinder_events_delivered_total")
-    direct = (_metric(after, "rejoinder_events_written_directly_total")
-              - _metric(before, "rejoinder_events_written_directly_total"))
+    delivered = metric(after, "rejoinder_events_delivered_total") - metric(before, "rejoinder_events_delivered_total")
+    direct = (metric(after, "rejoinder_events_written_directly_total")
+              - metric(before, "rejoinder_events_written_directly_total"))
     assert delivered >= 6
     assert direct == delivered

@@ -147,18 +147,11 @@ async def test_streams_count_against_the_live_connection_cap_and_give_their_plac
         node.stop()
 
 
-def _metric(text: str, name: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
-
-
 async def test_live_events_go_out_as_one_shared_chunk_written_straight_to_each_stream(app_server, aapi,
                                                                                       thread) -> None:
     """As for websockets (live/wire.py): if an upgrade of uvicorn disabled the direct write, every
     event would go through ASGI and this count would stay flat while readers still got them."""
-    from ..support.servers import SCRAPE
+    from ..support.servers import SCRAPE, metric
     tid = thread["id"]
     async with contextlib.AsyncExitStack() as stack:
         readers = [await stack.enter_async_context(stream(app_server.base, tid, origin=app_server.page_origin,
@@ -172,7 +165,7 @@ async def test_live_events_go_out_as_one_shared_chunk_written_straight_to_each_s
             got = [await r.next() for _ in range(2)]
             assert [m["comment"]["html"] for m in got] == ["<p>first</p>", "<p>second</p>"]
         after = (await aapi.get("/metrics", headers=SCRAPE)).text
-    delivered = _metric(after, "rejoinder_events_delivered_total") - _metric(before, "rejoinder_events_delivered_total")
-    direct = (_metric(after, "rejoinder_events_written_directly_total")
-              - _metric(before, "rejoinder_events_written_directly_total"))
+    delivered = metric(after, "rejoinder_events_delivered_total") - metric(before, "rejoinder_events_delivered_total")
+    direct = (metric(after, "rejoinder_events_written_directly_total")
+              - metric(before, "rejoinder_events_written_directly_total"))
     assert delivered == 6 and direct == 6, (delivered, direct)

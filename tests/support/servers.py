@@ -19,6 +19,14 @@ METRICS_TOKEN = "test-metrics-token"
 SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # what Prometheus sends to scrape /metrics
 
 
+def metric(text: str, name: str) -> float:
+    """One unlabelled sample of a /metrics answer."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
 class AppServer:
     """`rejoinder serve` as a child process. The widget/API origin is http://localhost:PORT
     and blog pages are served from http://127.0.0.1:PORT: two sites, like a real embed."""

@@ -208,15 +208,11 @@ class Connection:
 
 
 def _frame(event: events.Event, message: str) -> bytes:
-    """The event's frame for this audience, encoded once per event (public, or its author's)."""
-    if message is event.public:
-        if event.frame is None:
-            event.frame = wire.encode(message)
-        return event.frame
-    if message is event.own:
-        if event.own_frame is None:
-            event.own_frame = wire.encode(message)
-        return event.own_frame
+    """The event's websocket frame for this audience, encoded once per event."""
+    return wire.once(event, message, "frame", _encode)
+
+
+def _encode(event: events.Event, message: str) -> bytes:
     return wire.encode(message)
 
 

@@ -111,14 +111,10 @@ def _sse(message: str, seq: int | None = None) -> bytes:
 
 def _chunk(event: events.Event, message: str) -> bytes:
     """The event for this audience as one framed body chunk, encoded once per event."""
-    if message is event.public:
-        if event.chunk is None:
-            event.chunk = wire.chunk(_sse(message, event.seq))
-        return event.chunk
-    if message is event.own:
-        if event.own_chunk is None:
-            event.own_chunk = wire.chunk(_sse(message, event.seq))
-        return event.own_chunk
+    return wire.once(event, message, "chunk", _framed)
+
+
+def _framed(event: events.Event, message: str) -> bytes:
     return wire.chunk(_sse(message, event.seq))
 
 

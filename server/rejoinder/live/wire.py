@@ -35,6 +35,23 @@ except ImportError:  # pragma: no cover
 _NEEDED = ("transport", "conn", "writable", "close_sent", "disconnected", "initial_response", "handshake_complete")
 
 
+def once(event: Any, message: str, form: str, make: Any) -> bytes:
+    """The event's bytes for this audience in one wire form ("frame" or "chunk"; `make(event,
+    message)` makes them), made once per event: every reader of the public form, and every tab of
+    its author, share them."""
+    if message is event.public:
+        slot = form
+    elif message is event.own:
+        slot = "own_" + form
+    else:
+        return make(event, message)
+    made = getattr(event, slot)
+    if made is None:
+        made = make(event, message)
+        setattr(event, slot, made)
+    return made
+
+
 def encode(text: str) -> bytes:
     """One complete, unmasked, uncompressed text frame."""
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
