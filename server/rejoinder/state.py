@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.subscriptions import SubscriptionStore
     from .store.webhooks import WebhookStore
     from .store.porting import PortingStore
+    from .store.stats import StatsStore
 
 
 @dataclass
@@ -59,6 +60,7 @@ class State:
     webhooks: "WebhookStore"
     porting: "PortingStore"
     admin_feeds: "AdminFeeds"
+    stats: "StatsStore"
 
 
 def state(conn: HTTPConnection) -> State:

@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner
 
 from rejoinder import links
 from rejoinder.settings import Settings
+from rejoinder.store import keys, stats
 
 from ..conftest import SITE
 from ..support.api import error_of, post
@@ -177,7 +178,8 @@ def test_owner_can_unsubscribe_in_one_click(reader, smtp_server, mail_thread, re
     assert len(smtp_server.messages(owner)) == 1
 
 
-def test_nothing_is_lost_while_the_smtp_server_is_down(reader, another, smtp_server, mail_thread) -> None:
+def test_nothing_is_lost_while_the_smtp_server_is_down(reader, another, smtp_server, mail_thread,
+                                                      redis_client) -> None:
     sub = address("sub")
     subscribe(reader, smtp_server, mail_thread["id"], sub)
     smtp_server.stop()
@@ -191,6 +193,10 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(reader, another, smtp_ser
     assert "Written while mail is down." in text_part(mails[1])
     time.sleep(2)
     assert len(smtp_server.messages(sub)) == 2
+    # The overview's figures of the day: the confirmation and the news sent, the failed tries counted.
+    day = redis_client.hgetall(keys.stats_day(SITE, stats.day_of(int(time.time() * 1000))))
+    assert int(day["mail:sent"]) >= len(smtp_server.messages(sub)) == 2 and int(day["mail:deferred"]) >= 1
+    assert "mail:failed" not in day
 
 
 def test_mail_is_in_the_sites_language(reader, another, smtp_server, mail_thread, redis_server) -> None:

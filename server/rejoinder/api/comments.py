@@ -145,7 +145,8 @@ async def create_comment(request: Request) -> JSON:
     # lost its answer (a dropped connection, a timeout) before announcing it. Announcing
     # twice changes nothing (the pointer is the same; a feed entry only says "look").
     await st.feed.announce(site.id, tid, "comment.created",
-                           pointer=(stored["id"], stored["status"], stored["created"]))
+                           pointer=(stored["id"], stored["status"], stored["created"]),
+                           reasons=stored.get("spam_reasons", ""))
     if st.settings.akismet_key:
         await st.moderation.keep_akismet_context(tid, stored["id"], spam.akismet_context(
             identity.client_ip(request), request.headers.get("user-agent", ""),

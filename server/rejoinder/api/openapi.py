@@ -180,6 +180,19 @@ SCHEMAS: dict[str, Any] = {
                 "id": {"type": "string"}, "attempt": {"type": "integer"},
                 "status": {"type": "integer", "nullable": True}, "error": {"type": "string", "nullable": True},
                 "duration_ms": {"type": "number"}}}}}}}},
+    "Overview": {"type": "object", "properties": {
+        "days": {"type": "array", "description": "New comments per UTC day, oldest first, by the status they "
+                 "arrived with", "items": {"type": "object", "properties": {
+                     "day": {"type": "string", "format": "date"}, "approved": {"type": "integer"},
+                     "pending": {"type": "integer"}, "spam": {"type": "integer"}}}},
+        "totals": {"type": "object"},
+        "caught": {"type": "array", "description": "Each rule or service that held or caught new comments",
+                   "items": {"type": "object", "properties": {"reason": {"type": "string"},
+                                                              "comments": {"type": "integer"}}}},
+        "busiest": {"type": "array", "description": "The threads with most new comments in the last 7 days",
+                    "items": {"type": "object"}},
+        "readers_now": {"type": "integer"},
+        "deliveries": {"type": "object", "description": "Mail and webhook attempts and their success rates"}}},
     "ImportReport": {"type": "object", "properties": {
         "report": {"type": "object", "description": "What `rejoinder import` prints: counts, threads written, "
                                                     "every comment skipped or changed and why"},
@@ -327,6 +340,11 @@ PATHS: dict[str, Any] = {
                 "responses": {**_ok("Webhook"), **_errors(400, 401, 403, 415, 422)}},
         "delete": {"summary": "Turn the webhook off (the delivery log stays)", "security": [{"session": []}],
                    "parameters": [SITE], "responses": {**_ok("Webhook"), **_errors(401, 403)}}},
+    "/api/admin/sites/{site}/overview": {"get": {
+        "summary": "The site at a glance: new comments per day, spam caught, busiest threads, readers now, deliveries",
+        "security": [{"session": []}],
+        "parameters": [SITE, _q("days", {"type": "integer", "enum": [7, 30, 365]})],
+        "responses": {**_ok("Overview"), **_errors(401, 403, 422)}}},
     "/api/admin/sites/{site}/export": {"get": {
         "summary": "Download the site's comments as JSON or WXR (an attachment, streamed; no email addresses)",
         "security": [{"session": []}],

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import secrets
+import time
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -23,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .. import events
 from ..store import keys
+from ..store.stats import StatsStore
 
 log = logging.getLogger("rejoinder.live")
 
@@ -72,6 +75,9 @@ class Hub:
         self.redis = redis
         self.cluster = isinstance(redis, RedisCluster)
         self.subscribers: dict[str, set[Subscriber]] = {}
+        self.site_of: dict[str, str] = {}  # thread id -> its site (for the readers count of the overview)
+        self.node = secrets.token_hex(6)
+        self._told: dict[str, int] = {}  # readers per site last written to Redis
         self.cursors: dict[str, int] = {}  # thread id -> last sequence number read
         self.delivered = 0
         self.direct = 0  # of those, written as a pre-encoded frame (live/wire.py)
@@ -101,10 +107,12 @@ class Hub:
                     pass
         await self._drop_pubsub()
 
-    async def subscribe(self, tid: str, sub: Subscriber) -> None:
+    async def subscribe(self, tid: str, sub: Subscriber, site: str = "") -> None:
         """Deliver the thread's future events to `sub`. Events it already has are
         dropped by the subscriber itself (it knows its last sequence number)."""
         self.subscribers.setdefault(tid, set()).add(sub)
+        if site:
+            self.site_of[tid] = site
         if tid in self.cursors:
             return
         meta_seq = await self.redis.hget(keys.thread_meta(tid), "seq")
@@ -122,6 +130,7 @@ class Hub:
         subs.discard(sub)
         if not subs:
             del self.subscribers[tid]
+            self.site_of.pop(tid, None)
             self.cursors.pop(tid, None)
             self._to_subscribe.discard(tid)
             self._to_unsubscribe.add(tid)
@@ -260,12 +269,33 @@ class Hub:
             except asyncio.TimeoutError:
                 pass
             self._sweep_now.clear()
+            try:
+                await self.tell_readers()
+            except (RedisError, RuntimeError, OSError) as exc:
+                log.info("live readers count not written (%s)", exc)
             if not self.cursors or self._pubsub is None:
                 continue  # nothing followed, or the reader is reconnecting (it sets _sweep_now when back)
             try:
                 await self._sweep()
             except (RedisError, RuntimeError, OSError) as exc:
                 log.info("live sweep skipped (%s)", exc)
+
+    def readers_by_site(self) -> dict[str, int]:
+        counts: collections.Counter[str] = collections.Counter()
+        for tid, subs in self.subscribers.items():
+            site = self.site_of.get(tid)
+            if site:
+                counts[site] += len(subs)
+        return dict(counts)
+
+    async def tell_readers(self) -> None:
+        """Write this node's readers per site for the dashboard's overview (store/stats.py); a site
+        whose readers all left is told 0 once, then no longer written."""
+        now = self.readers_by_site()
+        told = {**{site: 0 for site in self._told if site not in now}, **now}
+        if told:
+            await StatsStore(self.redis).set_readers(told, self.node, int(time.time() * 1000))  # type: ignore[arg-type]
+        self._told = now
 
     async def _sweep(self) -> None:
         """Find the followed threads whose log grew without a wake-up reaching us: ask

@@ -164,7 +164,7 @@ class StreamEndpoint:
             await send({"type": "http.response.start", "status": 200, "headers": [
                 (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store"),
                 (b"x-accel-buffering", b"no")]})
-            await _serve(st, tid, sub, since, epoch, send)
+            await _serve(st, tid, site_id, sub, since, epoch, send)
             if not sub.cycle or not sub.cycle.disconnected:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
@@ -187,7 +187,7 @@ async def _watch(receive: Receive, sub: Stream) -> None:
             return
 
 
-async def _serve(st: Any, tid: str, sub: Stream, since: int, epoch: str | None, send: Send) -> None:
+async def _serve(st: Any, tid: str, site_id: str, sub: Stream, since: int, epoch: str | None, send: Send) -> None:
     """Replay, ready, then whatever could not be written at once; returns when the answer should end."""
 
     async def out(data: bytes) -> None:
@@ -217,7 +217,7 @@ async def _serve(st: Any, tid: str, sub: Stream, since: int, epoch: str | None, 
     if since < 0 or since > head or (epoch if epoch is not None else current) != current:
         await out(_sse(events.resync()))
         return
-    await st.hub.subscribe(tid, sub)
+    await st.hub.subscribe(tid, sub, site_id)
     if not await replay(None):
         return
     await out(_sse(events.ready(sub.last)))

@@ -202,12 +202,12 @@ class Outbox:
             if stopping():
                 return 0.0
             if entry_id in self.accepted:
-                await self.store.delivered(self.site, entry_id)
+                await self.store.delivered(self.site, entry_id, "sent")
                 self.accepted.discard(entry_id)
                 continue
             if time.time() * 1000 - int(fields.get("at") or 0) > MAX_MAIL_AGE_MS:
                 log.error("mail %s to a reader of %s dropped: undeliverable for 3 days", fields.get("mid"), self.site)
-                await self.store.delivered(self.site, entry_id)
+                await self.store.delivered(self.site, entry_id, "failed")
                 continue
             try:
                 await self.smtp.send(fields)
@@ -216,7 +216,7 @@ class Outbox:
                 if all(500 <= c < 600 for c in codes):
                     # The server will never take this one (unknown address, refused content).
                     log.error("mail %s for %s refused for good (%s): dropped", fields.get("mid"), self.site, exc)
-                    await self.store.delivered(self.site, entry_id)
+                    await self.store.delivered(self.site, entry_id, "failed")
                     continue
                 return await self._failed(exc)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
@@ -225,12 +225,13 @@ class Outbox:
             # crash between the server's "250 OK" and this XDEL sends it again after a
             # restart, with the same Message-ID.
             self.accepted.add(entry_id)
-            await self.store.delivered(self.site, entry_id)
+            await self.store.delivered(self.site, entry_id, "sent")
             self.accepted.discard(entry_id)
             self.backoff = 1.0
         return 0.0
 
     async def _failed(self, exc: BaseException) -> float:
+        await self.store.deferred(self.site)
         wait = self.backoff
         log.warning("SMTP server %s:%s failed (%s); mail for %s kept, retrying in %.0fs",
                     self.settings.smtp_host, self.settings.smtp_port, exc, self.site, wait)

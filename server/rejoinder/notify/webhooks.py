@@ -147,5 +147,6 @@ async def _attempt(client: httpx2.AsyncClient, store: WebhookStore, site: str, c
         "attempt": attempt, "status": status, "error": error,
         "duration_ms": round((time.monotonic() - started) * 1000, 1),
     }
-    await store.record(site, entry)
-    return status is not None and 200 <= status < 300
+    ok = status is not None and 200 <= status < 300
+    await store.record(site, entry, ok)
+    return ok

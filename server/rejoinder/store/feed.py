@@ -13,7 +13,7 @@ import time
 
 from redis.asyncio import Redis
 
-from . import keys
+from . import keys, stats
 from .queue import RECENT_MAX, member
 from .steps import Steps
 
@@ -26,17 +26,23 @@ class FeedStore:
         self.maxlen = maxlen
         self._steps = steps or Steps(redis)
 
-    async def announce(self, site: str, tid: str, kind: str, pointer: tuple[int, str, int] | None = None) -> None:
+    async def announce(self, site: str, tid: str, kind: str, pointer: tuple[int, str, int] | None = None,
+                       reasons: str = "") -> None:
         """Thread `tid` of `site` has a new event of type `kind` ("" for none). With `pointer`
         (cid, status, created ms), that comment's place on the dashboard's lists too
-        (ModerationQueue reads them): one step in the site's slot (lib_announce.lua in steps.lua)."""
+        (ModerationQueue reads them), and for a new comment its count on the day's figures
+        (with `reasons`, what held it or caught it): one step in the site's slot
+        (lib_announce.lua in steps.lua)."""
         cid, status, created = pointer or (0, "", 0)
+        now = int(time.time() * 1000)
+        day = stats.day_of(now)
         await self._steps.run(
             keys.site_slot(site), "announce",
-            [keys.site_feed(site), keys.site_threads(site), *(keys.mod_list(site, name)
-                                                              for name in ("recent", "pending", "spam"))],
-            [self.maxlen, tid, kind, int(time.time() * 1000), member(tid, cid) if pointer else "", status,
-             created, RECENT_MAX])
+            [keys.site_feed(site), keys.site_threads(site),
+             *(keys.mod_list(site, name) for name in ("recent", "pending", "spam")),
+             keys.stats_day(site, day), keys.busy_day(site, day)],
+            [self.maxlen, tid, kind, now, member(tid, cid) if pointer else "", status,
+             created, RECENT_MAX, stats.DAY_KEPT_SECONDS, stats.BUSY_KEPT_SECONDS, reasons])
 
     async def read(self, site: str, after: str, count: int = 500) -> list[tuple[str, dict[str, str]]]:
         """Entries after the stream id `after` ("0" for all), oldest first."""

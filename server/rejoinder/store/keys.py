@@ -304,3 +304,22 @@ def owner_optout(site_id: str) -> str:
 def worker_lease(site_id: str) -> str:
     """Which node consumes the site's feed right now (SET NX PX, renewed)."""
     return f"{_s(site_id)}:lease"
+
+
+# --- the dashboard's overview (store/stats.py) ---------------------------------
+
+
+def stats_day(site_id: str, day: str) -> str:
+    """The site's figures of one UTC day (YYYYMMDD): new comments by status, what held or caught them,
+    mail and webhook deliveries. Written as things happen, kept a little over a year."""
+    return f"{_s(site_id)}:day:{day}"
+
+
+def busy_day(site_id: str, day: str) -> str:
+    """The site's threads by new comments on one UTC day (kept a week and a day)."""
+    return f"{_s(site_id)}:busy:{day}"
+
+
+def live_readers(site_id: str) -> str:
+    """Readers of the site's threads connected now, per node: node id -> "<readers>:<ms of the count>"."""
+    return f"{_s(site_id)}:readers"

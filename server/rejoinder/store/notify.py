@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from . import keys
+from . import keys, stats
 from .scripts import source
 
 FEED = "_feed"
@@ -94,8 +94,19 @@ class NotifyStore:
     async def outbox(self, site: str, count: int = 50) -> list[tuple[str, dict[str, str]]]:
         return await self.redis.xrange(keys.outbox(site), "-", "+", count=count)
 
-    async def delivered(self, site: str, entry_id: str) -> None:
-        await self.redis.xdel(keys.outbox(site), entry_id)
+    async def delivered(self, site: str, entry_id: str, outcome: str) -> None:
+        """The mail left the outbox: "sent" (the server took it) or "failed" (refused for good, or too
+        old), counted on the day's figures in the same step."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xdel(keys.outbox(site), entry_id)
+            stats.add(pipe, site, f"mail:{outcome}")
+            await pipe.execute()
+
+    async def deferred(self, site: str) -> None:
+        """The mail server failed for now; the mail stays and is tried again."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            stats.add(pipe, site, "mail:deferred")
+            await pipe.execute()
 
     async def outbox_size(self, site: str) -> int:
         return await self.redis.xlen(keys.outbox(site))

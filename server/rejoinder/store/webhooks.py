@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from . import keys
+from . import keys, stats
 
 # The delivery log keeps the latest 200 attempts: enough to see a failing
 # receiver's pattern, small enough to read whole in a dashboard.
@@ -77,10 +77,12 @@ class WebhookStore:
         """Delivered or given up: off the queue."""
         await self._done(keys=[keys.hook_queue(site), keys.hook_attempts(site)], args=[entry_id])
 
-    async def record(self, site: str, entry: dict[str, Any]) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
+    async def record(self, site: str, entry: dict[str, Any], ok: bool) -> None:
+        """Log one delivery attempt, and count it on the day's figures in the same step."""
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.lpush(keys.hook_log(site), orjson.dumps(entry))
             pipe.ltrim(keys.hook_log(site), 0, LOG_SIZE - 1)
+            stats.add(pipe, site, "hook:ok" if ok else "hook:failed")
             await pipe.execute()
 
     async def log(self, site: str, limit: int = LOG_SIZE) -> list[dict[str, Any]]:
