@@ -24,6 +24,8 @@
   var socket = null;
   var socketDelay = 500;
   var refreshTimer = 0;
+  var overviewSpan = 30;
+  var overviewTimer = 0;
 
   function store(key, value) {
     try {
@@ -205,17 +207,67 @@
     });
     var commentsView = name === "pending" || name === "spam" || name === "recent";
     $("comments-view").hidden = !commentsView;
+    $("overview-view").hidden = name !== "overview";
+    window.clearTimeout(overviewTimer);
     $("bans-view").hidden = name !== "bans";
     $("settings-view").hidden = name !== "settings";
     $("webhook-view").hidden = name !== "webhook";
     $("porting-view").hidden = name !== "porting";
     fail("");
     if (commentsView) load(false);
+    else if (name === "overview") loadOverview();
     else if (name === "bans") loadBans();
     else if (name === "webhook") loadWebhook();
     else if (name === "porting") resetImport();
     else loadSettings();
     loadCounts();
+  }
+
+  // --- the overview ------------------------------------------------------------------
+
+  var REASONS = {
+    honeypot: "Honeypot field filled", too_fast: "Sent too fast", too_many_links: "Too many links",
+    blocked_word: "Blocked words", akismet: "Akismet", banned: "Banned commenter",
+    policy_hold_all: "Held: all comments wait", policy_hold_links: "Held: has links",
+    policy_first_guest: "Held: a guest's first comment", akismet_unavailable: "Held: Akismet unreachable",
+    akismet_error: "Held: Akismet answered an error"
+  };
+  var SERIES = [{ key: "approved", label: "Published", cls: "s-approved" },
+                { key: "pending", label: "Held", cls: "s-pending" },
+                { key: "spam", label: "Spam", cls: "s-spam" }];
+
+  function loadOverview() {
+    var forSite = site;
+    window.clearTimeout(overviewTimer);
+    return api("GET", base() + "/overview?days=" + overviewSpan).then(function (data) {
+      if (forSite !== site || view !== "overview") return;
+      drawOverview(data);
+      // Readers come and go: the figures refresh while the overview is open.
+      overviewTimer = window.setTimeout(loadOverview, 10000);
+    }, function (e) { fail(e.message); });
+  }
+
+  function drawOverview(data) {
+    var C = window.RejoinderCharts;
+    var t = data.totals, all = t.approved + t.pending + t.spam;
+    var mail = data.deliveries.mail, hooks = data.deliveries.webhooks;
+    var n = new Intl.NumberFormat(undefined);
+    $("overview-stats").replaceChildren(
+      C.figure("Reading now", n.format(data.readers_now), "readers on a live thread", "readers"),
+      C.figure("New comments", n.format(all), "in the last " + overviewSpan + " days", "new"),
+      C.figure("Caught as spam", n.format(t.spam), all ? Math.round(t.spam / all * 100) + "% of new comments" : "", "spam"),
+      C.rate("Mail delivered", mail.success_rate, n.format(mail.sent) + " sent, " + n.format(mail.deferred + mail.failed) +
+             " failed tries", "mail"),
+      C.rate("Webhook deliveries", hooks.success_rate, n.format(hooks.ok) + " delivered, " + n.format(hooks.failed) +
+             " failed", "webhooks"));
+    $("overview-days").replaceChildren(C.stackedDays(data.days, SERIES, "New comments per day"));
+    $("overview-caught").replaceChildren(C.bars(data.caught.map(function (c) {
+      return { key: c.reason, label: REASONS[c.reason] || c.reason, value: c.comments };
+    }), "What held or caught comments", "Nothing was held or caught."));
+    $("overview-busiest").replaceChildren(C.bars(data.busiest.map(function (b) {
+      return { key: b.id, label: b.title || b.url || b.page, value: b.new_comments,
+               href: b.url && /^https?:\/\//.test(b.url) ? b.url : null };
+    }), "Busiest threads in the last 7 days", "No new comments this week."));
   }
 
   function loadCounts() {
@@ -753,6 +805,15 @@
 
   document.querySelectorAll(".tabs [data-view]").forEach(function (b) {
     b.addEventListener("click", function () { setView(b.getAttribute("data-view")); });
+  });
+  document.querySelectorAll("[data-span]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      overviewSpan = Number(b.getAttribute("data-span"));
+      document.querySelectorAll("[data-span]").forEach(function (o) {
+        o.setAttribute("aria-pressed", o === b ? "true" : "false");
+      });
+      loadOverview();
+    });
   });
   document.querySelectorAll("[data-bulk]").forEach(function (b) {
     b.addEventListener("click", function () { bulk(b.getAttribute("data-bulk")); });
