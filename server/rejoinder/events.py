@@ -20,6 +20,9 @@ THREAD_LOCKED = "thread.locked"
 COMMENT_APPROVED = "comment.approved"
 COMMENT_HIDDEN = "comment.hidden"
 THREAD_PINNED = "thread.pinned"
+# A remap or a merge moved the thread's comments to another thread (store/moving.py): its readers
+# open the page again, which leads there.
+THREAD_MOVED = "thread.moved"
 
 
 @dataclass(slots=True)
@@ -74,6 +77,9 @@ def parse(entry_id: str, fields: dict[str, str]) -> Event:
             body["count"] = int(fields["count"])
         if "locked" in fields:
             body["locked"] = fields["locked"] == "1"
+        return Event(seq, kind, orjson.dumps(body).decode())
+    if kind == THREAD_MOVED:
+        body = {"type": kind, "seq": seq, "to": fields.get("to", ""), "url": fields.get("url") or None}
         return Event(seq, kind, orjson.dumps(body).decode())
     if kind == THREAD_PINNED:
         pinned = fields.get("pinned") or ""

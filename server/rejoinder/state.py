@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.webhooks import WebhookStore
     from .store.porting import PortingStore
     from .store.stats import StatsStore
+    from .store.moving import MovingStore
 
 
 @dataclass
@@ -61,6 +62,7 @@ class State:
     porting: "PortingStore"
     admin_feeds: "AdminFeeds"
     stats: "StatsStore"
+    moving: "MovingStore"
 
 
 def state(conn: HTTPConnection) -> State:

@@ -801,6 +801,86 @@
     b.addEventListener("click", function () { download(b.getAttribute("data-export")); });
   });
 
+  // --- moving the blog: remap and merge ----------------------------------------------
+
+  var REMAP_SAYS = {
+    move: "moves", merge: "merges into the new page's thread", url: "its address changes",
+    target_has_comments: "not moved: the new page has comments (tick merge)",
+    same_target: "not moved: another thread moves there too (tick merge)",
+    target_moved: "not moved: the new page's thread was moved elsewhere",
+    url_not_on_site: "not moved: the new address is not on this site's registered origins",
+    invalid_page: "not moved: the new address is not a valid page"
+  };
+  var remapPlanned = null;
+
+  function remapBody(dryRun) {
+    var from = $("remap-from").value, to = $("remap-to").value;
+    var rule = $("remap-kind").value === "pattern" ? { pattern: from, replace: to } : { from: from, to: to };
+    return { rules: [rule], dry_run: dryRun, merge: $("remap-merge").checked };
+  }
+
+  function showRemap(data) {
+    var rows = $("remap-rows");
+    rows.replaceChildren();
+    data.threads.forEach(function (t) {
+      var says = t.action === "collision" || t.action === "refused" ? REMAP_SAYS[t.reason] || t.reason
+                                                                     : REMAP_SAYS[t.action];
+      if (t.result && t.result !== "done") says = "failed: " + t.result;
+      else if (t.result === "done") says = t.action === "merge" ? "merged" : t.action === "url" ? "address changed" : "moved";
+      var tr = el("tr", { "data-action": t.action }, [el("td", { text: t.page }), el("td", { text: t.to_page || "" }),
+        el("td", { text: String(t.count) }), el("td", { text: says, class: t.action === "collision" || t.action === "refused" ? "failed" : "" })]);
+      rows.append(tr);
+    });
+    $("remap-plan").hidden = data.threads.length === 0;
+    var s = data.summary;
+    var moving = s.move + s.merge + s.url;
+    $("remap-status").textContent = data.threads.length === 0 ? "No thread's address matches this rule." :
+      (data.dry_run ? moving + " would move; " : moving + " moved; ") + (s.collision + s.refused) + " left where they are.";
+  }
+
+  $("remap-kind").addEventListener("change", function () {
+    var pattern = $("remap-kind").value === "pattern";
+    $("remap-from-label").textContent = pattern ? "Pattern" : "Old address prefix";
+    $("remap-to-label").textContent = pattern ? "Replacement" : "New address prefix";
+    remapPlanned = null;
+    $("remap-apply").disabled = true;
+  });
+  ["remap-from", "remap-to", "remap-merge"].forEach(function (id) {
+    $(id).addEventListener("input", function () { remapPlanned = null; $("remap-apply").disabled = true; });
+  });
+  $("remap-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = remapBody(true);
+    $("remap-status").textContent = "Looking at every thread…";
+    api("POST", base() + "/remap", body).then(function (data) {
+      showRemap(data);
+      remapPlanned = JSON.stringify(body.rules) + body.merge;
+      $("remap-apply").disabled = !data.threads.some(function (t) {
+        return t.action === "move" || t.action === "merge" || t.action === "url";
+      });
+    }, function (e) { $("remap-status").textContent = e.message; });
+  });
+  $("remap-apply").addEventListener("click", function () {
+    var body = remapBody(false);
+    if (remapPlanned !== JSON.stringify(body.rules) + body.merge) return;
+    $("remap-apply").disabled = true;
+    $("remap-status").textContent = "Moving…";
+    api("POST", base() + "/remap", body).then(function (data) {
+      showRemap(data);
+      say($("remap-status").textContent);
+    }, function (e) { $("remap-status").textContent = e.message; });
+  });
+  $("merge-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = { from: $("merge-from").value, into: $("merge-into").value };
+    $("merge-status").textContent = "Merging…";
+    api("POST", base() + "/merge", body).then(function (data) {
+      $("merge-status").textContent = "Moved " + data.moved_comments +
+        (data.moved_comments === 1 ? " comment" : " comments") + " into “" +
+        (data.into.title || data.into.page) + "”, which now has " + data.into.count + ".";
+    }, function (e) { $("merge-status").textContent = e.message; });
+  });
+
   // --- wiring ------------------------------------------------------------------------
 
   document.querySelectorAll(".tabs [data-view]").forEach(function (b) {

@@ -8,6 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Route, WebSocketRoute
 
+from ..admin.conftest import make_admin, make_session
+from ..conftest import SITE
 from .conftest import ReaderFactory, see
 from .seed import comment, demo_thread
 
@@ -126,3 +128,26 @@ def test_where_websockets_are_refused_comments_still_arrive_live(reader: ReaderF
     texts = ann.frame.locator("li.rj-item[data-id] > article .rj-body").all_text_contents()
     ours = [t.strip() for t in texts if "refused" in t or "Bob writes" in t]
     assert ours == [f"Posted while Ann's websockets are refused {i}" for i in range(3)] + ["Bob writes from his own browser"]
+
+
+def test_a_reader_of_a_thread_an_admin_moves_follows_it_live(reader: ReaderFactory, api: httpx.Client,
+                                                              redis_client, app_server) -> None:
+    """The blog renamed its post's page id: the open widget switches to the moved thread by itself,
+    keeps showing what was said, and new comments on the new page reach it live."""
+    ann = reader().open_demo()
+    ann.post("Said before the move", name="Ann")
+    ann.comment("Said before the move").wait_for()
+    old_tid = demo_thread(api)["id"]
+    make_admin(redis_client, SITE, "github:1001")
+    token = make_session(redis_client, "github:1001", "Ada Admin")
+    r = httpx.post(f"{app_server.base}/api/admin/sites/{SITE}/remap", timeout=15,
+                   headers={"Authorization": f"Bearer {token}"},
+                   json={"rules": [{"from": "demo-post", "to": "mending-things"}], "dry_run": False})
+    assert r.status_code == 200 and r.json()["summary"]["move"] == 1, r.text
+    new_tid = demo_thread(api, "mending-things")["id"]
+    assert new_tid != old_tid
+    # The frame opens the page again, which leads to the new thread: its live events now reach Ann.
+    comment(api, new_tid, "Said on the new page after the move")
+    ann.comment("Said on the new page after the move").wait_for(timeout=15_000)
+    ann.comment("Said before the move").wait_for()
+    assert ann.frame.locator("li.rj-item[data-id]").count() == 2

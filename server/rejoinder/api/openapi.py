@@ -193,6 +193,31 @@ SCHEMAS: dict[str, Any] = {
                     "items": {"type": "object"}},
         "readers_now": {"type": "integer"},
         "deliveries": {"type": "object", "description": "Mail and webhook attempts and their success rates"}}},
+    "Remap": {"type": "object", "required": ["rules"], "properties": {
+        "rules": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"oneOf": [
+            {"type": "object", "required": ["from", "to"], "additionalProperties": False, "description": "A prefix",
+             "properties": {"from": {"type": "string", "minLength": 1, "maxLength": 1024},
+                            "to": {"type": "string", "maxLength": 1024}}},
+            {"type": "object", "required": ["pattern", "replace"], "additionalProperties": False,
+             "description": "A regular expression and its replacement (\\1 for a group)",
+             "properties": {"pattern": {"type": "string", "minLength": 1, "maxLength": 1024},
+                            "replace": {"type": "string", "maxLength": 1024}}}]}},
+        "dry_run": {"type": "boolean", "default": True},
+        "merge": {"type": "boolean", "default": False, "description": "Merge into new pages that have comments"}}},
+    "RemapResult": {"type": "object", "properties": {
+        "dry_run": {"type": "boolean"}, "summary": {"type": "object"},
+        "threads": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "page": {"type": "string"}, "to_page": {"type": "string"},
+            "to_id": {"type": "string"},
+            "action": {"type": "string", "enum": ["move", "merge", "url", "collision", "refused"]},
+            "reason": {"type": "string"}, "result": {"type": "string"}}}}}},
+    "Merge": {"type": "object", "required": ["from", "into"], "properties": {
+        "from": {"type": "string", "description": "The page (URL or id) whose thread moves"},
+        "into": {"type": "string", "description": "The page (URL or id) whose thread takes its comments"},
+        "dry_run": {"type": "boolean", "default": False}}},
+    "MergeResult": {"type": "object", "properties": {
+        "dry_run": {"type": "boolean"}, "from": _ref("Thread"), "into": _ref("Thread"),
+        "moved_comments": {"type": "integer"}}},
     "ImportReport": {"type": "object", "properties": {
         "report": {"type": "object", "description": "What `rejoinder import` prints: counts, threads written, "
                                                     "every comment skipped or changed and why"},
@@ -340,6 +365,14 @@ PATHS: dict[str, Any] = {
                 "responses": {**_ok("Webhook"), **_errors(400, 401, 403, 415, 422)}},
         "delete": {"summary": "Turn the webhook off (the delivery log stays)", "security": [{"session": []}],
                    "parameters": [SITE], "responses": {**_ok("Webhook"), **_errors(401, 403)}}},
+    "/api/admin/sites/{site}/remap": {"post": {
+        "summary": "Move threads to new pages by prefix or pattern (a dry run by default: what would move or collide)",
+        "security": [{"session": []}], "parameters": [SITE], "requestBody": JSON_BODY("Remap"),
+        "responses": {**_ok("RemapResult"), **_errors(400, 401, 403, 409, 415, 422)}}},
+    "/api/admin/sites/{site}/merge": {"post": {
+        "summary": "Move every comment, reply and like of one page's thread into another's",
+        "security": [{"session": []}], "parameters": [SITE], "requestBody": JSON_BODY("Merge"),
+        "responses": {**_ok("MergeResult"), **_errors(400, 401, 403, 404, 409, 415, 422)}}},
     "/api/admin/sites/{site}/overview": {"get": {
         "summary": "The site at a glance: new comments per day, spam caught, busiest threads, readers now, deliveries",
         "security": [{"session": []}],

@@ -84,6 +84,14 @@ async def _page(request: Request, site: Site, tid: str, create: dict[str, str] |
     return page, viewer, order
 
 
+async def _followed(request: Request, site: Site, tid: str, viewer: Identity | None
+                    ) -> tuple[str, Page | None, Identity, str]:
+    """The thread a remap or a merge moved `tid`'s comments to (store/moving.py), and its page."""
+    tid = await state(request).moving.resolve(tid)
+    page, viewer, order = await _page(request, site, tid, None, viewer)
+    return tid, page, viewer, order
+
+
 async def open_thread(request: Request) -> JSON:
     """GET /api/threads?site=&page=[&title=&url=]: the thread of a page, first page of comments.
 
@@ -115,6 +123,8 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
         url = ""
     tid = keys.thread_id(site.id, key)
     page, viewer, order = await _page(request, site, tid, None, viewer)
+    if page is not None and page.meta.get("moved"):
+        tid, page, viewer, order = await _followed(request, site, tid, viewer)
     if page is None:
         # A page nobody opened before. Its record is provisional (it expires unless a comment or a like
         # makes it permanent) and making one counts against the caller's limit: opening pages at random
@@ -124,7 +134,8 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
         create = {"site": site.id, "page": key, "url": url[:1024], "title": title,
                   "now": str(int(time.time() * 1000))}
         page, viewer, order = await _page(request, site, tid, create, viewer)
-    elif title and title != page.meta.get("title") and await state(request).comments.retitle(tid, title):
+    elif (title and title != page.meta.get("title") and page.meta.get("page") == key
+          and await state(request).comments.retitle(tid, title)):
         # The post was renamed: its own page may say so, once a day (a stranger's request could
         # claim any title, and the title goes into mail and exports).
         page.meta["title"] = title
@@ -141,6 +152,8 @@ async def get_thread(request: Request) -> JSON:
     tid = request.path_params["tid"]
     site = await thread_site(request, tid)
     page, viewer, order = await _page(request, site, tid, None)
+    if page is not None and page.meta.get("moved"):
+        tid, page, viewer, order = await _followed(request, site, tid, viewer)
     if page is None:
         raise ApiError("thread_not_found")
     return JSON(page_body(request, tid, page, viewer, order))

@@ -93,7 +93,7 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
         result = await porting.import_thread(tp.tid, thread, [(i.key, i.parent, i.doc, i.likes) for i in tp.items])
         if result.added:
             # After the thread's own step: the feed only says where to look (see store/feed.py).
-            await feed.announce(site, tp.tid, "comment.created")
+            await feed.announce(site, result.tid, "comment.created")
         skipped_now = set(result.already)
         for item in tp.items:
             if item.key not in skipped_now:
@@ -103,7 +103,7 @@ async def run(data: bytes, *, site: str, settings: Settings, sites: SiteStore, p
                           "message": planning.NOTES["parent_hidden"]})
         already += len(result.already)
         created += result.created_thread
-        written.append({"id": tp.tid, "page": tp.page, "url": tp.url or None, "title": tp.title,
+        written.append({"id": result.tid, "page": tp.page, "url": tp.url or None, "title": tp.title,
                         "imported": result.added, "already_imported": len(result.already), "count": result.count})
         comments_done += len(tp.items)
         await tell(done)

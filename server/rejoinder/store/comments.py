@@ -176,6 +176,13 @@ class CommentStore:
         """Visible comments of many threads; on a cluster the pipeline splits by node."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for tid in tids:
-                pipe.hget(keys.thread_meta(tid), "count")
+                pipe.hmget(keys.thread_meta(tid), ["count", "moved"])
             values = await pipe.execute()
-        return [int(v or 0) for v in values]
+        counts = [int(count or 0) for count, _ in values]
+        # A page whose thread a remap or merge moved counts the comments where they went (store/moving.py).
+        moved = {i: to for i, (_, to) in enumerate(values) if to and keys.THREAD_ID.match(to)}
+        if moved:
+            followed = await self.counts(list(moved.values()))
+            for i, n in zip(moved, followed):
+                counts[i] = n
+        return counts

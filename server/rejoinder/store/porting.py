@@ -10,6 +10,7 @@ import orjson
 from redis.asyncio import Redis
 
 from . import keys
+from .moving import MAX_HOPS
 from .scripts import source
 
 
@@ -20,6 +21,7 @@ class Imported:
     hidden_parent: list[str]  # keys of replies moved up because their parent is pending or spam
     count: int
     created_thread: bool
+    tid: str = ""  # the thread written: the page's own, or the one a remap or merge moved it to
 
 
 @dataclass
@@ -50,16 +52,22 @@ class PortingStore:
     async def import_thread(self, tid: str, thread: dict[str, Any], items: list[tuple[str, str, dict[str, Any], int]]
                             ) -> Imported:
         """All of one thread's imported comments (key, parent key, doc, likes), parents first."""
-        args: list[Any] = [keys.thread_prefix(tid), self.max_depth, self.events_maxlen,
+        args: list[Any] = [None, self.max_depth, self.events_maxlen,
                            orjson.dumps({**thread, "epoch": secrets.token_hex(8)}).decode()]
         for key, parent, doc, likes in items:
             args += [key, parent, orjson.dumps(doc).decode(), likes]
-        result = await self._import(
-            keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
-                  keys.like_counts(tid), keys.imported(tid)], args=args)
-        if result[0] == "err":
+        for _ in range(MAX_HOPS):
+            args[0] = keys.thread_prefix(tid)
+            result = await self._import(
+                keys=[keys.thread_meta(tid), keys.comments(tid), keys.roots(tid), keys.events(tid),
+                      keys.like_counts(tid), keys.imported(tid)], args=args)
+            if result[0] != "moved" or not keys.THREAD_ID.match(result[1]):
+                break
+            tid = result[1]  # the page's comments were moved there (store/moving.py)
+        if result[0] != "ok":
             raise ValueError(f"thread {tid}: {result[1]}")
-        return Imported(int(result[1]), list(result[2]), list(result[3]), int(result[4]), bool(int(result[5])))
+        return Imported(int(result[1]), list(result[2]), list(result[3]), int(result[4]), bool(int(result[5])),
+                        tid)
 
     async def snapshot(self, tid: str) -> tuple[dict[str, str], list[dict[str, Any]], dict[int, int]]:
         """A thread's record, comments (by id) and like counts, consistent with each other."""

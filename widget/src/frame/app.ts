@@ -350,6 +350,12 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         compose.setLocked(e.locked);
         ctx.redrawAll();
         break;
+      case "thread.moved":
+        // Opening this page again leads to the thread that has its comments now (a draft is kept
+        // in storage by page, so it survives).
+        live?.stop();
+        location.reload();
+        break;
     }
   };
 

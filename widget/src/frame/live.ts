@@ -27,7 +27,9 @@ export type LiveEvent =
   | { type: "comment.approved"; seq: number; comment: Comment; count: number }
   // An admin took a comment down: readers get its id; its author, their own view (still "pending").
   | { type: "comment.hidden"; seq: number; id: number; comment?: Comment; count: number }
-  | { type: "thread.pinned"; seq: number; pinned: number | null };
+  | { type: "thread.pinned"; seq: number; pinned: number | null }
+  // A remap or a merge moved the thread's comments to another thread (to: its id).
+  | { type: "thread.moved"; seq: number; to: string };
 
 export type LiveState = "connecting" | "live" | "offline";
 
@@ -81,6 +83,8 @@ export function parseEvent(data: unknown): LiveEvent | { type: "ready"; head: nu
       return isNum(m.count) ? (m as unknown as LiveEvent) : null;
     case "thread.locked":
       return typeof m.locked === "boolean" ? (m as unknown as LiveEvent) : null;
+    case "thread.moved":
+      return typeof m.to === "string" && /^[0-9a-f]{24}$/.test(m.to) ? (m as unknown as LiveEvent) : null;
   }
   return null;
 }

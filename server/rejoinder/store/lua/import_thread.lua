@@ -21,6 +21,9 @@ if redis.call('EXISTS', meta) == 0 then
   created_thread = 1
 elseif redis.call('HGET', meta, 'site') ~= thread.site then
   return {'err', 'thread_of_another_site'}
+elseif redis.call('HEXISTS', meta, 'moved') == 1 then
+  -- A remap or merge moved this page's comments (store/moving.py): the import goes where they went.
+  return {'moved', redis.call('HGET', meta, 'moved')}
 else
   if (redis.call('HGET', meta, 'title') or '') == '' and thread.title ~= '' then
     redis.call('HSET', meta, 'title', thread.title)
