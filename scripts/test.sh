@@ -22,6 +22,19 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# The WordPress round trip runs Debian's WordPress with PHP and a MariaDB server the test starts.
+if ! command -v php >/dev/null || ! php -m | grep -qi '^simplexml$' || [ ! -x /usr/sbin/mariadbd ] \
+    || [ ! -f /usr/share/wordpress/wp-settings.php ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      wordpress mariadb-server php-cli php-mysql php-xml >/dev/null
+  else
+    echo "WordPress is missing: run this as root once, or: sudo apt-get install --no-install-recommends wordpress mariadb-server php-cli php-mysql php-xml" >&2
+    exit 1
+  fi
+fi
+
 # The widget's build tools, so the tests can check the committed build is not stale.
 if [ -f widget/package-lock.json ]; then
   (cd widget && npm ci --no-audit --no-fund --loglevel=error)
