@@ -813,10 +813,32 @@
   };
   var remapPlanned = null;
 
+  // The rules in the box: one per line, two fields each; null (and the status says why) if a line is wrong.
   function remapBody(dryRun) {
-    var from = $("remap-from").value, to = $("remap-to").value;
-    var rule = $("remap-kind").value === "pattern" ? { pattern: from, replace: to } : { from: from, to: to };
-    return { rules: [rule], dry_run: dryRun, merge: $("remap-merge").checked };
+    var pattern = $("remap-kind").value === "pattern";
+    var rules = [];
+    var lines = $("remap-rules").value.split("\n");
+    for (var i = 0; i < lines.length; i++) {
+      var line = lines[i].trim();
+      if (!line) continue;
+      var parts = line.split(/\s+/);
+      if (parts.length !== 2 && !(parts.length === 1 && pattern)) {
+        $("remap-status").textContent = "Line " + (i + 1) + ": write the old and the new, with one space between.";
+        return null;
+      }
+      var old = parts[0], now = parts[1] || "";
+      if (pattern) rules.push({ pattern: old, replace: now });
+      else if (old.slice(-1) === "*" && now.slice(-1) === "*") rules.push({ from: old.slice(0, -1), to: now.slice(0, -1) });
+      else if (old.slice(-1) === "*" || now.slice(-1) === "*") {
+        $("remap-status").textContent = "Line " + (i + 1) + ": end both addresses with *, or neither.";
+        return null;
+      } else rules.push({ page: old, to: now });
+    }
+    if (!rules.length) {
+      $("remap-status").textContent = "Write at least one rule.";
+      return null;
+    }
+    return { rules: rules, dry_run: dryRun, merge: $("remap-merge").checked };
   }
 
   function showRemap(data) {
@@ -838,19 +860,13 @@
       (data.dry_run ? moving + " would move; " : moving + " moved; ") + (s.collision + s.refused) + " left where they are.";
   }
 
-  $("remap-kind").addEventListener("change", function () {
-    var pattern = $("remap-kind").value === "pattern";
-    $("remap-from-label").textContent = pattern ? "Pattern" : "Old address prefix";
-    $("remap-to-label").textContent = pattern ? "Replacement" : "New address prefix";
-    remapPlanned = null;
-    $("remap-apply").disabled = true;
-  });
-  ["remap-from", "remap-to", "remap-merge"].forEach(function (id) {
+  ["remap-kind", "remap-rules", "remap-merge"].forEach(function (id) {
     $(id).addEventListener("input", function () { remapPlanned = null; $("remap-apply").disabled = true; });
   });
   $("remap-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var body = remapBody(true);
+    if (!body) return;
     $("remap-status").textContent = "Looking at every thread…";
     api("POST", base() + "/remap", body).then(function (data) {
       showRemap(data);
@@ -862,7 +878,7 @@
   });
   $("remap-apply").addEventListener("click", function () {
     var body = remapBody(false);
-    if (remapPlanned !== JSON.stringify(body.rules) + body.merge) return;
+    if (!body || remapPlanned !== JSON.stringify(body.rules) + body.merge) return;
     $("remap-apply").disabled = true;
     $("remap-status").textContent = "Moving…";
     api("POST", base() + "/remap", body).then(function (data) {

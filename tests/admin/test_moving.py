@@ -138,11 +138,20 @@ def test_a_domain_change_by_pattern_and_urls_off_the_site_are_refused(
     r = api.get("/api/threads", params={"site": SITE, "page": f"{NEW_ORIGIN}/posts/gamma/"})
     assert [c["html"] for c in r.json()["comments"]] == ["<p>Gamma's only comment</p>"]
 
+    # One page by its address (Disqus's URL mapper, pair by pair), matched as the widget matches pages.
+    one = remap(admin, [{"page": f"{NEW_ORIGIN}/posts/gamma/?utm_source=feed", "to": f"{NEW_ORIGIN}/gamma"},
+                        {"page": f"{NEW_ORIGIN}/posts/gamm", "to": f"{NEW_ORIGIN}/never"}], dry_run=False)
+    assert [(t["page"], t["to_page"], t["result"]) for t in one["threads"]] == [
+        (f"{NEW_ORIGIN}/posts/gamma/", f"{NEW_ORIGIN}/gamma", "done")]
+    r = api.get("/api/threads", params={"site": SITE, "page": f"{NEW_ORIGIN}/gamma"})
+    assert [c["html"] for c in r.json()["comments"]] == ["<p>Gamma's only comment</p>"]
+
     # A URL on no origin of the site is never planted on a thread (mail and exports link to it).
     other = remap(admin, [{"from": f"{NEW_ORIGIN}/", "to": "https://elsewhere.example/"}], dry_run=True)
+    assert len(other["threads"]) == 1
     assert [(t["action"], t["reason"]) for t in other["threads"]] == [("refused", "url_not_on_site")]
     for bad in ([], [{"from": "x"}], [{"pattern": "(", "replace": ""}], [{"from": "a\nb", "to": ""}], "rules",
-                [{"from": "a", "to": "b", "pattern": "c"}]):
+                [{"from": "a", "to": "b", "pattern": "c"}], [{"page": "", "to": "b"}], [{"page": "a", "to": ""}]):
         r = admin.post(f"{BASE}/remap", json={"rules": bad})
         assert (r.status_code, error_of(r)["field"]) == (422, "rules"), bad
 

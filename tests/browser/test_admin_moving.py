@@ -28,8 +28,11 @@ def test_an_admin_previews_a_remap_moves_the_threads_and_merges_two(
     r, _ = open_dashboard(reader, redis_client, app_server)
     page = r.page
     page.get_by_role("button", name="Import & export").click()
-    page.get_by_label("Old address prefix").fill(f"{pages}/2019/")
-    page.get_by_label("New address prefix").fill(f"{pages}/blog/")
+    rules = page.get_by_label("Rules, one per line")
+    rules.fill(f"{pages}/2019/* {pages}/blog")
+    page.get_by_role("button", name="Preview").click()
+    page.locator("#remap-status", has_text="end both addresses with *, or neither").wait_for()
+    rules.fill(f"\n{pages}/2019/* {pages}/blog/*\n")
     page.get_by_role("button", name="Preview").click()
     page.locator("#remap-rows tr").nth(1).wait_for()
     rows = {tr.locator("td").first.inner_text(): tr.locator("td").last.inner_text()

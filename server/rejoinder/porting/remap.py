@@ -1,9 +1,10 @@
 """Remap a site's threads to new pages when its domain or permalinks change: the rules, the plan
 (what would move, merge or collide), and carrying it out through MovingStore.
 
-A rule is a prefix ({"from": "https://old.example/", "to": "https://new.example/"}) or a
-pattern ({"pattern": "^https://b.example/\\d{4}/\\d{2}/(.+)$", "replace": "https://b.example/\\1"},
-run with a time limit). The first rule that changes a thread's page (its URL or id) applies;
+A rule is a prefix ({"from": "https://old.example/", "to": "https://new.example/"}), one page
+({"page": "https://old.example/a", "to": "https://new.example/b"}: Disqus's URL mapper, pair by
+pair) or a pattern ({"pattern": "^https://b.example/\\d{4}/\\d{2}/(.+)$", "replace":
+"https://b.example/\\1"}, run with a time limit). The first rule that changes a thread's page (its URL or id) applies;
 its URL changes with it. A thread moves to the thread of its new page; where that page
 already has comments (or another thread moves there too) the plan says so, and the remap
 merges them only when asked. Threads already moved are pointers and are left alone, so
@@ -30,11 +31,14 @@ PATTERN_SECONDS = 0.05  # per pattern and thread: a pattern that backtracks for 
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: Any  # a compiled regex, or None for a prefix rule
+    pattern: Any  # a compiled regex, or None for a prefix or page rule
     old: str
     new: str
+    exact: bool = False  # a page rule: the whole page, not a prefix
 
     def apply(self, text: str) -> str:
+        if self.exact:
+            return self.new if text == self.old or _same_page(text, self.old) else text
         if self.pattern is None:
             return self.new + text[len(self.old):] if text.startswith(self.old) else text
         try:
@@ -61,9 +65,12 @@ def rules(value: Any) -> list[Rule]:
         raise ApiError("invalid_field", f"rules is a list of 1 to {MAX_RULES} rules.", field="rules")
     out = []
     for rule in value:
-        if not isinstance(rule, dict) or set(rule) not in ({"from", "to"}, {"pattern", "replace"}):
-            raise ApiError("invalid_field", 'A rule is {"from", "to"} (a prefix) or {"pattern", "replace"}.',
-                           field="rules")
+        if not isinstance(rule, dict) or set(rule) not in ({"from", "to"}, {"page", "to"}, {"pattern", "replace"}):
+            raise ApiError("invalid_field", 'A rule is {"from", "to"} (a prefix), {"page", "to"} (one page) or '
+                                            '{"pattern", "replace"}.', field="rules")
+        if "page" in rule:
+            out.append(Rule(None, _text(rule, "page"), _text(rule, "to"), exact=True))
+            continue
         if "from" in rule:
             out.append(Rule(None, _text(rule, "from"), _text(rule, "to", empty=True)))
             continue
@@ -74,6 +81,14 @@ def rules(value: Any) -> list[Rule]:
                            field="rules") from None
         out.append(Rule(compiled, rule["pattern"], _text(rule, "replace", empty=True)))
     return out
+
+
+def _same_page(a: str, b: str) -> bool:
+    """The same page once normalised as the widget does (tracking parameters, default ports...)."""
+    try:
+        return page_key(a) == page_key(b)
+    except ApiError:
+        return False
 
 
 def remapped(rules_: list[Rule], text: str) -> str:
