@@ -249,6 +249,12 @@
 
   function drawOverview(data) {
     var C = window.RejoinderCharts;
+    var feed = location.origin + "/api/feeds/sites/" + encodeURIComponent(site) + ".atom";
+    var recent = location.origin + "/recent/" + encodeURIComponent(site) + "?count=5";
+    $("overview-feed").href = feed;
+    $("overview-recent").href = recent;
+    $("overview-recent-code").textContent = '<iframe src="' + recent + '" title="Recent comments" ' +
+      'style="border:0;width:100%;height:24em"></iframe>';
     var t = data.totals, all = t.approved + t.pending + t.spam;
     var mail = data.deliveries.mail, hooks = data.deliveries.webhooks;
     var n = new Intl.NumberFormat(undefined);

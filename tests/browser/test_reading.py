@@ -40,6 +40,11 @@ def test_thread_shows_count_title_comments_and_likes(reader: ReaderFactory, api:
     # The exact time on hover (filled in just after the comments show: its formatter is slow to create).
     expect(when).to_have_attribute("title", re.compile(r"\d{4}"))
     expect(grace.locator("img.rj-avatar")).to_have_attribute("src", re.compile(r"^/api/avatars/"))
+    # The thread's feed, for a feed reader: both comments, newest first.
+    link = f.get_by_role("link", name="Comments feed")
+    assert link.get_attribute("href") == f"/api/feeds/threads/{tid}.atom"
+    atom = r.page.request.get(f"{r.server.base}{link.get_attribute('href')}")
+    assert atom.ok and atom.text().index("I glued a chair") < atom.text().index("meditative")
 
 
 def test_nested_replies_render_under_their_parents(reader: ReaderFactory, api: httpx.Client) -> None:

@@ -368,6 +368,14 @@ PATHS: dict[str, Any] = {
                 "responses": {**_ok("Webhook"), **_errors(400, 401, 403, 415, 422)}},
         "delete": {"summary": "Turn the webhook off (the delivery log stays)", "security": [{"session": []}],
                    "parameters": [SITE], "responses": {**_ok("Webhook"), **_errors(401, 403)}}},
+    "/api/feeds/threads/{tid}.atom": {"get": {
+        "summary": "Atom feed of the thread's newest published comments (ETag and Last-Modified; 304 when unchanged)",
+        "parameters": [TID], "responses": {"200": {"description": "An Atom feed", "content": {
+            "application/atom+xml": {}}}, "304": {"description": "Not modified"}, **_errors(404)}}},
+    "/api/feeds/sites/{site}.atom": {"get": {
+        "summary": "Atom feed of the site's newest published comments on any thread",
+        "parameters": [SITE], "responses": {"200": {"description": "An Atom feed", "content": {
+            "application/atom+xml": {}}}, "304": {"description": "Not modified"}, **_errors(404)}}},
     "/api/admin/sites/{site}/remap": {"post": {
         "summary": "Move threads to new pages by prefix or pattern (a dry run by default: what would move or collide)",
         "security": [{"session": []}], "parameters": [SITE], "requestBody": JSON_BODY("Remap"),

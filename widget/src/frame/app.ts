@@ -85,7 +85,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   // User Timing marks: bench/widget_load.py reads them to split load time into parts.
   performance.mark("rejoinder:fetched");
   let live: Live | null = null;
-  const header = new Header(i18n, page.thread.title || params.title);
+  const header = new Header(i18n, page.thread.title || params.title, page.thread.id);
   const ctx: Ctx = {
     params, i18n, api, host, site,
     thread: page.thread,

@@ -1,5 +1,5 @@
-// The section's head: "N thoughts on <title>", the post's like button, and a
-// quiet connection state.
+// The section's head: "N thoughts on <title>", the post's like button, the thread's
+// Atom feed, and a quiet connection state.
 
 import { h } from "../dom";
 import type { I18n } from "../i18n";
@@ -16,7 +16,7 @@ export class Header {
   private readonly status: HTMLSpanElement;
   private offlineTimer = 0;
 
-  constructor(private readonly i18n: I18n, private readonly postTitle: string) {
+  constructor(private readonly i18n: I18n, private readonly postTitle: string, threadId: string) {
     this.title = h("h2", { class: "rj-title", id: "rj-title" });
     this.likeButton = h("button", { type: "button", class: "rj-button rj-postlike", "aria-pressed": "false" },
       i18n.t("likePost"));
@@ -24,7 +24,10 @@ export class Header {
     this.status = h("span", { class: "rj-status", hidden: true }, i18n.t("offline"));
     this.el = h("header", { class: "rj-head" },
       this.title,
-      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.status));
+      h("div", { class: "rj-headbar" }, this.likeButton, this.likes,
+        h("a", { class: "rj-feed", href: `/api/feeds/threads/${threadId}.atom`, target: "_blank",
+                 rel: "noopener", type: "application/atom+xml" }, i18n.t("feed")),
+        this.status));
   }
 
   setCount(n: number): void {
