@@ -108,6 +108,38 @@ def test_newest_first_paging_is_stable(api: httpx.Client, thread: dict) -> None:
     assert [c["id"] for c in page["comments"] + page2["comments"]] == ids[::-1][:8]
 
 
+def test_best_first_puts_the_most_liked_first_with_replies_under_their_parents(
+        api: httpx.Client, other_reader: httpx.Client, thread: dict, redis_client) -> None:
+    tid = thread["id"]
+    ids = [post(api, tid, f"root {i}")["comment"]["id"] for i in range(7)]
+    reply = post(other_reader, tid, "a reply to root 5", name="Bo", parent=ids[5])["comment"]
+    likes = {ids[5]: 3, ids[2]: 1, ids[6]: 1}
+    for cid, n in likes.items():
+        for i in range(n):
+            with httpx.Client(base_url=str(api.base_url), headers={"X-Rejoinder-Client": f"liker-{cid}-{i}-0000000"}) as c:
+                assert c.put(f"/api/threads/{tid}/comments/{cid}/like").status_code == 200
+    # Liking the reply does not lift its parent: a top-level comment ranks by its own likes.
+    with httpx.Client(base_url=str(api.base_url), headers={"X-Rejoinder-Client": "reply-liker-00000000"}) as c:
+        assert c.put(f"/api/threads/{tid}/comments/{reply['id']}/like").status_code == 200
+    best = [ids[5], ids[2], ids[6], ids[0], ids[1], ids[3], ids[4]]
+    page = api.get(f"/api/threads/{tid}", params={"limit": 3, "order": "best"}).json()
+    assert [c["id"] for c in page["comments"]] == [ids[5], reply["id"], ids[2], ids[6]]
+    assert page["next"] == "b3"
+    seen = [c["id"] for c in page["comments"] if c["parent"] is None]
+    while page["next"]:
+        page = api.get(f"/api/threads/{tid}", params={"limit": 3, "order": "best", "cursor": page["next"]}).json()
+        seen += [c["id"] for c in page["comments"] if c["parent"] is None]
+    assert seen == best
+    # A pinned comment leads the first page, and is counted in no page after it.
+    redis_client.hset(keys.thread_meta(tid), "pinned", ids[4])
+    first = api.get(f"/api/threads/{tid}", params={"limit": 3, "order": "best"}).json()
+    assert [c["id"] for c in first["comments"] if c["parent"] is None] == [ids[4], ids[5], ids[2], ids[6]]
+    second = api.get(f"/api/threads/{tid}", params={"limit": 3, "order": "best", "cursor": first["next"]}).json()
+    assert [c["id"] for c in second["comments"]] == [ids[0], ids[1], ids[3]] and second["next"] is None
+    assert error_of(api.get(f"/api/threads/{tid}", params={"order": "best", "cursor": "o3"}))["code"] == "invalid_cursor"
+    assert error_of(api.get(f"/api/threads/{tid}", params={"order": "hot"}))["code"] == "invalid_field"
+
+
 def test_counts_batch(api: httpx.Client, app_server) -> None:
     pages = [f"https://blog.example/p{i}" for i in range(5)]
     for i, page in enumerate(pages[:3]):

@@ -249,3 +249,40 @@ def test_page_does_not_shift_when_comments_load(reader: ReaderFactory, api: http
     r.page.wait_for_timeout(200)
     assert r.page.locator("h1").bounding_box() == heading
     assert r.page.evaluate("window.__shift") == 0
+
+
+def test_the_readers_sort_order_is_kept_across_reloads(reader: ReaderFactory, api: httpx.Client) -> None:
+    tid = demo_thread(api)["id"]
+    first = comment(api, tid, "The first, liked by none")
+    liked = comment(api, tid, "The second, liked by two")
+    comment(api, tid, "The third, liked by none")
+    comment(api, tid, "A reply under the second", parent=liked["id"])
+    for i in range(2):
+        with someone(api) as other:
+            assert other.put(f"/api/threads/{tid}/comments/{liked['id']}/like").status_code == 200
+
+    def tops(r) -> list[str]:
+        return [t.split(",")[0].removeprefix("The ")
+                for t in r.frame.locator("ol.rj-list:not(.rj-kids) > li > article .rj-body").all_text_contents()]
+
+    r = reader().open_demo()
+    assert tops(r) == ["first", "second", "third"]
+    sort = r.frame.get_by_label("Sort by")
+    sort.select_option("newest")
+    expect(r.frame.locator("ol.rj-list:not(.rj-kids) > li").first).to_contain_text("The third")
+    assert tops(r) == ["third", "second", "first"]
+    # Replies stay under their parents whatever the order.
+    assert r.comment("The second").locator("ol.rj-kids").inner_text().count("A reply under the second") == 1
+    # A comment posted now lands on top, live: above what the reader is looking at, so it waits
+    # behind the "new comments" button rather than pushing the page down.
+    comment(api, tid, "The fourth, just now")
+    r.frame.locator("button.rj-newbar", has_text="1 new comment").click(timeout=10_000)
+    expect(r.frame.locator("ol.rj-list:not(.rj-kids) > li").first).to_contain_text("The fourth")
+
+    r.reload()
+    assert r.frame.get_by_label("Sort by").input_value() == "newest"
+    assert tops(r) == ["fourth", "third", "second", "first"]
+    r.frame.get_by_label("Sort by").select_option("best")
+    expect(r.frame.locator("ol.rj-list:not(.rj-kids) > li").first).to_contain_text("The second")
+    assert tops(r) == ["second", "first", "third", "fourth"]
+    assert first["id"] < liked["id"]

@@ -117,8 +117,13 @@ def enum_param(request: Request, name: str, choices: Sequence[str], default: str
     return raw
 
 
+# Top-level comments by time either way, or "best": most liked first (ties oldest first), replies
+# under their parents in every order. A best page's cursor is how many came before it.
+ORDERS = ("oldest", "newest", "best")
+
+
 def order_param(request: Request) -> str:
-    return enum_param(request, "order", ("oldest", "newest"), "oldest") or "oldest"
+    return enum_param(request, "order", ORDERS, "oldest") or "oldest"
 
 
 def encode_cursor(order: str, cid: int) -> str:
@@ -127,7 +132,7 @@ def encode_cursor(order: str, cid: int) -> str:
 
 def decode_cursor(raw: str | None, order: str) -> int | None:
     """Cursors are the id of the last comment seen: ids only grow, so a page
-    boundary never moves when comments are added."""
+    boundary never moves when comments are added. For "best", the number seen."""
     if not raw:
         return None
     cid = ascii_int(raw[1:]) if raw[0] == order[0] else None

@@ -41,7 +41,7 @@ TID = _p("tid", {"type": "string", "pattern": "^[0-9a-f]{24}$"})
 CID = _p("cid", {"type": "integer", "minimum": 1})
 SITE = _p("site", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"})
 PAGING = [_q("cursor", {"type": "string"}), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-          _q("order", {"type": "string", "enum": ["oldest", "newest"]})]
+          _q("order", {"type": "string", "enum": ["oldest", "newest", "best"]})]
 _HTML = {"200": {"description": "A page for the reader", "content": {"text/html": {}}}}
 JSON_BODY = lambda schema: {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}  # noqa: E731
 

@@ -66,9 +66,19 @@ def page_body(request: Request, tid: str, page: Page, viewer: Identity, order: s
         "thread": {**models.thread_view(page.meta, tid), "liked": "post" in page.liked},
         "comments": out,
         "replies": replies,
-        "next": encode_cursor(order, last_root) if page.more and last_root is not None else None,
+        "next": _next(request, page, order, last_root) if page.more and last_root is not None else None,
         "me": me(viewer),
     }
+
+
+def _next(request: Request, page: Page, order: str, last_root: int) -> str:
+    if order != "best":
+        return encode_cursor(order, last_root)
+    # Best: the roots seen so far (the pinned comment leads the first page and is counted in none).
+    seen = decode_cursor(request.query_params.get("cursor"), order) or 0
+    pinned = page.meta.get("pinned") or ""
+    shown = sum(1 for root, _, _ in page.groups if str(root) != pinned or seen)
+    return encode_cursor(order, seen + shown)
 
 
 async def _page(request: Request, site: Site, tid: str, create: dict[str, str] | None,

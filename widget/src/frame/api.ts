@@ -1,7 +1,7 @@
 // The HTTP API as the iframe uses it. Same origin as the server, so no CORS;
 // identity travels in headers (client id, later a bearer token), never in URLs.
 
-import type { Comment, Created, Handover, Liked, RepliesPage, Site, ThreadPage } from "./types";
+import type { Comment, Created, Handover, Liked, Order, RepliesPage, Site, ThreadPage } from "./types";
 
 /** A refusal from the server ({"error": {...}}) or a network failure (code "network"). */
 export class ApiError extends Error {
@@ -56,14 +56,15 @@ export class Api {
     return this.call("GET", `/api/sites/${enc(site)}`);
   }
 
-  openThread(q: { site: string; page: string; title: string; url: string }): Promise<ThreadPage> {
+  openThread(q: { site: string; page: string; title: string; url: string }, order: Order = "oldest"): Promise<ThreadPage> {
     const params = new URLSearchParams({ site: q.site, page: q.page, title: q.title });
     if (q.url) params.set("url", q.url);
+    if (order !== "oldest") params.set("order", order);
     return this.call("GET", "/api/threads?" + params.toString());
   }
 
-  morePage(tid: string, cursor: string): Promise<ThreadPage> {
-    return this.call("GET", `/api/threads/${enc(tid)}?cursor=${enc(cursor)}`);
+  morePage(tid: string, cursor: string, order: Order = "oldest"): Promise<ThreadPage> {
+    return this.call("GET", `/api/threads/${enc(tid)}?cursor=${enc(cursor)}&order=${order}`);
   }
 
   replies(tid: string, root: number, cursor: string): Promise<RepliesPage> {

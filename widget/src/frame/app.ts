@@ -15,8 +15,9 @@ import { Live, type LiveEvent } from "./live";
 import type { Params } from "./params";
 import { Login } from "./login";
 import { signIn, signOut } from "./session";
+import { read, write } from "./storage";
 import { tokenFor } from "./tokens";
-import type { Comment, FirstPage, Me, Site, ThreadPage } from "./types";
+import { ORDERS, type Comment, type FirstPage, type Me, type Order, type Site, type ThreadPage } from "./types";
 import { Announcer } from "./views/announcer";
 import { commentArticle } from "./views/comment";
 import { Header } from "./views/header";
@@ -45,14 +46,21 @@ const whenIdle = (f: () => void): void => {
 };
 
 /** The thread's first page; a session the server no longer knows is dropped and the reader goes on as a guest. */
-async function firstPage(api: Api, params: Params, session: Session): Promise<FirstPage> {
+async function firstPage(api: Api, params: Params, session: Session, order: Order): Promise<FirstPage> {
   try {
-    return await api.openThread(params);
+    return await api.openThread(params, order);
   } catch (e) {
     if (!(e instanceof ApiError && e.code === "invalid_session" && session.token)) throw e;
     signOut(session);
-    return api.openThread(params);
+    return api.openThread(params, order);
   }
+}
+
+/** The order this reader chose on this site before (kept in storage), else oldest first. */
+const orderKey = (site: string): string => "rj:order:" + site;
+function savedOrder(site: string): Order {
+  const saved = read<string>(orderKey(site));
+  return (ORDERS as readonly string[]).includes(saved || "") ? (saved as Order) : "oldest";
 }
 
 /**
@@ -69,9 +77,13 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
 
   let page: FirstPage;
   let site: Site | null;
+  // The frame document holds the first page oldest first: a reader who chose another order
+  // waits for theirs instead.
+  let order = savedOrder(params.site);
+  if (order !== "oldest") embedded = null;
   try {
     if (!embedded) await known;
-    page = embedded || await firstPage(api, params, session);
+    page = embedded || await firstPage(api, params, session, order);
     site = page.site || await api.site(params.site).then((r) => r.site, () => null);
   } catch (e) {
     const retry = h("button", { type: "button", class: "rj-button" }, i18n.t("retry"));
@@ -85,7 +97,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   // User Timing marks: bench/widget_load.py reads them to split load time into parts.
   performance.mark("rejoinder:fetched");
   let live: Live | null = null;
-  const header = new Header(i18n, page.thread.title || params.title, page.thread.id);
+  const header = new Header(i18n, page.thread.title || params.title, page.thread.id, order);
   const ctx: Ctx = {
     params, i18n, api, host, site,
     thread: page.thread,
@@ -121,7 +133,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     compose.form.setMe(me);
     live?.restart();
     try {
-      const p = await api.openThread(params);
+      const p = await api.openThread(params, order);
       addPage(p);
       actions.postLikes(p.thread.likes, p.thread.liked);
     } catch {
@@ -147,6 +159,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     dropAhead();
   };
   ctx.list.pinned = ctx.thread.pinned ?? null;  // before the first comment is placed
+  ctx.list.order = order;
   build(FIRST_SLICE);
 
   const compose = new Compose(ctx, {
@@ -179,7 +192,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     loading = true;
     more.disabled = true;
     try {
-      const p = await api.morePage(ctx.thread.id, next);
+      const p = await api.morePage(ctx.thread.id, next, order);
       const before = byHand ? new Set(ctx.list.all().map((c) => c.id)) : null;
       // A long thread: far-off comments are neither laid out nor painted (frame.css, .rj-long).
       ctx.list.root.classList.add("rj-long");
@@ -248,6 +261,32 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     }
   });
   on(header.likeButton, "click", () => void actions.likePost());
+  // Another order: remembered for this site, and the thread loaded again in it from the top.
+  const reorder = async (chosen: Order): Promise<void> => {
+    if (chosen === order || !(ORDERS as readonly string[]).includes(chosen)) return;
+    order = chosen;
+    header.sort.value = order;
+    header.sort.disabled = true;
+    try {
+      const p = await api.openThread(params, order);
+      ctx.list.clear();
+      ctx.list.order = order;
+      replyLeft.clear();
+      Object.assign(ctx.thread, p.thread);
+      ctx.setCount(p.thread.count);
+      addPage(p);
+      next = p.next;
+      more.hidden = !next;
+      host.reportHeight();
+    } catch (e) {
+      ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError"));
+    }
+    header.sort.disabled = false;
+  };
+  on(header.sort, "change", () => {
+    write(orderKey(params.site), header.sort.value);
+    void reorder(header.sort.value as Order);
+  });
 
   more.hidden = true;
   // One insertion into the document, then one layout, when the height is measured.
@@ -279,6 +318,9 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   nearTheEnd();
   const returning = await known;
   compose.restoreDraft();
+  // Where the frame has no storage of its own, the order the reader chose came with the rest of
+  // what the blog page keeps for us, just now.
+  if (savedOrder(params.site) !== order) await reorder(savedOrder(params.site));
   whenIdle(() => {
     i18n.loadExact();
     document.querySelectorAll<HTMLElement>("[data-exact]").forEach((el) => {
@@ -292,7 +334,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     // what they may still edit, who they are signed in as. Only what differs
     // from the public page is redrawn.
     try {
-      const p = await firstPage(api, params, session);
+      const p = await firstPage(api, params, session, order);
       if (JSON.stringify(p.me) !== JSON.stringify(ctx.me)) {
         ctx.me = p.me;
         compose.form.setMe(p.me);
@@ -364,7 +406,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     event: apply,
     state: (s) => header.setOnline(s !== "offline"),
     resync: async () => {
-      const p = await api.openThread(params);
+      const p = await api.openThread(params, order);
       Object.assign(ctx.thread, p.thread);
       ctx.setCount(p.thread.count);
       actions.postLikes(p.thread.likes, p.thread.liked);

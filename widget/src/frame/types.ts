@@ -110,3 +110,7 @@ export interface Liked {
   likes: number;
   liked: boolean;
 }
+
+/** How top-level comments are sorted: by time either way, or most liked first. Replies stay under their parents. */
+export type Order = "oldest" | "newest" | "best";
+export const ORDERS: readonly Order[] = ["oldest", "newest", "best"];

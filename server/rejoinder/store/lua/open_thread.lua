@@ -1,6 +1,6 @@
 -- Read one page of a thread, creating the thread's record on first sight.
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] likecount
--- ARGV: 1 prefix, 2 order ("oldest"|"newest"), 3 cursor cid or "", 4 limit,
+-- ARGV: 1 prefix, 2 order ("oldest"|"newest"|"best"), 3 cursor (cid, or for best an offset) or "", 4 limit,
 --       5 inline replies per root, 6 liker id or "",
 --       7 create? ("1"|"0"), 8 site, 9 page key, 10 url, 11 title, 12 now ms, 13 new epoch,
 --       14 seconds a created record lasts without a write, 15 seconds before a page may change its title
@@ -28,7 +28,27 @@ local pinned = redis.call('HGET', meta, 'pinned') or ''
 local fetch = limit + 1
 if pinned ~= '' then fetch = limit + 2 end
 local ids
-if ARGV[2] == 'newest' then
+if ARGV[2] == 'best' then
+  -- Most liked first, ties oldest first; the cursor is how many came before this page.
+  -- Read in slices: Lua's unpack takes a few thousand values at most.
+  local all = redis.call('ZRANGE', roots, 0, -1)
+  local ranked = {}
+  for i = 1, #all, 1000 do
+    local part = {}
+    for j = i, math.min(#all, i + 999) do part[#part + 1] = all[j] end
+    local counts = redis.call('HMGET', likecount, unpack(part))
+    for j, rid in ipairs(part) do
+      if rid ~= pinned then ranked[#ranked + 1] = {tonumber(rid), tonumber(counts[j]) or 0} end
+    end
+  end
+  table.sort(ranked, function(a, b)
+    if a[2] ~= b[2] then return a[2] > b[2] end
+    return a[1] < b[1]
+  end)
+  local offset = ARGV[3] == '' and 0 or tonumber(ARGV[3])
+  ids = {}
+  for i = offset + 1, math.min(#ranked, offset + fetch) do ids[#ids + 1] = tostring(ranked[i][1]) end
+elseif ARGV[2] == 'newest' then
   local top = ARGV[3] == '' and '+inf' or ('(' .. ARGV[3])
   ids = redis.call('ZRANGE', roots, top, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, fetch)
 else

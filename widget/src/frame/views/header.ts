@@ -3,6 +3,7 @@
 
 import { h } from "../dom";
 import type { I18n } from "../i18n";
+import { ORDERS, type Order } from "../types";
 import { likesText } from "./comment";
 
 // A reconnect that succeeds within this long is not worth telling the reader about.
@@ -11,20 +12,25 @@ const OFFLINE_GRACE_MS = 2000;
 export class Header {
   readonly el: HTMLElement;
   readonly likeButton: HTMLButtonElement;
+  readonly sort: HTMLSelectElement;
   private readonly title: HTMLHeadingElement;
   private readonly likes: HTMLSpanElement;
   private readonly status: HTMLSpanElement;
   private offlineTimer = 0;
 
-  constructor(private readonly i18n: I18n, private readonly postTitle: string, threadId: string) {
+  constructor(private readonly i18n: I18n, private readonly postTitle: string, threadId: string, order: Order) {
     this.title = h("h2", { class: "rj-title", id: "rj-title" });
     this.likeButton = h("button", { type: "button", class: "rj-button rj-postlike", "aria-pressed": "false" },
       i18n.t("likePost"));
     this.likes = h("span", { class: "rj-likes" });
     this.status = h("span", { class: "rj-status", hidden: true }, i18n.t("offline"));
+    const names = { oldest: i18n.t("sortOldest"), newest: i18n.t("sortNewest"), best: i18n.t("sortBest") };
+    this.sort = h("select", { class: "rj-sort", id: "rj-sort" },
+      ...ORDERS.map((o) => h("option", { value: o, selected: o === order }, names[o])));
     this.el = h("header", { class: "rj-head" },
       this.title,
       h("div", { class: "rj-headbar" }, this.likeButton, this.likes,
+        h("label", { class: "rj-sortby", for: "rj-sort" }, i18n.t("sortBy")), this.sort,
         h("a", { class: "rj-feed", href: `/api/feeds/threads/${threadId}.atom`, target: "_blank",
                  rel: "noopener", type: "application/atom+xml" }, i18n.t("feed")),
         this.status));

@@ -1,11 +1,13 @@
 // The thread as nested lists: each comment an <li> holding its <article>, a
-// slot for the reply form and an <ol> of replies. Siblings stay in id order
+// slot for the reply form and an <ol> of replies. Replies stay in id order
 // (ids only grow, so that is posting order) whatever order they arrive in:
-// first page, "show more", a live event or a reconnect replay.
+// first page, "show more", a live event or a reconnect replay. Top-level
+// comments follow the reader's sort: oldest or newest first, or best (most
+// liked when they were placed: a like does not move a comment under the reader).
 
 import { h } from "../dom";
 import type { I18n } from "../i18n";
-import type { Comment } from "../types";
+import type { Comment, Order } from "../types";
 import { likesText } from "./comment";
 
 interface Entry {
@@ -31,6 +33,10 @@ export class CommentList {
   private entries = new Map<number, Entry>();
   /** The top-level comment an admin pinned: it sorts first. */
   pinned: number | null = null;
+  /** How top-level comments sort; set before the first one is placed (clear() to change it). */
+  order: Order = "oldest";
+  /** Each top-level comment's place, fixed when it was placed. */
+  private places = new Map<number, number>();
 
   constructor(private readonly render: (c: Comment) => HTMLElement, private readonly i18n: I18n) {
     this.root = h("ol", { class: "rj-list" });
@@ -71,7 +77,8 @@ export class CommentList {
     const article = this.render(incoming);
     const li = h("li", { class: "rj-item", id: `rj-c${incoming.id}`, "data-id": incoming.id }, article);
     this.entries.set(incoming.id, { c: incoming, li, article, kids: null, more: null });
-    into.insertBefore(li, this.nextSibling(into, incoming.id));
+    if (into === this.root) this.places.set(incoming.id, this.place(incoming));
+    into.insertBefore(li, this.nextSibling(into, incoming));
     return "added";
   }
 
@@ -162,7 +169,7 @@ export class CommentList {
       const parent = c.parent === null ? null : this.entries.get(c.parent);
       return parent ? parent.li.getBoundingClientRect().bottom + scrollY : null;
     }
-    const next = this.nextSibling(into, c.id);
+    const next = this.nextSibling(into, c);
     const rect = (next || into).getBoundingClientRect();
     return (next ? rect.top : rect.bottom) + scrollY;
   }
@@ -178,13 +185,30 @@ export class CommentList {
     return p.kids || null;
   }
 
-  /** Where a comment sorts among its siblings: by id, except that the pinned one leads the thread. */
-  private rank(into: HTMLOListElement, id: number): number {
-    return into === this.root && id === this.pinned ? -Infinity : id;
+  /** Every comment gone (the reader chose another order): the next page starts afresh. */
+  clear(): void {
+    this.entries.clear();
+    this.places.clear();
+    this.root.replaceChildren();
   }
 
-  private nextSibling(into: HTMLOListElement, id: number): Element | null {
-    const key = this.rank(into, id);
+  /** Where a top-level comment goes in the reader's order (smaller first). */
+  private place(c: Comment): number {
+    if (this.order === "newest") return -c.id;
+    if (this.order === "best") return -(c.likes || 0) * 2 ** 32 + c.id;
+    return c.id;
+  }
+
+  /** Where a comment sorts among its siblings: replies by id; top-level comments by their place,
+   * except that the pinned one leads the thread. */
+  private rank(into: HTMLOListElement, id: number, c?: Comment): number {
+    if (into !== this.root) return id;
+    if (id === this.pinned) return -Infinity;
+    return this.places.get(id) ?? (c ? this.place(c) : id);
+  }
+
+  private nextSibling(into: HTMLOListElement, c: Comment): Element | null {
+    const key = this.rank(into, c.id, c);
     // Comments nearly always arrive in order: check the end first, skip the scan.
     const last = into.lastElementChild as HTMLElement | null;
     if (!last || this.rank(into, Number(last.dataset.id || Infinity)) < key) return null;
