@@ -45,6 +45,15 @@ class Identity:
         return bool(self.key)
 
 
+# Characters XML 1.0 does not allow (comments may hold them; feeds and WXR files must not).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> str:
+    """`value` as text an XML document may hold: the characters XML forbids left out."""
+    return _NOT_XML.sub("", str(value if value is not None else ""))
+
+
 def iso(ms: int | float | None) -> str | None:
     if ms is None:
         return None

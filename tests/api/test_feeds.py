@@ -91,3 +91,11 @@ def test_the_recent_comments_page_for_a_sidebar(redis_client, app_server, api) -
     assert f"frame-ancestors {app_server.page_origin}" in csp and "script-src" not in csp
     assert "default-src 'none'" in csp
     assert httpx.get(f"{app_server.base}/recent/nobody").status_code == 404
+
+
+def test_characters_xml_forbids_never_break_a_feed(api, thread) -> None:
+    tid = thread["id"]
+    post(api, tid, "Form\x0cfeed, vertical\x0btab, and \ufffe", name="Odd\x0b Name")
+    r, parsed = feed(api, f"/api/feeds/threads/{tid}.atom")
+    assert r.status_code == 200 and not parsed.bozo, parsed.bozo_exception if parsed else r.text
+    assert "vertical" in parsed.entries[0].content[0].value

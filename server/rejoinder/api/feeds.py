@@ -73,28 +73,28 @@ def _feed(request: Request, site: Site, *, title: str, self_url: str, page_url: 
     public = state(request).settings.public_url
     fg = FeedGenerator()
     fg.id(self_url)
-    fg.title(title)
+    fg.title(models.xml_safe(title))
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     if page_url:
         fg.link(href=page_url, rel="alternate", type="text/html")
     fg.generator("Rejoinder")
     fg.updated(_when(max((_changed(d) for d in docs), default=int(site.created or 0) or 1)))
     for doc in docs:
-        meta = metas[doc["site_tid"]]
-        name = (doc.get("author") or {}).get("name") or "Anonymous"
+        meta = {k: models.xml_safe(v) if v else v for k, v in metas[doc["site_tid"]].items()}
+        name = models.xml_safe((doc.get("author") or {}).get("name")) or "Anonymous"
         entry = fg.add_entry(order="append")
         entry.id(f"{public}/api/threads/{doc['site_tid']}/comments/{doc['id']}")
         post = meta.get("title") or meta.get("page") or ""
         entry.title(f"{name} on “{post}”" if post else name)
         author: dict[str, str] = {"name": name}
-        website = (doc.get("author") or {}).get("website")
+        website = models.xml_safe((doc.get("author") or {}).get("website"))
         if website:
             author["uri"] = website
         entry.author(author)
         if meta.get("url"):
             entry.link(href=f"{meta['url']}#rj-c{doc['id']}", rel="alternate", type="text/html")
         # Already sanitised when it was written (render.py): the only HTML a comment has.
-        entry.content(doc.get("html") or "", type="html")
+        entry.content(models.xml_safe(doc.get("html")), type="html")
         entry.published(_when(int(doc["created"])))
         entry.updated(_when(_changed(doc)))
     return fg.atom_str(pretty=False)

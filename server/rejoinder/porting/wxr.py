@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 from xml.etree.ElementTree import Element
 
+from ..models import xml_safe
 from .source import (WP_NAMESPACE, ImportFailed, Source, SourceComment, SourceThread, count, namespaces_of,
                      parse_date, text_of)
 
@@ -100,16 +101,13 @@ def _comment(el: Element, ns: dict[str, str], thread: str, seen: set[str]) -> So
 
 # --- writing -----------------------------------------------------------------
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _x(value: Any) -> str:
-    text = _INVALID_XML.sub("", str(value if value is not None else ""))
+    text = xml_safe(value)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _cdata(value: str) -> str:
-    text = _INVALID_XML.sub("", value or "")
+    text = xml_safe(value or "")
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
