@@ -68,6 +68,10 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
         site.blocklist = [w.strip() for w in args.block if w.strip()]
     if getattr(args, "pow", None) is not None:
         site.pow = args.pow == "on"
+    if getattr(args, "hold_reports", None) is not None:
+        if not 0 <= args.hold_reports <= 1000:
+            raise SystemExit("hold-reports is 0 (never) to 1000")
+        site.hold_reports = args.hold_reports
     if getattr(args, "language", None) is not None:
         from .notify.templates import LANGUAGES
 
@@ -522,6 +526,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--block", action="append", help="a blocked word or phrase: its comments go to spam (repeat)")
         s.add_argument("--pow", choices=("on", "off"), help="guests' comments need a proof of work (their browser "
                        "solves it while they type)")
+        s.add_argument("--hold-reports", type=int, help="readers' reports that hold a comment for an admin "
+                       "(0: never)")
         s.add_argument("--language", help="language of mail and mail pages: en | fr | de")
         s.add_argument("--owner-email", action="append",
                        help="gets a mail for each comment held for moderation (repeat; '' for none)")

@@ -10,9 +10,10 @@
   var PAGE = 50;
   var ACTIONS = { a: "approve", s: "spam", n: "ham", r: "reject", d: "delete", u: "restore" };
   var LABELS = { approve: "Approve", reject: "Reject", spam: "Spam", ham: "Not spam", delete: "Delete",
-                 restore: "Restore" };
+                 restore: "Restore", dismiss: "Dismiss reports" };
+  var REPORT_REASONS = { spam: "spam", abuse: "abusive", off_topic: "off topic", other: "other" };
   var DONE = { approve: "approved", reject: "rejected", spam: "marked spam", ham: "marked not spam",
-               delete: "deleted", restore: "restored" };
+               delete: "deleted", restore: "restored", dismiss: "reports dismissed" };
 
   var $ = function (id) { return document.getElementById(id); };
   var token = null;
@@ -205,7 +206,7 @@
     document.querySelectorAll(".tabs [data-view]").forEach(function (b) {
       b.setAttribute("aria-pressed", b.getAttribute("data-view") === name ? "true" : "false");
     });
-    var commentsView = name === "pending" || name === "spam" || name === "recent";
+    var commentsView = name === "pending" || name === "spam" || name === "recent" || name === "reported";
     $("comments-view").hidden = !commentsView;
     $("overview-view").hidden = name !== "overview";
     window.clearTimeout(overviewTimer);
@@ -280,6 +281,7 @@
     return api("GET", base()).then(function (data) {
       $("count-pending").textContent = "(" + data.counts.pending + ")";
       $("count-spam").textContent = "(" + data.counts.spam + ")";
+      $("count-reported").textContent = data.counts.reported ? "(" + data.counts.reported + ")" : "";
       return data;
     }, function () {});
   }
@@ -348,7 +350,12 @@
     ]);
     var body = el("div", { class: "body" });
     body.innerHTML = c.html;  // sanitised by the server (render.py): the only HTML we insert
+    var reports = c.reports && c.reports.count ? Object.keys(c.reports.reasons).map(function (r) {
+      return c.reports.reasons[r] + " " + (REPORT_REASONS[r] || r);
+    }).join(", ") : "";
     var facts = el("p", { class: "facts" }, [
+      reports ? el("span", { class: "reports", text: "Reported by " + c.reports.count +
+        (c.reports.count === 1 ? " reader: " : " readers: ") + reports }) : null,
       c.reasons.length ? el("span", { text: "Why: " + c.reasons.join(", ") }) : null,
       el("span", { text: (c.author.kind === "user" ? (c.author.provider || "user") : "guest") }),
       c.identity ? el("span", { class: "hash", title: "identity", text: "id " + c.identity }) : null,
@@ -361,6 +368,7 @@
         return !((a === "approve" && c.status === "approved") || (a === "reject" && c.status === "rejected") ||
                  (a === "spam" && c.status === "spam") || (a === "ham" && c.status !== "spam"));
       });
+    if (reports && c.status === "approved") actions.unshift("dismiss");
     actions.forEach(function (a) {
       buttons.append(el("button", { type: "button", "data-act": a, class: a === "approve" ? "primary" : "",
                                     text: LABELS[a] }));
@@ -555,6 +563,7 @@
       if (radio) radio.checked = true;
       $("blocklist").value = data.site.blocklist.join("\n");
       $("pow").checked = !!data.site.pow;
+      $("hold-reports").value = String(data.site.hold_reports || 0);
     });
   }
 
@@ -562,7 +571,9 @@
     event.preventDefault();
     var picked = document.querySelector("#settings input[name=moderation]:checked");
     var words = $("blocklist").value.split("\n").map(function (w) { return w.trim(); }).filter(Boolean);
-    api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words, pow: $("pow").checked })
+    var holdAt = Math.max(0, Math.min(1000, parseInt($("hold-reports").value, 10) || 0));
+    api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words, pow: $("pow").checked,
+                           hold_reports: holdAt })
       .then(function () { say("Settings saved."); }, function (e) { fail(e.message); });
   });
 
@@ -927,7 +938,7 @@
   });
   $("search").addEventListener("submit", function (event) {
     event.preventDefault();
-    if (view !== "recent" && view !== "pending" && view !== "spam") view = "recent";
+    if (view !== "recent" && view !== "pending" && view !== "spam" && view !== "reported") view = "recent";
     load(false);
   });
   $("clear-search").addEventListener("click", function () {

@@ -49,7 +49,7 @@ def test_held_comment_waits_in_the_queue_and_approval_publishes_it(
     assert row["thread"]["title"] == "Post one" and row["author"]["name"] == "Ann"
     # Admins see a keyed hash of the address, never the address.
     assert "ann@example.com" not in admin.get(f"{BASE}/comments").text and len(row["email_hash"]) == 24
-    assert admin.get(BASE).json()["counts"] == {"pending": 1, "spam": 0}
+    assert admin.get(BASE).json()["counts"] == {"pending": 1, "spam": 0, "reported": 0}
 
     done = act(admin, thread["id"], held["id"], "approve")
     assert done["changed"] is True and done["comment"]["status"] == "approved"

@@ -125,3 +125,32 @@ def test_a_spent_link_shows_sign_in_without_account_controls(reader: ReaderFacto
     for control in ("#site", "#signout", "#signout-all"):
         assert not again.page.locator(control).is_visible(), control
     assert r.page.locator("#signout").is_visible()
+
+
+def test_a_readers_report_reaches_the_dashboard_live_and_is_dismissed(
+        reader: ReaderFactory, redis_client, app_server, api: httpx.Client) -> None:
+    from .seed import comment, demo_thread
+    tid = demo_thread(api)["id"]
+    comment(api, tid, "A comment someone will report", name="Grace")
+    r, _ = open_dashboard(reader, redis_client, app_server)
+    page = r.page
+    page.get_by_role("button", name="Reported").click()
+    page.locator("#empty").wait_for()
+
+    rita = reader().open_demo()
+    target = rita.comment("A comment someone will report")
+    target.get_by_role("button", name="Report").click()
+    rita.frame.get_by_label("Why report this comment?").select_option("abuse")
+    rita.frame.get_by_role("button", name="Send report").click()
+    target.get_by_text("Reported: thank you").wait_for()
+    # Nothing left to click twice: the button is gone for this reader.
+    assert target.get_by_role("button", name="Report").count() == 0
+
+    row = page.locator("#list > li", has_text="A comment someone will report")
+    row.wait_for(timeout=10_000)  # live: no reload
+    assert "Reported by 1 reader: 1 abusive" in row.locator(".reports").inner_text()
+    assert page.locator("#count-reported").inner_text() == "(1)"
+    row.get_by_role("button", name="Dismiss reports").click()
+    page.locator("#empty").wait_for()
+    # Readers never saw any of it: the comment is still there for them.
+    assert rita.comment("A comment someone will report").is_visible()

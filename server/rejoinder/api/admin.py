@@ -128,6 +128,7 @@ def admin_view(conn: HTTPConnection, tid: str, doc: dict[str, Any], meta: dict[s
         "identity": doc.get("owner") or None, "email_hash": _email_hash(conn, doc) or None,
         "ip_hash": doc.get("ip") or None,
         "reasons": [r for r in (doc.get("spam_reasons") or "").split(",") if r],
+        "reports": {"count": int(doc.get("flags") or 0), "reasons": doc.get("flag_reasons") or {}},
         "restorable": doc.get("status") == "deleted" and bool(trash),
         "pinned": thread["pinned"] == doc["id"], "thread": thread,
     }
@@ -135,7 +136,8 @@ def admin_view(conn: HTTPConnection, tid: str, doc: dict[str, Any], meta: dict[s
 
 def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "origins": site.origins, "moderation": site.moderation,
-            "blocklist": site.blocklist, "policies": list(POLICIES), "pow": site.pow}
+            "blocklist": site.blocklist, "policies": list(POLICIES), "pow": site.pow,
+            "hold_reports": site.hold_reports}
 
 
 # --- sign-in ---------------------------------------------------------------------
@@ -208,7 +210,7 @@ async def get_site_settings(request: Request) -> JSON:
     """
     st = state(request)
     site, _ = await require_admin(request)
-    counts = {name: await st.queue.size(site.id, name) for name in ("pending", "spam")}
+    counts = {name: await st.queue.size(site.id, name) for name in ("pending", "spam", "reported")}
     return JSON({"site": site_view(site), "counts": counts})
 
 
@@ -221,8 +223,9 @@ def _blocklist(value: Any) -> list[str]:
 
 
 async def update_site_settings(request: Request) -> JSON:
-    """PATCH /api/admin/sites/{site} {"moderation"?, "blocklist"?, "pow"?}: the moderation policy, blocked
-    words, and whether guests' comments need a proof of work.
+    """PATCH /api/admin/sites/{site} {"moderation"?, "blocklist"?, "pow"?, "hold_reports"?}: the moderation
+    policy, blocked words, whether guests' comments need a proof of work, and how many readers' reports
+    hold a comment (0: never).
 
     Errors: auth_required 401, invalid_session 401, not_site_admin 403, invalid_field 422,
     unknown_field 422, malformed_json 400, unsupported_media_type 415.
@@ -230,7 +233,7 @@ async def update_site_settings(request: Request) -> JSON:
     st = state(request)
     site, _ = await require_admin(request)
     body = await read_json(request)
-    unknown = set(body) - {"moderation", "blocklist", "pow"}
+    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
     if "moderation" in body:
@@ -243,6 +246,11 @@ async def update_site_settings(request: Request) -> JSON:
         if not isinstance(body["pow"], bool):
             raise ApiError("invalid_field", "pow must be true or false.", field="pow")
         site.pow = body["pow"]
+    if "hold_reports" in body:
+        value = body["hold_reports"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+            raise ApiError("invalid_field", "hold_reports is a number from 0 (never) to 1000.", field="hold_reports")
+        site.hold_reports = value
     await st.sites.update(site)
     return JSON({"site": site_view(site)})
 
@@ -258,6 +266,15 @@ def _cursor(raw: str | None) -> tuple[int, str] | None:
     if value is None or parse_member(m) is None:
         raise ApiError("invalid_cursor")
     return value, m
+
+
+def _on_list(name: str, doc: dict[str, Any]) -> bool:
+    """Whether a comment still belongs on a list: its status, or for "reported", reports not yet answered."""
+    if name == "recent":
+        return True
+    if name == "reported":
+        return bool(doc.get("flags")) and doc.get("status") in ("approved", "pending")
+    return doc.get("status") == name
 
 
 def _matches(doc: dict[str, Any], text: str, author: str, email_hash: str) -> bool:
@@ -304,7 +321,7 @@ async def list_comments(request: Request) -> JSON:
             scanned += 1
             doc = docs.get(p) if p else None
             # A pointer whose comment moved on since it was written is dropped now.
-            if doc is None or (name != "recent" and doc.get("status") != name):
+            if doc is None or not _on_list(name, doc):
                 stale.append(m)
                 continue
             if searching and not _matches(doc, text, author, _email_hash(request, doc)):

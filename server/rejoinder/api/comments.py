@@ -18,6 +18,7 @@ from ..errors import ApiError
 from ..models import Identity
 from ..render import render
 from ..state import state
+from ..store.moderation import REPORT_REASONS
 from ..store.sites import Site
 from .common import JSON, comment_id, read_json, thread_site
 
@@ -318,6 +319,37 @@ async def like_post(request: Request) -> JSON:
     return await _like(request, "post")
 
 
+async def report_comment(request: Request) -> JSON:
+    """POST /api/threads/{tid}/comments/{cid}/report {"reason": "spam"|"abuse"|"off_topic"|"other"}: a reader
+    reports a published comment to the site's admins. One report per reader (and per address) and comment;
+    at the site's hold_reports, the comment is held for an admin. Answers {"reported": true} either way:
+    a reader is not told how many others reported it.
+
+    Errors: comment_not_found, comment_deleted, thread_not_found, cannot_report_own 403, invalid_field,
+    missing_field, rate_limited, origin_not_allowed, invalid_session, malformed_json, unsupported_media_type.
+    """
+    st = state(request)
+    tid = request.path_params["tid"]
+    cid = comment_id(request)
+    site = await thread_site(request, tid)
+    viewer = await identity.current(request, site.id)
+    if not viewer.key:
+        raise ApiError("missing_field", "Reports need the widget's anonymous id or a session.",
+                       field="X-Rejoinder-Client")
+    body = await read_json(request)
+    reason = body.get("reason")
+    if reason not in REPORT_REASONS:
+        raise ApiError("invalid_field", f"reason must be one of {', '.join(REPORT_REASONS)}.", field="reason")
+    await _limit(request, site.id, viewer, "report")
+    _, counted, held, created = await st.moderation.report(tid, cid, viewer.key, identity.ip_hash(request), reason,
+                                                             site.hold_reports, _now_ms())
+    if counted:
+        # The dashboard's "Reported" list, live; a held comment joins "Pending" too.
+        await st.feed.announce(site.id, tid, "comment.reported",
+                               pointer=(cid, "pending" if held else "approved", created))
+    return JSON({"reported": True})
+
+
 routes = [
     Route("/api/threads/{tid}/comments", create_comment, methods=["POST"], name="comments:create"),
     Route("/api/threads/{tid}/comments/{cid}", get_comment, methods=["GET"], name="comments:get"),
@@ -325,4 +357,5 @@ routes = [
     Route("/api/threads/{tid}/comments/{cid}", delete_comment, methods=["DELETE"], name="comments:delete"),
     Route("/api/threads/{tid}/comments/{cid}/like", like_comment, methods=["PUT", "DELETE"], name="comments:like"),
     Route("/api/threads/{tid}/like", like_post, methods=["PUT", "DELETE"], name="threads:like"),
+    Route("/api/threads/{tid}/comments/{cid}/report", report_comment, methods=["POST"], name="comments:report"),
 ]

@@ -130,11 +130,14 @@ SCHEMAS: dict[str, Any] = {
         "moderation": {"type": "string", "enum": ["publish", "hold_first_guests", "hold_all", "hold_links"]},
         "blocklist": {"type": "array", "items": {"type": "string"}},
         "policies": {"type": "array", "items": {"type": "string"}}}},
-        "counts": {"type": "object", "properties": {"pending": {"type": "integer"}, "spam": {"type": "integer"}}}}},
+        "counts": {"type": "object", "properties": {"pending": {"type": "integer"}, "spam": {"type": "integer"},
+                                                    "reported": {"type": "integer"}}}}},
     "AdminSiteUpdate": {"type": "object", "properties": {
         "moderation": {"type": "string", "enum": ["publish", "hold_first_guests", "hold_all", "hold_links"]},
         "blocklist": {"type": "array", "maxItems": 200, "items": {"type": "string", "maxLength": 100}},
-        "pow": {"type": "boolean", "description": "Guests' comments need a proof of work"}}},
+        "pow": {"type": "boolean", "description": "Guests' comments need a proof of work"},
+        "hold_reports": {"type": "integer", "minimum": 0, "maximum": 1000,
+                         "description": "Readers' reports that hold a comment for an admin (0: never)"}}},
     "AdminComment": {"type": "object", "properties": {
         "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
         "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},
@@ -268,6 +271,16 @@ PATHS: dict[str, Any] = {
     "/api/threads/{tid}/comments/{cid}/like": {
         "put": {"summary": "Like a comment", "parameters": [TID, CID], "responses": {**_ok("Like"), **_errors(403, 404, 409, 422, 429)}},
         "delete": {"summary": "Unlike a comment", "parameters": [TID, CID], "responses": {**_ok("Like"), **_errors(403, 404, 409, 422, 429)}}},
+    "/api/threads/{tid}/comments/{cid}/report": {"post": {
+        "summary": "Report a published comment to the site's admins (one report per reader; held at the site's "
+                   "hold_reports)",
+        "parameters": [TID, CID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "enum": ["spam", "abuse", "off_topic", "other"]}}}}}},
+        "responses": {"200": {"description": "Reported", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"reported": {"type": "boolean"}}}}}},
+            **_errors(400, 401, 403, 404, 409, 415, 422, 429)}}},
     "/api/threads/{tid}/like": {
         "put": {"summary": "Like the post", "parameters": [TID], "responses": {**_ok("Like"), **_errors(403, 404, 422, 429)}},
         "delete": {"summary": "Unlike the post", "parameters": [TID], "responses": {**_ok("Like"), **_errors(403, 404, 422, 429)}}},
@@ -329,7 +342,7 @@ PATHS: dict[str, Any] = {
     "/api/admin/sites/{site}/comments": {"get": {
         "summary": "Pending, spam or recent comments, newest first; search by text or author",
         "security": [{"session": []}],
-        "parameters": [SITE, _q("list", {"type": "string", "enum": ["pending", "spam", "recent"]}),
+        "parameters": [SITE, _q("list", {"type": "string", "enum": ["pending", "spam", "recent", "reported"]}),
                        _q("q", {"type": "string"}, description="Text to find in the comment"),
                        _q("author", {"type": "string"}, description="Name part, or an identity, email hash or IP hash"),
                        _q("cursor", {"type": "string"}), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200})],

@@ -40,7 +40,7 @@ class FeedStore:
             keys.site_slot(site), "announce",
             [keys.site_feed(site), keys.site_threads(site),
              *(keys.mod_list(site, name) for name in ("recent", "pending", "spam")),
-             keys.stats_day(site, day), keys.busy_day(site, day)],
+             keys.stats_day(site, day), keys.busy_day(site, day), keys.mod_list(site, "reported")],
             [self.maxlen, tid, kind, now, member(tid, cid) if pointer else "", status,
              created, RECENT_MAX, stats.DAY_KEPT_SECONDS, stats.BUSY_KEPT_SECONDS, reasons])
 

@@ -77,6 +77,11 @@ def likers(tid: str) -> str:
     return f"{_t(tid)}:likers"
 
 
+def reporters(tid: str, cid: int | str) -> str:
+    """Who reported one comment: "id:<reader key>" and "ip:<address hash>" (one report each)."""
+    return f"{_t(tid)}:rep:{cid}"
+
+
 def imported(tid: str) -> str:
     """Comments imported from another system: "<format>:<id in the file>" -> comment id,
     so running the same import again adds nothing."""

@@ -12,7 +12,10 @@ from ..errors import ApiError
 from . import keys
 from .scripts import Scripts
 
-ACTIONS = ("approve", "reject", "spam", "ham", "delete", "restore")
+ACTIONS = ("approve", "reject", "spam", "ham", "delete", "restore", "dismiss")
+# Why a reader reports a comment.
+REPORT_REASONS = ("spam", "abuse", "off_topic", "other")
+REPORTERS_DAYS = 90  # how long a comment remembers who reported it (one report each)
 # Corrections come within days of a comment (the moderation queue is read daily
 # on an active blog); 14 days covers a holiday and keeps raw IPs no longer.
 AKISMET_CONTEXT_DAYS = 14
@@ -44,6 +47,16 @@ class ModerationStore:
         if result[0] == "err":
             raise ApiError(result[1])
         return Moderated(orjson.loads(result[1]), int(result[2] or 0), result[3] if result[0] == "ok" else "")
+
+    async def report(self, tid: str, cid: int, reader: str, ip_hash: str, reason: str, hold_at: int,
+                     now_ms: int) -> tuple[int, bool, bool, int]:
+        """A reader's report (store/lua/flag_comment.lua): (reports so far, counted now, held now, created)."""
+        result = await self.scripts["flag_comment"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.events(tid), keys.reporters(tid, cid)],
+            args=[cid, reader, ip_hash, reason, now_ms, hold_at, self.events_maxlen, REPORTERS_DAYS * 86400])
+        if result[0] == "err":
+            raise ApiError(result[1])
+        return int(result[1]), result[0] == "ok", bool(int(result[2])), int(result[3] or 0)
 
     async def set_flag(self, tid: str, field: str, value: str) -> bool:
         """Lock ("locked": "1"/"0") or pin ("pinned": cid or ""). True if it changed."""

@@ -124,7 +124,7 @@ class MovingStore:
 
     async def _repoint(self, site: str, src: str, dst: str, ids: dict[int, int]) -> None:
         """The site's lists name the moved comments by their new place; the site's threads, the target."""
-        lists = [keys.mod_list(site, name) for name in ("recent", "pending", "spam")]
+        lists = [keys.mod_list(site, name) for name in ("recent", "pending", "spam", "reported")]
         found: list[tuple[str, str, float]] = []
         for name in lists:
             async for value, score in self.redis.zscan_iter(name, match=f"{src}:*", count=1000):

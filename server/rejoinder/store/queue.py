@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from . import keys
 
-LISTS = ("pending", "spam", "recent")
+LISTS = ("pending", "spam", "recent", "reported")
 # The recent list keeps this many pointers: weeks of comments on a busy blog, and
 # the horizon of the dashboard's text search (10,000 documents read in ~20 batches).
 RECENT_MAX = 10_000

@@ -38,6 +38,8 @@ class Site:
     owner_emails: list[str] = field(default_factory=list)
     # Guests' browsers solve a small proof of work with each comment (pow.py).
     pow: bool = False
+    # Readers' reports that hold a comment for an admin (0: reports never hold one by themselves).
+    hold_reports: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +56,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         language=data.get("language", "en"),
         owner_emails=orjson.loads(data.get("owner_emails", "[]")),
         pow=data.get("pow") == "1",
+        hold_reports=int(data.get("hold_reports") or 0),
     )
 
 
@@ -97,7 +100,8 @@ class SiteStore:
         return ["id", site.id, "name", site.name, "origins", orjson.dumps(site.origins).decode(),
                 "moderation", site.moderation, "created", site.created,
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
-                "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0"]
+                "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0",
+                "hold_reports", site.hold_reports]
 
     async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
         """Has this guest had a comment approved here: their browser (the per-site guest key), or an

@@ -3,6 +3,7 @@
 
 import { ApiError } from "./api";
 import type { Ctx } from "./context";
+import { h, on } from "./dom";
 import { dropToken, tokenFor } from "./tokens";
 import { Editor } from "./views/editor";
 
@@ -19,6 +20,48 @@ export class Actions {
   private fail(e: unknown): void {
     const { i18n, announcer } = this.ctx;
     announcer.say(e instanceof ApiError && e.code !== "network" ? e.message : i18n.t("networkError"));
+  }
+
+  /** Comments this reader reported in this page view: they show "Reported" instead of the button. */
+  readonly reported = new Set<number>();
+
+  /** Ask why, under the comment's buttons, then send the report. */
+  report(id: number, button: HTMLElement): void {
+    const { i18n, list, api, thread, announcer } = this.ctx;
+    const bar = button.closest(".rj-actions");
+    if (!bar || bar.parentElement?.querySelector(".rj-reportbox")) return;
+    const reasons: [string, string][] = [["spam", i18n.t("reportSpam")], ["abuse", i18n.t("reportAbuse")],
+      ["off_topic", i18n.t("reportOffTopic")], ["other", i18n.t("reportOther")]];
+    const selectId = `rj-why-${id}`;
+    const select = h("select", { id: selectId, class: "rj-sort" }, ...reasons.map(([v, t]) => h("option", { value: v }, t)));
+    const send = h("button", { type: "button", class: "rj-button" }, i18n.t("reportSend"));
+    const cancel = h("button", { type: "button", class: "rj-link" }, i18n.t("cancel"));
+    const box = h("div", { class: "rj-reportbox" },
+      h("label", { for: selectId }, i18n.t("reportWhy")), select, send, cancel);
+    bar.after(box);
+    button.setAttribute("aria-expanded", "true");
+    select.focus();
+    const close = (): void => {
+      box.remove();
+      button.setAttribute("aria-expanded", "false");
+    };
+    on(cancel, "click", () => {
+      close();
+      button.focus();
+    });
+    on(send, "click", async () => {
+      send.disabled = true;
+      try {
+        await api.report(thread.id, id, select.value);
+        this.reported.add(id);
+        box.remove();
+        list.refresh(id);
+        announcer.say(i18n.t("reported"));
+      } catch (e) {
+        send.disabled = false;
+        this.fail(e);
+      }
+    });
   }
 
   async likeComment(id: number): Promise<void> {

@@ -92,6 +92,11 @@ export class Api {
     return this.call("POST", "/api/auth/handover", code ? { secret, code, keep } : { secret, keep });
   }
 
+  /** Report a comment to the site's moderators (one report per reader). */
+  report(tid: string, cid: number, reason: string): Promise<{ reported: boolean }> {
+    return this.call("POST", `/api/threads/${enc(tid)}/comments/${cid}/report`, { reason });
+  }
+
   logout(everywhere = false): Promise<unknown> {
     return this.call("POST", "/api/auth/logout", everywhere ? { everywhere } : undefined);
   }

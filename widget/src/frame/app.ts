@@ -121,6 +121,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     nameOf: (id) => ctx.list.get(id)?.author?.name ?? null,
     canEdit: (x) => !!x.mine && x.status !== "deleted" && !!x.editable_until && Date.parse(x.editable_until) > Date.now()
       && (ctx.me.kind === "user" || !!tokenFor(ctx.thread.id, x.id)),
+    reported: (id) => actions.reported.has(id),
     canDelete: (x) => !!x.mine && x.status !== "deleted" && (ctx.me.kind === "user"
       || (!!x.editable_until && Date.parse(x.editable_until) > Date.now() && !!tokenFor(ctx.thread.id, x.id))),
   });
@@ -257,6 +258,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
       case "reply": compose.replyTo(id, true); break;
       case "edit": actions.edit(id); break;
       case "delete": void actions.remove(id, button); break;
+      case "report": actions.report(id, button); break;
       case "more-replies": void moreReplies(id, button); break;
     }
   });

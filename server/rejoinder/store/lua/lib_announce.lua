@@ -8,7 +8,8 @@
 -- and its thread among the day's busiest. Counted once: when its pointer first reaches "recent"
 -- (an announcement repeated after a lost answer finds it there).
 -- keys[1] feed, keys[2] site threads, keys[3] recent, keys[4] pending, keys[5] spam,
--- keys[6] the day's figures (hash), keys[7] the day's threads by new comments (sorted set)
+-- keys[6] the day's figures (hash), keys[7] the day's threads by new comments (sorted set),
+-- keys[8] reported (a reader's report puts the comment there: event type "comment.reported")
 -- argv: 1 feed maxlen, 2 tid, 3 event type ("" for no feed entry), 4 now ms,
 --       5 pointer "tid:cid" ("" for none), 6 its status, 7 its created ms, 8 recent list size,
 --       9 seconds the day's figures are kept, 10 seconds its thread ranking is kept,
@@ -18,6 +19,9 @@ local function announce(keys, argv)
   if kind ~= '' then
     redis.call('XADD', keys[1], 'MAXLEN', '~', argv[1], '*', 'tid', tid, 'type', kind)
     redis.call('ZADD', keys[2], argv[4], tid)
+  end
+  if pointer ~= '' and kind == 'comment.reported' then
+    redis.call('ZADD', keys[8], argv[4], pointer)
   end
   if pointer ~= '' then
     local new = redis.call('ZADD', keys[3], argv[7], pointer)

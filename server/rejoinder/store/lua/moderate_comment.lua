@@ -2,7 +2,8 @@
 -- thread's count, its indexes (delete and restore) and its event log.
 -- Every check runs before the first write, so a refusal leaves nothing behind.
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events
--- ARGV: 1 prefix, 2 cid, 3 action (approve|ham|reject|spam|delete|restore), 4 now ms, 5 events maxlen
+-- ARGV: 1 prefix, 2 cid, 3 action (approve|ham|reject|spam|delete|restore|dismiss), 4 now ms, 5 events maxlen
+-- "dismiss" clears readers' reports and changes nothing readers see (no event); approving clears them too.
 -- Returns {'ok'|'same', doc JSON, count, event type or ''}.
 --@include lib_unindex
 local meta, comments, roots, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -15,6 +16,17 @@ end
 local doc = cjson.decode(raw)
 local old = doc.status
 local new
+if action == 'dismiss' then
+  if not doc.flags then
+    return {'same', raw, redis.call('HGET', meta, 'count'), ''}
+  end
+  doc.flags = nil
+  doc.flag_reasons = nil
+  doc.moderated = tonumber(ARGV[4])
+  local encoded = cjson.encode(doc)
+  redis.call('HSET', comments, ARGV[2], encoded)
+  return {'ok', encoded, redis.call('HGET', meta, 'count'), 'comment.reports_dismissed'}
+end
 if action == 'approve' or action == 'ham' then
   new = 'approved'
 elseif action == 'reject' then
@@ -88,6 +100,11 @@ else
   doc.status = new
 end
 doc.moderated = tonumber(ARGV[4])
+if new == 'approved' then
+  -- An admin looked and published it: readers' reports of it are answered.
+  doc.flags = nil
+  doc.flag_reasons = nil
+end
 
 -- A pinned comment that is no longer public is no longer pinned.
 if new ~= 'approved' and redis.call('HGET', meta, 'pinned') == ARGV[2] then

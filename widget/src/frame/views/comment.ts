@@ -17,6 +17,8 @@ export interface CommentView {
   canEdit(c: Comment): boolean;
   /** Whether the reader may delete it (a signed-in author always; a guest as for editing). */
   canDelete(c: Comment): boolean;
+  /** Whether this reader reported it already (this page view). */
+  reported(id: number): boolean;
   /** False while the first page is built: avatars get their URL once the comments
    * show (app.ts), as starting 200 image loads cost about 15% of the build. */
   images: boolean;
@@ -86,6 +88,10 @@ export function commentArticle(c: Comment, v: CommentView): HTMLElement {
       : h("button", { type: "button", class: "rj-link", "data-action": "reply", "aria-expanded": "false" }, i18n.t("reply")),
     v.canEdit(c) ? h("button", { type: "button", class: "rj-link", "data-action": "edit" }, i18n.t("edit")) : null,
     v.canDelete(c) ? h("button", { type: "button", class: "rj-link", "data-action": "delete" }, i18n.t("delete")) : null,
+    c.mine || c.status !== "approved" ? null
+      : v.reported(c.id) ? h("span", { class: "rj-muted rj-reported" }, i18n.t("reported"))
+      : h("button", { type: "button", class: "rj-link rj-report", "data-action": "report", "aria-expanded": "false" },
+        i18n.t("report")),
   );
 
   return h("article", { class: "rj-card", tabindex: -1, "aria-labelledby": nameId },
