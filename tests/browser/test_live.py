@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Route, WebSocketRoute
+from playwright.sync_api import Route, WebSocketRoute, expect
 
 from ..admin.conftest import make_admin, make_session
 from ..conftest import SITE
@@ -151,3 +151,14 @@ def test_a_reader_of_a_thread_an_admin_moves_follows_it_live(reader: ReaderFacto
     ann.comment("Said on the new page after the move").wait_for(timeout=15_000)
     ann.comment("Said before the move").wait_for()
     assert ann.frame.locator("li.rj-item[data-id]").count() == 2
+
+
+def test_two_readers_see_that_two_are_reading_and_one_when_the_other_leaves(reader: ReaderFactory,
+                                                                            live_endpoint: bool) -> None:
+    ann = reader().open_demo()
+    bob = reader().open_demo()
+    for r in (ann, bob):
+        expect(r.frame.locator(".rj-readers")).to_have_text("2 reading now", timeout=10_000)
+    bob.page.close()
+    # Alone again: the count goes away (a reader does not need telling they are reading).
+    expect(ann.frame.locator(".rj-readers")).to_be_hidden(timeout=10_000)

@@ -22,8 +22,10 @@ class Events:
         self.response = response
         self.lines = response.aiter_lines()
         self.ids: list[int] = []
+        self.presence: list[int] = []
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def next(self, timeout: float = 5.0, presence: bool = False) -> dict[str, Any]:
+        """The next message; "N reading now" notices are kept aside in self.presence unless asked for."""
         async def one() -> dict[str, Any]:
             data: list[str] = []
             async for line in self.lines:
@@ -32,7 +34,12 @@ class Events:
                 elif line.startswith("data: "):
                     data.append(line[6:])
                 elif line == "" and data:
-                    return orjson.loads("\n".join(data))
+                    message = orjson.loads("\n".join(data))
+                    data = []
+                    if message.get("type") == "presence" and not presence:
+                        self.presence.append(message["readers"])
+                        continue
+                    return message
             raise EOFError("the stream ended")
 
         return await asyncio.wait_for(one(), timeout)
@@ -100,6 +107,11 @@ async def test_a_held_comment_streams_only_to_its_author(app_server, redis_clien
         assert own["comment"]["status"] == "pending" and own["comment"]["mine"] is True
         await aapi.put(f"/api/threads/{tid}/like")
         assert (await other.next())["type"] == "like.changed"
+        # Told how many read the thread, over the stream as over a socket.
+        while 2 not in mine.presence:
+            message = await mine.next(timeout=8, presence=True)
+            if message["type"] == "presence":
+                mine.presence.append(message["readers"])
 
 
 async def test_a_page_the_site_did_not_register_cannot_open_a_stream(app_server, thread) -> None:

@@ -14,11 +14,20 @@ class Reader:
     def __init__(self, ws: Any) -> None:
         self.ws = ws
         self.seen: list[dict[str, Any]] = []
+        self.presence: list[int] = []
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        message = orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-        self.seen.append(message)
-        return message
+    async def next(self, timeout: float = 5.0, presence: bool = False) -> dict[str, Any]:
+        """The next message; "N reading now" notices (advisory, unnumbered) are kept aside in
+        self.presence unless asked for."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            message = orjson.loads(await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - loop.time())))
+            if message.get("type") == "presence" and not presence:
+                self.presence.append(message["readers"])
+                continue
+            self.seen.append(message)
+            return message
 
     async def until(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
         loop = asyncio.get_running_loop()

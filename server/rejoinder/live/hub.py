@@ -26,6 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from .. import events
 from ..store import keys
 from ..store.stats import StatsStore
+from .presence import WORD, Notice, Presence
 
 log = logging.getLogger("rejoinder.live")
 
@@ -44,6 +45,7 @@ CLUSTER_POLL_SECONDS = 0.005
 class Subscriber(Protocol):
     def push(self, event: events.Event) -> None: ...
     def push_resync(self) -> None: ...
+    def notice(self, notice: Notice) -> None: ...
     def close_soon(self, code: int) -> "asyncio.Task[None] | None": ...
     def waiting(self) -> int: ...
 
@@ -78,6 +80,7 @@ class Hub:
         self.site_of: dict[str, str] = {}  # thread id -> its site (for the readers count of the overview)
         self.node = secrets.token_hex(6)
         self._told: dict[str, int] = {}  # readers per site last written to Redis
+        self.presence = Presence(self)
         self.cursors: dict[str, int] = {}  # thread id -> last sequence number read
         self.delivered = 0
         self.direct = 0  # of those, written as a pre-encoded frame (live/wire.py)
@@ -113,6 +116,7 @@ class Hub:
         self.subscribers.setdefault(tid, set()).add(sub)
         if site:
             self.site_of[tid] = site
+        self.presence.changed(tid, sub)
         if tid in self.cursors:
             return
         meta_seq = await self.redis.hget(keys.thread_meta(tid), "seq")
@@ -128,8 +132,10 @@ class Hub:
         if subs is None:
             return
         subs.discard(sub)
+        self.presence.changed(tid)
         if not subs:
             del self.subscribers[tid]
+            self.presence.forget(tid)
             self.site_of.pop(tid, None)
             self.cursors.pop(tid, None)
             self._to_subscribe.discard(tid)
@@ -170,6 +176,8 @@ class Hub:
                 await self._collect_wakeups()
                 while self._dirty:
                     await self._read_dirty()
+                if self.presence.pending:
+                    await self.presence.tell()
                 backoff = 0.05
             except asyncio.CancelledError:
                 raise
@@ -253,7 +261,9 @@ class Hub:
         while message is not None:
             if message.get("type") == "smessage":
                 tid = keys.thread_of_wake(message["channel"])
-                if tid in self.cursors:
+                if message.get("data") == WORD:
+                    self.presence.heard(tid)
+                elif tid in self.cursors:
                     self._dirty.add(tid)
             message = await self._next_message(0.0)
 
@@ -271,6 +281,7 @@ class Hub:
             self._sweep_now.clear()
             try:
                 await self.tell_readers()
+                await self.presence.refresh()
             except (RedisError, RuntimeError, OSError) as exc:
                 log.info("live readers count not written (%s)", exc)
             if not self.cursors or self._pubsub is None:

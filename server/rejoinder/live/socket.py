@@ -83,6 +83,14 @@ class Connection:
         if not self.closing:
             self._enqueue(None)
 
+    def notice(self, notice: Any) -> None:
+        """An advisory message (presence): written only when nothing waits for this reader."""
+        if self.closing or not self.live or self.sender is not None or self.queue or self.proto is None:
+            return
+        if notice.frame is None:
+            notice.frame = wire.encode(notice.text)
+        wire.write(self.proto, notice.frame)
+
     def _enqueue(self, event: events.Event | None) -> None:
         queue = self.queue
         if queue is None:

@@ -407,6 +407,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     () => ({ client: session.clientId, token: session.token }), {
     event: apply,
     state: (s) => header.setOnline(s !== "offline"),
+    presence: (n) => header.setReaders(n),
     resync: async () => {
       const p = await api.openThread(params, order);
       Object.assign(ctx.thread, p.thread);

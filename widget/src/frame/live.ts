@@ -38,6 +38,8 @@ export interface LiveHooks {
   /** Refetch the thread; resolves to the head and epoch to resume from. */
   resync(): Promise<{ head: number; epoch: string }>;
   state(s: LiveState): void;
+  /** How many readers have the thread open now (this one included). */
+  presence?(readers: number): void;
 }
 
 // Reconnect delays: quick at first (a deploy restarts nodes in a second or
@@ -58,11 +60,14 @@ const isComment = (v: unknown): v is Comment =>
   typeof v === "object" && v !== null && isNum((v as Comment).id) && typeof (v as Comment).html === "string";
 
 /** The message as a known event, or null: a socket is input like any other. */
-export function parseEvent(data: unknown): LiveEvent | { type: "ready"; head: number } | { type: "resync" } | null {
+export function parseEvent(data: unknown):
+  LiveEvent | { type: "ready"; head: number } | { type: "resync" } | { type: "presence"; readers: number } | null {
   if (typeof data !== "object" || data === null) return null;
   const m = data as Record<string, unknown>;
   if (m.type === "ready") return isNum(m.head) ? { type: "ready", head: m.head } : null;
   if (m.type === "resync") return { type: "resync" };
+  // How many readers have the thread open now (advisory, unnumbered).
+  if (m.type === "presence") return isNum(m.readers) && m.readers >= 0 ? { type: "presence", readers: m.readers } : null;
   if (!isNum(m.seq)) return null;
   switch (m.type) {
     case "comment.created":
@@ -265,6 +270,8 @@ export class Live {
         this.epoch = epoch;
         this.connect();
       }, () => this.retry());
+    } else if (msg.type === "presence") {
+      this.hooks.presence?.(msg.readers);
     } else if (msg.seq > this.seq) {
       // Replays overlap what the REST page already showed: seq numbers dedupe them.
       this.seq = msg.seq;

@@ -16,6 +16,7 @@ export class Header {
   private readonly title: HTMLHeadingElement;
   private readonly likes: HTMLSpanElement;
   private readonly status: HTMLSpanElement;
+  private readonly readers: HTMLSpanElement;
   private offlineTimer = 0;
 
   constructor(private readonly i18n: I18n, private readonly postTitle: string, threadId: string, order: Order) {
@@ -24,12 +25,13 @@ export class Header {
       i18n.t("likePost"));
     this.likes = h("span", { class: "rj-likes" });
     this.status = h("span", { class: "rj-status", hidden: true }, i18n.t("offline"));
+    this.readers = h("span", { class: "rj-readers", hidden: true });
     const names = { oldest: i18n.t("sortOldest"), newest: i18n.t("sortNewest"), best: i18n.t("sortBest") };
     this.sort = h("select", { class: "rj-sort", id: "rj-sort" },
       ...ORDERS.map((o) => h("option", { value: o, selected: o === order }, names[o])));
     this.el = h("header", { class: "rj-head" },
       this.title,
-      h("div", { class: "rj-headbar" }, this.likeButton, this.likes,
+      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.readers,
         h("label", { class: "rj-sortby", for: "rj-sort" }, i18n.t("sortBy")), this.sort,
         h("a", { class: "rj-feed", href: `/api/feeds/threads/${threadId}.atom`, target: "_blank",
                  rel: "noopener", type: "application/atom+xml" }, i18n.t("feed")),
@@ -44,6 +46,12 @@ export class Header {
     this.likes.textContent = likesText(n, this.i18n);
     this.likeButton.setAttribute("aria-pressed", liked ? "true" : "false");
     this.likeButton.textContent = this.i18n.t(liked ? "likedPost" : "likePost");  // as WordPress says it
+  }
+
+  /** "N reading now": shown once someone besides this reader has the thread open. */
+  setReaders(n: number): void {
+    this.readers.hidden = n < 2;
+    this.readers.textContent = n < 2 ? "" : this.i18n.t("readingNow", { n });
   }
 
   setOnline(online: boolean): void {

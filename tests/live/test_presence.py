@@ -1,0 +1,78 @@
+""""N reading now": every reader of a thread is told how many have it open, across nodes, and
+told again when readers come and go. A count, never who; and never in the way of an event."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ..support.api import post
+from ..support.live import Reader, connect
+from ..support.servers import AppServer
+
+
+async def told(reader: Reader, readers: int, timeout: float = 8.0) -> None:
+    """Wait until the reader is told this many readers (an older total may come first)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not reader.presence or reader.presence[-1] != readers:
+        left = deadline - loop.time()
+        assert left > 0, f"told {reader.presence}, waited for {readers}"
+        try:
+            message = await reader.next(timeout=left, presence=True)
+        except asyncio.TimeoutError:
+            continue
+        if message["type"] == "presence":
+            reader.presence.append(message["readers"])
+
+
+@pytest.fixture
+def second_node(app_server, redis_server):
+    node = AppServer(redis_server.url).start()
+    yield node
+    node.stop()
+
+
+async def test_readers_on_two_nodes_are_counted_together_and_as_they_leave(app_server, second_node, thread) -> None:
+    tid, origin = thread["id"], app_server.page_origin
+    ann = await connect(app_server.ws_base, tid, origin=origin, client="presence-ann-000001")
+    bob = await connect(app_server.ws_base, tid, origin=origin, client="presence-bob-000001")
+    await told(ann, 2)
+    await told(bob, 2)
+    cat = await connect(second_node.ws_base, tid, origin=origin, client="presence-cat-000001")
+    for reader in (ann, bob, cat):
+        await told(reader, 3)
+    await bob.close()
+    await told(ann, 2)
+    await told(cat, 2)
+    await ann.close()
+    await cat.close()
+
+
+async def test_a_newcomer_is_told_even_when_the_total_is_unchanged(app_server, thread) -> None:
+    tid, origin = thread["id"], app_server.page_origin
+    ann = await connect(app_server.ws_base, tid, origin=origin, client="presence-ann-000002")
+    bob = await connect(app_server.ws_base, tid, origin=origin, client="presence-bob-000002")
+    await told(ann, 2)
+    await bob.close()
+    dan = await connect(app_server.ws_base, tid, origin=origin, client="presence-dan-000002")
+    await told(dan, 2)
+    await ann.close()
+    await dan.close()
+
+
+async def test_presence_never_takes_the_place_of_an_event(app_server, api, thread) -> None:
+    tid, origin = thread["id"], app_server.page_origin
+    readers = [await connect(app_server.ws_base, tid, origin=origin, client=f"presence-many-{i:06d}")
+               for i in range(4)]
+    for i in range(10):
+        post(api, tid, f"comment {i}")
+    for reader in readers:
+        texts = [(await reader.until(lambda m: m["type"] == "comment.created"))["comment"]["html"]
+                 for _ in range(10)]
+        assert texts == [f"<p>comment {i}</p>" for i in range(10)]
+        assert all("seq" in m for m in reader.seen if m["type"] != "ready")
+    for reader in readers:
+        await told(reader, 4)
+        await reader.close()
