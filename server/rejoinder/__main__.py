@@ -68,6 +68,13 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
         site.blocklist = [w.strip() for w in args.block if w.strip()]
     if getattr(args, "pow", None) is not None:
         site.pow = args.pow == "on"
+    if getattr(args, "reactions", None) is not None:
+        from .store.sites import clean_reactions
+
+        try:
+            site.reactions = clean_reactions([r for r in args.reactions.split(",") if r.strip()])
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
     if getattr(args, "hold_reports", None) is not None:
         if not 0 <= args.hold_reports <= 1000:
             raise SystemExit("hold-reports is 0 (never) to 1000")
@@ -526,6 +533,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--block", action="append", help="a blocked word or phrase: its comments go to spam (repeat)")
         s.add_argument("--pow", choices=("on", "off"), help="guests' comments need a proof of work (their browser "
                        "solves it while they type)")
+        s.add_argument("--reactions", help="the emoji readers may react with, comma separated ('' for none; "
+                       "default 👍,❤️,😂,😮,😢)")
         s.add_argument("--hold-reports", type=int, help="readers' reports that hold a comment for an admin "
                        "(0: never)")
         s.add_argument("--language", help="language of mail and mail pages: en | fr | de")

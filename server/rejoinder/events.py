@@ -13,6 +13,7 @@ COMMENT_CREATED = "comment.created"
 COMMENT_EDITED = "comment.edited"
 COMMENT_DELETED = "comment.deleted"
 LIKE_CHANGED = "like.changed"
+REACTION_CHANGED = "reaction.changed"
 COUNT_CHANGED = "count.changed"
 THREAD_LOCKED = "thread.locked"
 # An admin's status changes: approved (now public: readers add it), hidden (no
@@ -68,6 +69,10 @@ def seq_of(entry_id: str) -> int:
 def parse(entry_id: str, fields: dict[str, str]) -> Event:
     seq = seq_of(entry_id)
     kind = fields.get("type", "")
+    if kind == REACTION_CHANGED:
+        body = {"type": kind, "seq": seq, "target": int(fields.get("target") or 0), "emoji": fields.get("emoji", ""),
+                "count": int(fields.get("count", 0))}
+        return Event(seq, kind, orjson.dumps(body).decode())
     if kind == LIKE_CHANGED:
         body = {"type": kind, "seq": seq, "target": fields.get("target"), "likes": int(fields.get("likes", 0))}
         return Event(seq, kind, orjson.dumps(body).decode())

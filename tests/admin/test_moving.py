@@ -53,6 +53,7 @@ def seed_thread(api: httpx.Client, other: httpx.Client, page: str, title: str, w
     like(other, tid, first["id"])
     like(api, tid, first["id"])
     like(other, tid)
+    assert other.put(f"/api/threads/{tid}/comments/{reply['id']}/reactions", params={"emoji": "😮"}).status_code == 200
     return {"id": tid, "first": first["id"]}
 
 
@@ -76,6 +77,8 @@ def test_a_remap_lists_first_then_moves_every_comment_like_and_reply_to_the_new_
     taken = open_page(api, f"{pages}/blog/beta")["thread"]["id"]  # the new page has comments of its own
     post(api, taken, "Said on the new page already")
     before = {"alpha": shape(api, alpha["id"]), "beta": shape(api, beta["id"])}
+    reactions = other_reader.get(f"/api/threads/{alpha['id']}/reactions").json()
+    assert reactions["reactions"] == {"2": {"😮": 1}} and reactions["mine"] == ["2|😮"]
     rule = [{"from": f"{pages}/2019/01/", "to": f"{pages}/blog/"}]
 
     dry = remap(admin, rule, dry_run=True)
@@ -100,6 +103,7 @@ def test_a_remap_lists_first_then_moves_every_comment_like_and_reply_to_the_new_
     assert moved["thread"]["count"] == 4 and moved["thread"]["likes"] == 1 and moved["thread"]["title"] == "Alpha"
     assert moved["thread"]["url"] == f"{pages}/blog/alpha"
     assert open_page(other_reader, f"{pages}/blog/alpha")["thread"]["liked"] is True
+    assert other_reader.get(f"/api/threads/{new_tid}/reactions").json() == reactions
     assert thread_problems(redis_client, new_tid) == []
     # The old page leads there, and its counts too.
     assert open_page(api, f"{pages}/2019/01/alpha")["thread"]["id"] == new_tid
@@ -198,6 +202,10 @@ def test_merging_a_page_with_and_without_its_trailing_slash_keeps_everything(
         old_to_new[old[0]] = new[0]
         assert (new[2], new[3], new[4], new[5]) == (old[2], old[3], old[4], old[5])
         assert new[1] == (old_to_new[old[1]] if old[1] else None)
+    # Reactions follow their comments to their new ids, and stay the reader's own.
+    moved_reply = old_to_new[2]
+    assert api.get(f"/api/threads/{slash['id']}/reactions").json() == {
+        "reactions": {"2": {"😮": 1}, str(moved_reply): {"😮": 1}}, "mine": ["2|😮"]}
     # Likes of the post: each reader's once. The same reader liked both posts: counted once.
     assert open_page(other_reader, f"{pages}/post/")["thread"]["likes"] == 2
     assert thread_problems(redis_client, slash["id"]) == []

@@ -162,3 +162,27 @@ def test_two_readers_see_that_two_are_reading_and_one_when_the_other_leaves(read
     bob.page.close()
     # Alone again: the count goes away (a reader does not need telling they are reading).
     expect(ann.frame.locator(".rj-readers")).to_be_hidden(timeout=10_000)
+
+
+def test_reactions_are_given_taken_back_and_seen_live(reader: ReaderFactory, api: httpx.Client,
+                                                      live_endpoint: bool) -> None:
+    tid = demo_thread(api)["id"]
+    comment(api, tid, "Something to react to")
+    ann = reader().open_demo()
+    bob = reader().open_demo()
+    mine = ann.comment("Something to react to")
+    mine.get_by_role("button", name="React", exact=True).click()
+    mine.get_by_role("button", name="React with 😂").click()
+    chip = mine.locator("button.rj-chip", has_text="😂 1")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    theirs = bob.comment("Something to react to").locator("button.rj-chip", has_text="😂 1")
+    expect(theirs).to_have_attribute("aria-pressed", "false", timeout=10_000)
+    theirs.click()  # Bob adds his
+    expect(mine.locator("button.rj-chip", has_text="😂 2")).to_be_visible(timeout=10_000)
+    mine.locator("button.rj-chip", has_text="😂 2").click()  # Ann takes hers back
+    expect(bob.comment("Something to react to").locator("button.rj-chip", has_text="😂 1")).to_have_attribute(
+        "aria-pressed", "true", timeout=10_000)
+    # Still there after a reload, with Bob's own marked as his.
+    bob.reload()
+    expect(bob.comment("Something to react to").locator("button.rj-chip", has_text="😂 1")).to_have_attribute(
+        "aria-pressed", "true", timeout=10_000)

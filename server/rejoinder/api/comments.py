@@ -319,6 +319,41 @@ async def like_post(request: Request) -> JSON:
     return await _like(request, "post")
 
 
+async def react(request: Request) -> JSON:
+    """PUT (react) or DELETE (take back) /api/threads/{tid}/comments/{cid}/reactions?emoji=👍: one of the
+    site's emoji, once per reader. Answers {"target", "emoji", "count", "reacted"}.
+
+    Errors: comment_not_found, comment_deleted, thread_not_found, invalid_field (emoji not in the site's set),
+    missing_field, rate_limited, origin_not_allowed, invalid_session.
+    """
+    st = state(request)
+    tid = request.path_params["tid"]
+    cid = comment_id(request)
+    site = await thread_site(request, tid)
+    emoji = request.query_params.get("emoji", "")
+    if emoji not in site.reactions:
+        raise ApiError("invalid_field", "emoji must be one of the site's reactions.", field="emoji")
+    viewer = await identity.current(request, site.id)
+    if not viewer.key:
+        raise ApiError("missing_field", "Reactions need the widget's anonymous id or a session.",
+                       field="X-Rejoinder-Client")
+    await _limit(request, site.id, viewer, "like", factor=5)
+    count, reacted = await st.comments.react(tid, cid, emoji, viewer.key, request.method == "PUT")
+    await st.feed.announce(site.id, tid, "reaction.changed")
+    return JSON({"target": cid, "emoji": emoji, "count": count, "reacted": reacted})
+
+
+async def list_reactions(request: Request) -> JSON:
+    """GET /api/threads/{tid}/reactions: every comment's reaction counts {cid: {emoji: n}}, and the
+    caller's own ["cid|emoji", ...]. Errors: thread_not_found, origin_not_allowed, invalid_session."""
+    st = state(request)
+    tid = request.path_params["tid"]
+    site = await thread_site(request, tid)
+    viewer = await identity.current(request, site.id)
+    counts, mine = await st.comments.reactions(tid, viewer.key)
+    return JSON({"reactions": counts, "mine": mine})
+
+
 async def report_comment(request: Request) -> JSON:
     """POST /api/threads/{tid}/comments/{cid}/report {"reason": "spam"|"abuse"|"off_topic"|"other"}: a reader
     reports a published comment to the site's admins. One report per reader (and per address) and comment;
@@ -358,4 +393,6 @@ routes = [
     Route("/api/threads/{tid}/comments/{cid}/like", like_comment, methods=["PUT", "DELETE"], name="comments:like"),
     Route("/api/threads/{tid}/like", like_post, methods=["PUT", "DELETE"], name="threads:like"),
     Route("/api/threads/{tid}/comments/{cid}/report", report_comment, methods=["POST"], name="comments:report"),
+    Route("/api/threads/{tid}/comments/{cid}/reactions", react, methods=["PUT", "DELETE"], name="comments:react"),
+    Route("/api/threads/{tid}/reactions", list_reactions, methods=["GET"], name="threads:reactions"),
 ]

@@ -137,7 +137,9 @@ SCHEMAS: dict[str, Any] = {
         "blocklist": {"type": "array", "maxItems": 200, "items": {"type": "string", "maxLength": 100}},
         "pow": {"type": "boolean", "description": "Guests' comments need a proof of work"},
         "hold_reports": {"type": "integer", "minimum": 0, "maximum": 1000,
-                         "description": "Readers' reports that hold a comment for an admin (0: never)"}}},
+                         "description": "Readers' reports that hold a comment for an admin (0: never)"},
+        "reactions": {"type": "array", "maxItems": 10, "items": {"type": "string"},
+                      "description": "The emoji readers may react with ([] for none)"}}},
     "AdminComment": {"type": "object", "properties": {
         "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
         "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},
@@ -183,6 +185,12 @@ SCHEMAS: dict[str, Any] = {
                 "id": {"type": "string"}, "attempt": {"type": "integer"},
                 "status": {"type": "integer", "nullable": True}, "error": {"type": "string", "nullable": True},
                 "duration_ms": {"type": "number"}}}}}}}},
+    "Reaction": {"type": "object", "properties": {
+        "target": {"type": "integer"}, "emoji": {"type": "string"}, "count": {"type": "integer"},
+        "reacted": {"type": "boolean"}}},
+    "Reactions": {"type": "object", "properties": {
+        "reactions": {"type": "object", "description": "comment id -> {emoji: count}"},
+        "mine": {"type": "array", "items": {"type": "string"}, "description": "\"<comment id>|<emoji>\""}}},
     "Overview": {"type": "object", "properties": {
         "days": {"type": "array", "description": "New comments per UTC day, oldest first, by the status they "
                  "arrived with", "items": {"type": "object", "properties": {
@@ -271,6 +279,15 @@ PATHS: dict[str, Any] = {
     "/api/threads/{tid}/comments/{cid}/like": {
         "put": {"summary": "Like a comment", "parameters": [TID, CID], "responses": {**_ok("Like"), **_errors(403, 404, 409, 422, 429)}},
         "delete": {"summary": "Unlike a comment", "parameters": [TID, CID], "responses": {**_ok("Like"), **_errors(403, 404, 409, 422, 429)}}},
+    "/api/threads/{tid}/comments/{cid}/reactions": {
+        "put": {"summary": "React to a comment with one of the site's emoji (once per reader)",
+                "parameters": [TID, CID, _q("emoji", {"type": "string"}, True)],
+                "responses": {**_ok("Reaction"), **_errors(403, 404, 409, 422, 429)}},
+        "delete": {"summary": "Take a reaction back", "parameters": [TID, CID, _q("emoji", {"type": "string"}, True)],
+                   "responses": {**_ok("Reaction"), **_errors(403, 404, 409, 422, 429)}}},
+    "/api/threads/{tid}/reactions": {"get": {
+        "summary": "Every comment's reaction counts, and the caller's own", "parameters": [TID],
+        "responses": {**_ok("Reactions"), **_errors(401, 403, 404)}}},
     "/api/threads/{tid}/comments/{cid}/report": {"post": {
         "summary": "Report a published comment to the site's admins (one report per reader; held at the site's "
                    "hold_reports)",

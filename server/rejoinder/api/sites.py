@@ -23,7 +23,9 @@ def public_site(request: Request, site: Site) -> dict[str, Any]:
             # The widget offers "Notify me of new comments via email" only when mail can be sent.
             "notifications": settings.mail_enabled,
             # Guests' comments need a proof of work (pow.py): the widget solves one while the reader types.
-            "pow": site.pow}
+            "pow": site.pow,
+            # The emoji readers may react with, in the order the widget offers them.
+            "reactions": site.reactions}
 
 
 async def get_site(request: Request) -> JSON:

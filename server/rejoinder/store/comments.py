@@ -172,6 +172,23 @@ class CommentStore:
         _refusal(result)
         return int(result[1]), bool(result[2])
 
+    async def react(self, tid: str, cid: int, emoji: str, reader: str, on: bool) -> tuple[int, bool]:
+        """React to a comment with `emoji` (or take it back): its count of that emoji, and whether the reader has it."""
+        result = await self.scripts["set_reaction"](
+            keys=[keys.thread_meta(tid), keys.comments(tid), keys.reactions(tid), keys.reacted(tid, reader),
+                  keys.events(tid), keys.likers(tid)],
+            args=[cid, emoji, "1" if on else "0", self.events_maxlen, LIKER_SECONDS])
+        _refusal(result)
+        return int(result[1]), bool(int(result[2]))
+
+    async def reactions(self, tid: str, reader: str) -> tuple[dict[str, dict[str, int]], list[str]]:
+        """Every reaction count of the thread (by comment id), and this reader's own ("cid|emoji")."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.reactions(tid))
+            pipe.smembers(keys.reacted(tid, reader or "-"))
+            counts, mine = await pipe.execute()
+        return {cid: orjson.loads(raw) for cid, raw in counts.items()}, sorted(mine)
+
     async def counts(self, tids: list[str]) -> list[int]:
         """Visible comments of many threads; on a cluster the pipeline splits by node."""
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -72,6 +72,16 @@ def liked_by(tid: str, liker: str) -> str:
     return f"{_t(tid)}:liked:{liker}"
 
 
+def reactions(tid: str) -> str:
+    """The thread's reactions: comment id -> JSON {emoji: count}."""
+    return f"{_t(tid)}:reactions"
+
+
+def reacted(tid: str, reader: str) -> str:
+    """One reader's reactions in the thread: "<cid>|<emoji>" (listed in likers() like liked-by sets)."""
+    return f"{_t(tid)}:reacted:{reader}"
+
+
 def likers(tid: str) -> str:
     """The names of the thread's liked-by sets (so backups and forgetting can find them)."""
     return f"{_t(tid)}:likers"

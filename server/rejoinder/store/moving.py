@@ -66,7 +66,7 @@ class MovingStore:
         return tid
 
     async def _read(self, tid: str) -> tuple[dict[str, str], dict[str, Any]]:
-        meta, docs, indexed, likes, likers, subs, imported = await self._gather(
+        meta, docs, indexed, likes, likers, subs, imported, reactions = await self._gather(
             keys=[keys.thread_meta(tid)], args=[keys.thread_prefix(tid)])
         shown = set(indexed)
         parsed = sorted((orjson.loads(d) for d in docs), key=lambda d: d["id"])
@@ -81,6 +81,7 @@ class MovingStore:
                        for i in range(0, len(likers), 3)},
             "subs": _pairs(subs),
             "imported": _pairs(imported),
+            "reactions": {cid: orjson.loads(raw) for cid, raw in _pairs(reactions).items()},
             "pinned": int(record["pinned"]) if (record.get("pinned") or "").isdigit() else None,
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,6 +25,28 @@ return 1
 """
 
 
+DEFAULT_REACTIONS = ("👍", "❤️", "😂", "😮", "😢")
+MAX_REACTIONS = 10
+
+
+def clean_reactions(value: Any) -> list[str]:
+    """A site's reaction set: up to MAX_REACTIONS distinct emoji (or other symbols), each a few code
+    points with no letters, digits, spaces or control characters. ValueError says what is wrong."""
+    if not isinstance(value, list) or len(value) > MAX_REACTIONS:
+        raise ValueError(f"reactions is a list of at most {MAX_REACTIONS} emoji")
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError("each reaction is an emoji")
+        item = unicodedata.normalize("NFC", item.strip())
+        if not 1 <= len(item) <= 16 or "|" in item or any(
+                unicodedata.category(ch)[0] in "LNZC" and ch not in "\u200d\ufe0f" for ch in item):
+            raise ValueError(f"{item!r} is not an emoji")
+        if item not in out:
+            out.append(item)
+    return out
+
+
 @dataclass
 class Site:
     id: str
@@ -40,6 +63,8 @@ class Site:
     pow: bool = False
     # Readers' reports that hold a comment for an admin (0: reports never hold one by themselves).
     hold_reports: int = 0
+    # The emoji readers may react with (one of each per reader and comment); none: no reactions.
+    reactions: list[str] = field(default_factory=lambda: list(DEFAULT_REACTIONS))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +82,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         owner_emails=orjson.loads(data.get("owner_emails", "[]")),
         pow=data.get("pow") == "1",
         hold_reports=int(data.get("hold_reports") or 0),
+        reactions=orjson.loads(data["reactions"]) if "reactions" in data else list(DEFAULT_REACTIONS),
     )
 
 
@@ -101,7 +127,7 @@ class SiteStore:
                 "moderation", site.moderation, "created", site.created,
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
                 "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0",
-                "hold_reports", site.hold_reports]
+                "hold_reports", site.hold_reports, "reactions", orjson.dumps(site.reactions).decode()]
 
     async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
         """Has this guest had a comment approved here: their browser (the per-site guest key), or an

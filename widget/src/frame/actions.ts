@@ -22,6 +22,54 @@ export class Actions {
     announcer.say(e instanceof ApiError && e.code !== "network" ? e.message : i18n.t("networkError"));
   }
 
+  /** Reaction counts by comment, and this reader's own ("cid|emoji"). */
+  readonly reactions = new Map<number, Record<string, number>>();
+  readonly reacted = new Set<string>();
+
+  /** Counts from the server (the thread's, or one emoji's after an event); redraws what changed. */
+  setReactions(id: number, emoji: string, count: number): void {
+    const counts = { ...(this.reactions.get(id) || {}) };
+    if (count > 0) counts[emoji] = count; else delete counts[emoji];
+    this.reactions.set(id, counts);
+    this.ctx.list.refresh(id);
+  }
+
+  /** Toggle this reader's `emoji` on comment `id`: shown at once, put right by the server's answer. */
+  async react(id: number, emoji: string): Promise<void> {
+    const { api, thread } = this.ctx;
+    const key = `${id}|${emoji}`;
+    const on = !this.reacted.has(key);
+    const before = this.reactions.get(id)?.[emoji] || 0;
+    if (on) this.reacted.add(key); else this.reacted.delete(key);
+    this.setReactions(id, emoji, Math.max(0, before + (on ? 1 : -1)));
+    try {
+      const r = await api.react(thread.id, id, emoji, on);
+      if (r.reacted) this.reacted.add(key); else this.reacted.delete(key);
+      this.setReactions(id, emoji, r.count);
+    } catch (e) {
+      if (on) this.reacted.delete(key); else this.reacted.add(key);
+      this.setReactions(id, emoji, before);
+      this.fail(e);
+    }
+  }
+
+  /** The site's emoji under a comment, to pick one. */
+  pickReaction(button: HTMLElement, emoji: string[]): void {
+    const bar = button.closest(".rj-actions");
+    const open = bar?.parentElement?.querySelector(".rj-picker");
+    if (open) {
+      open.remove();
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    const picker = h("div", { class: "rj-picker", role: "group", "aria-label": this.ctx.i18n.t("react") },
+      ...emoji.map((e) => h("button", { type: "button", class: "rj-chip", "data-action": "react", "data-emoji": e,
+        "aria-label": this.ctx.i18n.t("reactWith", { emoji: e }) }, e)));
+    bar?.after(picker);
+    button.setAttribute("aria-expanded", "true");
+    picker.querySelector<HTMLElement>("button")?.focus();
+  }
+
   /** Comments this reader reported in this page view: they show "Reported" instead of the button. */
   readonly reported = new Set<number>();
 

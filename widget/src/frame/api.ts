@@ -92,6 +92,16 @@ export class Api {
     return this.call("POST", "/api/auth/handover", code ? { secret, code, keep } : { secret, keep });
   }
 
+  /** Every comment's reaction counts, and this reader's own ("cid|emoji"). */
+  reactions(tid: string): Promise<{ reactions: Record<string, Record<string, number>>; mine: string[] }> {
+    return this.call("GET", `/api/threads/${enc(tid)}/reactions`);
+  }
+
+  /** React to a comment with one of the site's emoji, or take it back. */
+  react(tid: string, cid: number, emoji: string, on: boolean): Promise<{ count: number; reacted: boolean }> {
+    return this.call(on ? "PUT" : "DELETE", `/api/threads/${enc(tid)}/comments/${cid}/reactions?emoji=${enc(emoji)}`);
+  }
+
   /** Report a comment to the site's moderators (one report per reader). */
   report(tid: string, cid: number, reason: string): Promise<{ reported: boolean }> {
     return this.call("POST", `/api/threads/${enc(tid)}/comments/${cid}/report`, { reason });

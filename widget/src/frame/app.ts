@@ -113,6 +113,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     },
   };
   let images = false;
+  const emoji = site?.reactions ?? [];
   const render = (c: Comment): HTMLElement => commentArticle(c, {
     i18n,
     images,
@@ -122,6 +123,9 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     canEdit: (x) => !!x.mine && x.status !== "deleted" && !!x.editable_until && Date.parse(x.editable_until) > Date.now()
       && (ctx.me.kind === "user" || !!tokenFor(ctx.thread.id, x.id)),
     reported: (id) => actions.reported.has(id),
+    emoji,
+    reactionsOf: (id) => actions.reactions.get(id),
+    reactedWith: (id, e) => actions.reacted.has(`${id}|${e}`),
     canDelete: (x) => !!x.mine && x.status !== "deleted" && (ctx.me.kind === "user"
       || (!!x.editable_until && Date.parse(x.editable_until) > Date.now() && !!tokenFor(ctx.thread.id, x.id))),
   });
@@ -259,6 +263,8 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
       case "edit": actions.edit(id); break;
       case "delete": void actions.remove(id, button); break;
       case "report": actions.report(id, button); break;
+      case "react": void actions.react(id, button.dataset.emoji || ""); break;
+      case "react-pick": actions.pickReaction(button, emoji); break;
       case "more-replies": void moreReplies(id, button); break;
     }
   });
@@ -320,6 +326,16 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   nearTheEnd();
   const returning = await known;
   compose.restoreDraft();
+  if (emoji.length) {
+    // Reactions come after the comments: one small request, then only the comments that have some redraw.
+    api.reactions(ctx.thread.id).then((r) => {
+      r.mine.forEach((k) => actions.reacted.add(k));
+      for (const [id, counts] of Object.entries(r.reactions)) {
+        actions.reactions.set(Number(id), counts);
+        ctx.list.refresh(Number(id));
+      }
+    }, () => undefined);
+  }
   // Where the frame has no storage of its own, the order the reader chose came with the rest of
   // what the blog page keeps for us, just now.
   if (savedOrder(params.site) !== order) await reorder(savedOrder(params.site));
@@ -381,6 +397,9 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         ctx.setCount(e.count);
         ctx.leaving(e.comment.id);
         ctx.list.removeOrMark(e.comment);
+        break;
+      case "reaction.changed":
+        actions.setReactions(e.target, e.emoji, e.count);
         break;
       case "like.changed":
         if (e.target === "post") actions.postLikes(e.likes);

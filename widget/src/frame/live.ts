@@ -21,6 +21,7 @@ export type LiveEvent =
   | { type: "comment.edited"; seq: number; comment: Comment }
   | { type: "comment.deleted"; seq: number; comment: Comment; count: number }
   | { type: "like.changed"; seq: number; target: string; likes: number }
+  | { type: "reaction.changed"; seq: number; target: number; emoji: string; count: number }
   | { type: "count.changed"; seq: number; count: number }
   | { type: "thread.locked"; seq: number; locked: boolean }
   // An admin published a held comment: everyone adds it.
@@ -82,6 +83,8 @@ export function parseEvent(data: unknown):
       return m.pinned === null || isNum(m.pinned) ? (m as unknown as LiveEvent) : null;
     case "comment.edited":
       return isComment(m.comment) ? (m as unknown as LiveEvent) : null;
+    case "reaction.changed":
+      return isNum(m.target) && typeof m.emoji === "string" && isNum(m.count) ? (m as unknown as LiveEvent) : null;
     case "like.changed":
       return typeof m.target === "string" && isNum(m.likes) ? (m as unknown as LiveEvent) : null;
     case "count.changed":

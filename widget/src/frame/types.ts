@@ -97,6 +97,8 @@ export interface Site {
   pow?: boolean;
   /** Whether the site sends "new comment" emails, once notifications land. */
   notifications?: boolean;
+  /** The emoji readers may react with ([] or absent: no reactions). */
+  reactions?: string[];
 }
 
 export interface Created {

@@ -111,7 +111,13 @@ for suffix, set in pairs(src.likers) do
   local name = prefix .. suffix
   for _, member in ipairs(set.members) do
     local target = member
-    if member ~= 'post' then target = map[tonumber(member)] and tostring(map[tonumber(member)]) or nil end
+    local rcid, emoji = string.match(member, '^(%d+)|(.+)$')
+    if rcid then
+      -- A reaction ("cid|emoji"): it follows its comment.
+      target = map[tonumber(rcid)] and (tostring(map[tonumber(rcid)]) .. '|' .. emoji) or nil
+    elseif member ~= 'post' then
+      target = map[tonumber(member)] and tostring(map[tonumber(member)]) or nil
+    end
     if target then
       local new = redis.call('SADD', name, target)
       if member == 'post' and new == 0 and first_time then post_overlap = post_overlap + 1 end
@@ -130,6 +136,17 @@ if first_time and tonumber(src.post_likes) - post_overlap > 0 then
 end
 
 for hash, value in pairs(src.subs) do redis.call('HSETNX', subs, hash, value) end
+-- Reaction counts follow their comments (added to what a merged thread's comment has: ids never meet).
+if src.reactions then
+  local reactions = prefix .. 'reactions'
+  for old, counts in pairs(src.reactions) do
+    local cid = map[tonumber(old)]
+    if cid and redis.call('HEXISTS', imported, 'moved:' .. from .. ':r:' .. old) == 0 then
+      redis.call('HSET', reactions, cid, cjson.encode(counts))
+      redis.call('HSET', imported, 'moved:' .. from .. ':r:' .. old, '1')
+    end
+  end
+end
 -- What an earlier import brought in stays known as imported here: the same file again adds nothing.
 for key, id in pairs(src.imported) do
   local cid = map[tonumber(id)]

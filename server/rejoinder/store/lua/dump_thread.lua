@@ -3,7 +3,7 @@
 -- only guard retries for a day).
 -- KEYS[1] meta; ARGV[1] the thread's key prefix
 local prefix = ARGV[1]
-local names = {'meta', 'comments', 'roots', 'events', 'likecount', 'kids', 'likers', 'imported'}
+local names = {'meta', 'comments', 'roots', 'events', 'likecount', 'kids', 'likers', 'imported', 'reactions'}
 local out = {}
 local function add(key)
   local payload = redis.call('DUMP', key)

@@ -23,4 +23,5 @@ for _, key in ipairs(redis.call('SMEMBERS', prefix .. 'likers')) do
   end
 end
 return {meta, redis.call('HVALS', prefix .. 'comments'), indexed, redis.call('HGETALL', prefix .. 'likecount'),
-        likers, redis.call('HGETALL', prefix .. 'subs'), redis.call('HGETALL', prefix .. 'imported')}
+        likers, redis.call('HGETALL', prefix .. 'subs'), redis.call('HGETALL', prefix .. 'imported'),
+        redis.call('HGETALL', prefix .. 'reactions')}

@@ -17,7 +17,7 @@ end
 if redis.call('HGET', meta, 'seq') ~= ARGV[2] then
   return {'changed'}
 end
-local names = {'comments', 'roots', 'likecount', 'kids', 'imported', 'subs', 'retitled'}
+local names = {'comments', 'roots', 'likecount', 'kids', 'imported', 'subs', 'retitled', 'reactions'}
 for _, root in ipairs(redis.call('ZRANGE', prefix .. 'roots', 0, -1)) do
   redis.call('DEL', prefix .. 'sub:' .. root)
 end

@@ -19,6 +19,10 @@ export interface CommentView {
   canDelete(c: Comment): boolean;
   /** Whether this reader reported it already (this page view). */
   reported(id: number): boolean;
+  /** The site's reaction emoji ([]: none), a comment's counts, and whether this reader gave one. */
+  emoji: string[];
+  reactionsOf(id: number): Record<string, number> | undefined;
+  reactedWith(id: number, emoji: string): boolean;
   /** False while the first page is built: avatars get their URL once the comments
    * show (app.ts), as starting 200 image loads cost about 15% of the build. */
   images: boolean;
@@ -38,6 +42,19 @@ export function timeEl(iso: string, i18n: I18n, now: number, cls = "rj-time"): H
 function exactTitle(iso: string, i18n: I18n): { title: string } | { "data-exact": string } {
   const exact = i18n.exact(new Date(iso));
   return exact === null ? { "data-exact": iso } : { title: exact };
+}
+
+/** The reactions a comment has (one button each, pressed if the reader gave it), and a button to add one. */
+function reactionChips(c: Comment, v: CommentView): (HTMLElement | null)[] {
+  if (!v.emoji.length || c.status !== "approved") return [];
+  const counts = v.reactionsOf(c.id) || {};
+  const chips: (HTMLElement | null)[] = v.emoji.filter((e) => (counts[e] || 0) > 0).map((e) =>
+    h("button", { type: "button", class: "rj-chip", "data-action": "react", "data-emoji": e,
+      "aria-pressed": v.reactedWith(c.id, e) ? "true" : "false",
+      "aria-label": v.i18n.t("reactionCount", { n: counts[e], emoji: e }) }, `${e} ${counts[e]}`));
+  chips.push(h("button", { type: "button", class: "rj-link rj-addreact", "data-action": "react-pick",
+    "aria-expanded": "false" }, v.i18n.t("react")));
+  return chips;
 }
 
 export function likesText(n: number, i18n: I18n): string {
@@ -84,6 +101,7 @@ export function commentArticle(c: Comment, v: CommentView): HTMLElement {
     h("button", { type: "button", class: "rj-link rj-like", "data-action": "like", "aria-pressed": c.liked ? "true" : "false" },
       i18n.t("like")),
     h("span", { class: "rj-likes" }, likesText(c.likes, i18n)),
+    ...reactionChips(c, v),
     v.locked || c.status !== "approved" ? null
       : h("button", { type: "button", class: "rj-link", "data-action": "reply", "aria-expanded": "false" }, i18n.t("reply")),
     v.canEdit(c) ? h("button", { type: "button", class: "rj-link", "data-action": "edit" }, i18n.t("edit")) : null,
