@@ -76,6 +76,9 @@ def test_forget_by_identity_takes_their_comments_and_likes(redis_server, redis_c
     api.put(f"/api/threads/{tid}/comments/{answer['id']}/like")
     api.put(f"/api/threads/{tid}/like")
     other_reader.put(f"/api/threads/{tid}/like")
+    for client in (api, other_reader):
+        r = client.put(f"/api/threads/{tid}/comments/{answer['id']}/reactions", params={"emoji": "❤️"})
+        assert r.status_code == 200
 
     report = cli_json(redis_server.url, "forget", SITE, "--identity", guest_identity(api))
     assert {k: report[k] for k in ("comments", "placeholders", "removed", "likes")} == \
@@ -87,6 +90,10 @@ def test_forget_by_identity_takes_their_comments_and_likes(redis_server, redis_c
     assert comments[1]["likes"] == 0 and comments[1]["parent"] == comments[0]["id"]
     assert traces(redis_client, "Zed") == []  # name and words
     assert not redis_client.exists(keys.liked_by(tid, guest_identity(api)))
+    # Their reaction goes too; Yan's own stays.
+    assert not redis_client.exists(keys.reacted(tid, guest_identity(api)))
+    assert other_reader.get(f"/api/threads/{tid}/reactions").json() == {
+        "reactions": {str(answer["id"]): {"❤️": 1}}, "mine": [f"{answer['id']}|❤️"]}
     assert thread_problems(redis_client, tid) == []
 
 

@@ -4,8 +4,8 @@
 -- without leaves the indexes (as delete_comment.lua does). Their likes go (when
 -- keyed by the identity being forgotten), counts follow, and the event log is cut
 -- after the last entry that carried their words, so no copy of them is left;
--- readers that were further back than that refetch the thread (resync). New
--- comment.deleted and like.changed events tell live readers.
+-- readers that were further back than that refetch the thread (resync). Their reactions go
+-- too. New comment.deleted, like.changed and reaction.changed events tell live readers.
 -- KEYS[1] meta, KEYS[2] comments, KEYS[3] roots, KEYS[4] events, KEYS[5] likecount,
 --      KEYS[6] the identity's liked-by set (a never-used name when forgetting by email), KEYS[7] likers
 -- ARGV: 1 prefix, 2 "email" | "identity", 3 the lower-cased email or the identity key,
@@ -65,6 +65,7 @@ end
 
 -- Their likes, when the identity that gave them is the one being forgotten.
 local like_events = {}
+local reaction_events = {}
 if mode == 'identity' then
   for _, target in ipairs(redis.call('SMEMBERS', likedby)) do
     local n
@@ -80,6 +81,26 @@ if mode == 'identity' then
   end
   redis.call('DEL', likedby)
   redis.call('SREM', likers, likedby)
+  -- And their reactions ("cid|emoji" in their own set): each count goes down by theirs.
+  local reacted = prefix .. 'reacted:' .. who
+  local reactions = prefix .. 'reactions'
+  for _, member in ipairs(redis.call('SMEMBERS', reacted)) do
+    local rcid, emoji = string.match(member, '^(%d+)|(.+)$')
+    local stored = rcid and redis.call('HGET', reactions, rcid)
+    if stored then
+      local counts = cjson.decode(stored)
+      local n = math.max(0, tonumber(counts[emoji] or 0) - 1)
+      if n > 0 then counts[emoji] = n else counts[emoji] = nil end
+      if next(counts) == nil then
+        redis.call('HDEL', reactions, rcid)
+      else
+        redis.call('HSET', reactions, rcid, cjson.encode(counts))
+      end
+      reaction_events[#reaction_events + 1] = {rcid, emoji, n}
+    end
+  end
+  redis.call('DEL', reacted)
+  redis.call('SREM', likers, reacted)
 end
 
 -- Cut the log after the last entry that holds one of their comments.
@@ -113,7 +134,12 @@ for _, l in ipairs(like_events) do
   redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
     'type', 'like.changed', 'target', l[1], 'likes', l[2])
 end
-if #deleted > 0 or #like_events > 0 then
+for _, r in ipairs(reaction_events) do
+  seq = redis.call('HINCRBY', meta, 'seq', 1)
+  redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], seq .. '-1',
+    'type', 'reaction.changed', 'target', r[1], 'emoji', r[2], 'count', r[3])
+end
+if #deleted > 0 or #like_events > 0 or #reaction_events > 0 then
   -- Wake the nodes whose readers follow this thread (the log, not this message, carries the events).
   redis.call('SPUBLISH', (string.gsub(KEYS[1], 'meta$', 'wake')), seq)
 end
