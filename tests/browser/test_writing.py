@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 import redis as redis_sync
+from playwright.sync_api import expect
+
+from rejoinder.store import keys
 
 from ..conftest import SITE, register_site
 from ..support.servers import AppServer
@@ -203,3 +207,33 @@ def test_markdown_preview_is_text_only(reader: ReaderFactory) -> None:
     assert "<img src=x onerror=alert(1)>" in (preview.text_content() or "")
     f.get_by_role("button", name="Back to writing").click()
     assert r.field("Comment").is_visible()
+
+
+def test_typing_at_suggests_the_threads_people_and_the_comment_mentions_them(
+        reader: ReaderFactory, api: httpx.Client, redis_client: redis_sync.Redis) -> None:
+    tid = demo_thread(api)["id"]
+    grace = comment(api, tid, "Mending is meditative.", name="Grace Hopper")
+    comment(api, tid, "Glue is underrated.", name="Linus")
+    r = reader().open_demo()
+    box = r.field("Comment")
+    box.click()
+    box.press_sequentially("I agree with @gr")
+    options = r.frame.get_by_role("listbox", name="People in this thread").get_by_role("option")
+    expect(options).to_have_text(["@Grace Hopper"])
+    expect(box).to_have_attribute("aria-expanded", "true")
+    box.press("Enter")
+    expect(box).to_have_value("I agree with @Grace Hopper ")
+    box.press_sequentially("about wax.")
+    r.field("Name").fill("Ada")
+    r.frame.get_by_role("button", name="Post Comment").click()
+    r.comment("about wax.").wait_for()
+    stored = [orjson.loads(v) for v in redis_client.hvals(keys.comments(tid))]
+    [mine] = [d for d in stored if "about wax" in d["text"]]
+    assert mine["mentions"] == [grace["id"]]
+    # Escape closes the list; a name no one here has suggests nothing.
+    box.press_sequentially("@Li")
+    expect(options).to_have_text(["@Linus"])
+    box.press("Escape")
+    expect(r.frame.get_by_role("listbox", name="People in this thread")).to_be_hidden()
+    box.press_sequentially(" @Zz")
+    expect(r.frame.get_by_role("listbox", name="People in this thread")).to_be_hidden()

@@ -107,6 +107,25 @@ def test_a_reply_tells_the_parent_author(reader, another, smtp_server, mail_thre
     assert len(smtp_server.messages(sub)) == 2  # the reply is not mailed a second time in a batch
 
 
+def test_a_mention_tells_the_mentioned_reader_who_asked_for_mail(reader, another, smtp_server, mail_thread) -> None:
+    sub = address("sub")
+    mine = subscribe(reader, smtp_server, mail_thread["id"], sub, name="Gus")
+    quiet = post(another, mail_thread["id"], "I never ask for mail.", name="Ivy", email=address("ivy"))["comment"]
+    post(another, mail_thread["id"], "@Gus and @Ivy: have you tried wax?", name="Hal",
+         mentions=[mine["comment"]["id"], quiet["id"]])
+    smtp_server.wait_for(sub, 3)  # the confirmation, Ivy's comment (in a batch) and the mention
+    time.sleep(2)
+    mails = smtp_server.messages(sub)
+    about = [m for m in mails if "have you tried wax?" in text_part(m)]
+    # Once, as a mention: not a second time in a batch.
+    assert [m["Subject"] for m in about] == ["Hal mentioned you on “Post one”"] and len(mails) == 3
+    assert smtp_server.messages(address("ivy")) == []  # she never asked for mail
+    for bad in ([0], ["1"], [True], list(range(1, 13)), [999], "1"):
+        r = another.post(f"/api/threads/{mail_thread['id']}/comments",
+                         json={"text": f"bad mentions {bad!r}", "name": "Hal", "mentions": bad})
+        assert (r.status_code, error_of(r)["field"]) == (422, "mentions"), bad
+
+
 def test_owner_gets_held_comments_with_approve_and_delete_links(reader, smtp_server, mail_thread, redis_server) -> None:
     owner = address("owner")
     cli(redis_server.url, "site", "update", SITE, "--moderation", "hold_all", "--owner-email", owner)

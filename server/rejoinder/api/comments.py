@@ -104,6 +104,9 @@ async def create_comment(request: Request) -> JSON:
     notify = body.get("notify", False)
     if not isinstance(notify, bool):
         raise ApiError("invalid_field", "notify must be true or false.", field="notify")
+    mentions = await _mentions(request, tid, body.get("mentions"))
+    if mentions:
+        doc["mentions"] = mentions
     if notify and st.settings.mail_enabled:
         if not doc["email"]:
             raise ApiError("notify_needs_email", field="email" if viewer.kind == "guest" else "notify")
@@ -352,6 +355,26 @@ async def list_reactions(request: Request) -> JSON:
     viewer = await identity.current(request, site.id)
     counts, mine = await st.comments.reactions(tid, viewer.key)
     return JSON({"reactions": counts, "mine": mine})
+
+
+MAX_MENTIONS = 10
+
+
+async def _mentions(request: Request, tid: str, value: Any) -> list[int]:
+    """The comments whose authors a new comment mentions (@name): published comments of this thread.
+    Their authors who asked for mail about the thread are told (notify/notifications.py)."""
+    if value is None:
+        return []
+    if (not isinstance(value, list) or len(value) > MAX_MENTIONS
+            or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in value)):
+        raise ApiError("invalid_field", f"mentions is a list of at most {MAX_MENTIONS} comment ids.",
+                       field="mentions")
+    wanted = sorted(set(value))
+    for cid in wanted:
+        doc = await state(request).comments.get(tid, cid)
+        if doc is None or doc.get("status") != "approved":
+            raise ApiError("invalid_field", f"Comment {cid} cannot be mentioned.", field="mentions")
+    return wanted
 
 
 async def report_comment(request: Request) -> JSON:

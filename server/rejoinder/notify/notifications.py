@@ -137,6 +137,12 @@ class MailWork:
             parent = await self.comments.get(tid, int(target))
             if parent and parent.get("email"):
                 parent_hash = email_hash(self.settings, parent["email"])
+        # The authors of the comments it mentions (@name), told at once like a reply's parent.
+        mentioned: set[str] = set()
+        for cid in doc.get("mentions") or []:
+            other = await self.comments.get(tid, int(cid))
+            if other and other.get("email") and other.get("status") == "approved":
+                mentioned.add(email_hash(self.settings, other["email"]))
         mail, batch = [], []
         due = now + int(self.settings.notify_batch_seconds * 1000)
         for ehash, email in subscribers.items():
@@ -148,6 +154,13 @@ class MailWork:
                                     item=_item(doc), unsubscribe_url=unsubscribe)
                 mail.append(compose(self.settings, to=email, site_name=site.name or site.id, mail=m,
                                     unsubscribe=unsubscribe, kind="reply"))
+                continue
+            if ehash in mentioned:
+                unsubscribe = self._unsubscribe(site, ehash, tid)
+                m = templates.reply(site.language, title=meta.get("title", ""), url=meta.get("url", ""),
+                                    item=_item(doc), unsubscribe_url=unsubscribe, kind="mention")
+                mail.append(compose(self.settings, to=email, site_name=site.name or site.id, mail=m,
+                                    unsubscribe=unsubscribe, kind="mention"))
                 continue
             batch.append((f"{tid}:{ehash}", due, orjson.dumps(_item(doc, email)).decode()))
         return mail, batch

@@ -26,6 +26,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "wrote": "{name} wrote:",
         "read": "Read the conversation",
         "reply_subject": "{name} replied to your comment on “{title}”",
+        "mention_subject": "{name} mentioned you on “{title}”",
+        "mention_intro": "{name} mentioned you in a comment on “{title}”:",
         "reply_intro": "{name} replied to your comment on “{title}”:",
         "held_subject": "[{site}] A comment awaits moderation on “{title}”",
         "held_intro": "{name} left a comment on “{title}” that is held for moderation ({reason}):",
@@ -53,6 +55,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "wrote": "{name} a écrit :",
         "read": "Lire la conversation",
         "reply_subject": "{name} a répondu à votre commentaire sur « {title} »",
+        "mention_subject": "{name} vous a mentionné sur « {title} »",
+        "mention_intro": "{name} vous a mentionné dans un commentaire sur « {title} » :",
         "reply_intro": "{name} a répondu à votre commentaire sur « {title} » :",
         "held_subject": "[{site}] Un commentaire attend la modération sur « {title} »",
         "held_intro": "{name} a laissé sur « {title} » un commentaire retenu pour modération ({reason}) :",
@@ -80,6 +84,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "wrote": "{name} schrieb:",
         "read": "Zur Unterhaltung",
         "reply_subject": "{name} hat auf Ihren Kommentar zu „{title}“ geantwortet",
+        "mention_subject": "{name} hat Sie bei „{title}“ erwähnt",
+        "mention_intro": "{name} hat Sie in einem Kommentar zu „{title}“ erwähnt:",
         "reply_intro": "{name} hat auf Ihren Kommentar zu „{title}“ geantwortet:",
         "held_subject": "[{site}] Ein Kommentar zu „{title}“ wartet auf Freigabe",
         "held_intro": "{name} hat zu „{title}“ einen Kommentar geschrieben, der auf Freigabe wartet ({reason}):",
@@ -180,17 +186,19 @@ def new_comments(lang: str, *, title: str, url: str, items: list[dict[str, Any]]
     return Mail(subject, text + ft, _page(html + fh, language(lang)))
 
 
-def reply(lang: str, *, title: str, url: str, item: dict[str, Any], unsubscribe_url: str) -> Mail:
+def reply(lang: str, *, title: str, url: str, item: dict[str, Any], unsubscribe_url: str,
+          kind: str = "reply") -> Mail:
+    """A reply to the reader's comment, or (kind "mention") a comment that mentions them."""
     w = Words(lang)
     title = title or w.text("this_post")
-    text = f"{w.text('reply_intro', name=item['name'], title=title)}\n\n{_indent(item['text'])}\n"
-    html = (f"<p>{w.html('reply_intro', name=item['name'], title=title)}</p>"
+    text = f"{w.text(kind + '_intro', name=item['name'], title=title)}\n\n{_indent(item['text'])}\n"
+    html = (f"<p>{w.html(kind + '_intro', name=item['name'], title=title)}</p>"
             f'<blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">{item["html"]}</blockquote>')
     if url:
         text += f"\n{w.text('read')}: {url}\n"
         html += f"<p>{_link(url, w.html('read'))}</p>"
     ft, fh = _footer(w, w.text("why_subscriber", title=title), unsubscribe_url)
-    return Mail(w.text("reply_subject", name=item["name"], title=title), text + ft, _page(html + fh, language(lang)))
+    return Mail(w.text(kind + "_subject", name=item["name"], title=title), text + ft, _page(html + fh, language(lang)))
 
 
 def held(lang: str, *, site: str, title: str, url: str, item: dict[str, Any], reason: str, approve_url: str,

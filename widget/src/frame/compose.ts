@@ -7,6 +7,7 @@ import { ApiError } from "./api";
 import type { Ctx } from "./context";
 import { h } from "./dom";
 import { clearDraft, loadDraft, loadGuest, saveDraft, saveGuest, type Draft } from "./drafts";
+import { Mentions, type Participant } from "./mentions";
 import { Pow } from "./pow";
 import { renderPreview } from "./preview";
 import { saveToken } from "./tokens";
@@ -34,6 +35,7 @@ export class Compose {
   private deferred: (() => void)[] = [];
   /** Where the site asks guests for a proof of work: solved while they type. */
   private readonly pow: Pow | null;
+  private readonly mentions: Mentions;
 
   constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void }) {
     this.pow = ctx.site?.pow ? new Pow(ctx.api, ctx.params.site) : null;
@@ -48,6 +50,7 @@ export class Compose {
       logOut: hooks.logOut,
     });
     this.form.setMe(ctx.me);
+    this.mentions = new Mentions(this.form.textArea, () => this.participants(), ctx.i18n);
     this.home = h("div", { class: "rj-formhome" }, this.form.el);
     this.setLocked(ctx.thread.locked);
   }
@@ -112,6 +115,17 @@ export class Compose {
     this.saveTimer = window.setTimeout(() => saveDraft(this.ctx.thread.id, this.draft(this.form.values())), SAVE_DELAY_MS);
   }
 
+  /** Who has written in the thread (others than this reader), each by their newest shown comment. */
+  private participants(): Participant[] {
+    const byName = new Map<string, number>();
+    for (const c of this.ctx.list.all()) {
+      const name = c.author?.name;
+      if (!name || c.mine || c.status !== "approved") continue;
+      byName.set(name, Math.max(byName.get(name) ?? 0, c.id));
+    }
+    return [...byName].map(([name, id]) => ({ name, id })).sort((a, b) => b.id - a.id);
+  }
+
   private async submit(v: FormValues): Promise<void> {
     if (this.sending) return;
     const { thread, list, i18n, me } = this.ctx;
@@ -131,6 +145,8 @@ export class Compose {
     if (parent !== null) body.parent = parent;
     if (me.kind !== "user") Object.assign(body, { name: v.name, email: v.email, website: v.website });
     if (v.notify) body.notify = true;
+    const mentioned = this.mentions.picked(v.text);
+    if (mentioned.length) body.mentions = mentioned;
 
     const shown = list.placeholder(parent, this.sendingArticle(v));
     this.sending = true;
@@ -166,6 +182,7 @@ export class Compose {
   }
 
   private posted(c: Comment, token: string | undefined, count: number, v: FormValues): void {
+    this.mentions.reset();
     const { list, thread, i18n, announcer } = this.ctx;
     if (token && c.editable_until) saveToken(thread.id, c.id, token, Date.parse(c.editable_until));
     this.ctx.setCount(count);

@@ -140,6 +140,11 @@ export class CommentForm {
     on(this.previewButton, "click", () => this.togglePreview());
   }
 
+  /** The comment's text box (for the @-suggestions, mentions.ts). */
+  get textArea(): HTMLTextAreaElement {
+    return this.inputs.text as HTMLTextAreaElement;
+  }
+
   values(): FormValues {
     return {
       text: this.inputs.text.value,
