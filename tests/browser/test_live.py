@@ -8,8 +8,10 @@ import httpx
 import pytest
 from playwright.sync_api import Route, WebSocketRoute, expect
 
+from rejoinder.store import keys
+
 from ..admin.conftest import make_admin, make_session
-from ..conftest import SITE
+from ..conftest import SITE, register_site
 from .conftest import ReaderFactory, see
 from .seed import comment, demo_thread
 
@@ -186,3 +188,20 @@ def test_reactions_are_given_taken_back_and_seen_live(reader: ReaderFactory, api
     bob.reload()
     expect(bob.comment("Something to react to").locator("button.rj-chip", has_text="😂 1")).to_have_attribute(
         "aria-pressed", "true", timeout=10_000)
+
+
+def test_someone_is_replying_shows_while_another_reader_types_where_the_site_shows_it(
+        reader: ReaderFactory, api: httpx.Client, redis_client, app_server, live_endpoint: bool) -> None:
+    tid = demo_thread(api)["id"]
+    # Off by default: nobody is told, and the server says the site does not show it.
+    assert api.post(f"/api/threads/{tid}/typing").status_code == 404
+    register_site(redis_client, SITE, [app_server.page_origin])
+    redis_client.hset(keys.site(SITE), "typing", "1")
+    ann = reader().open_demo()
+    bob = reader().open_demo()
+    bob.field("Comment").press_sequentially("I think that")
+    expect(ann.frame.locator(".rj-typing")).to_have_text("Someone is replying…", timeout=10_000)
+    # Bob is not told about himself.
+    expect(bob.frame.locator(".rj-typing")).to_be_hidden()
+    # It fades once Bob stops.
+    expect(ann.frame.locator(".rj-typing")).to_be_hidden(timeout=15_000)

@@ -137,7 +137,7 @@ def admin_view(conn: HTTPConnection, tid: str, doc: dict[str, Any], meta: dict[s
 def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "origins": site.origins, "moderation": site.moderation,
             "blocklist": site.blocklist, "policies": list(POLICIES), "pow": site.pow,
-            "hold_reports": site.hold_reports, "reactions": site.reactions}
+            "hold_reports": site.hold_reports, "reactions": site.reactions, "typing": site.typing}
 
 
 # --- sign-in ---------------------------------------------------------------------
@@ -233,7 +233,7 @@ async def update_site_settings(request: Request) -> JSON:
     st = state(request)
     site, _ = await require_admin(request)
     body = await read_json(request)
-    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports", "reactions"}
+    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports", "reactions", "typing"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
     if "moderation" in body:
@@ -251,6 +251,10 @@ async def update_site_settings(request: Request) -> JSON:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
             raise ApiError("invalid_field", "hold_reports is a number from 0 (never) to 1000.", field="hold_reports")
         site.hold_reports = value
+    if "typing" in body:
+        if not isinstance(body["typing"], bool):
+            raise ApiError("invalid_field", "typing must be true or false.", field="typing")
+        site.typing = body["typing"]
     if "reactions" in body:
         try:
             site.reactions = clean_reactions(body["reactions"])

@@ -346,6 +346,24 @@ async def react(request: Request) -> JSON:
     return JSON({"target": cid, "emoji": emoji, "count": count, "reacted": reacted})
 
 
+async def typing(request: Request) -> JSON:
+    """POST /api/threads/{tid}/typing: the caller is typing a comment in the thread; on sites that show it,
+    the thread's readers are told "someone is replying" (a count, never who). Noted at most every 2 s
+    per reader. Errors: not_found 404 (the site does not show it), thread_not_found, missing_field,
+    origin_not_allowed, invalid_session."""
+    st = state(request)
+    tid = request.path_params["tid"]
+    site = await thread_site(request, tid)
+    if not site.typing:
+        raise ApiError("not_found", "This site does not show who is replying.")
+    viewer = await identity.current(request, site.id)
+    if not viewer.key:
+        raise ApiError("missing_field", "Typing needs the widget's anonymous id or a session.",
+                       field="X-Rejoinder-Client")
+    await st.comments.typing(tid, _digest(viewer.key)[:24])
+    return JSON({"ok": True})
+
+
 async def list_reactions(request: Request) -> JSON:
     """GET /api/threads/{tid}/reactions: every comment's reaction counts {cid: {emoji: n}}, and the
     caller's own ["cid|emoji", ...]. Errors: thread_not_found, origin_not_allowed, invalid_session."""
@@ -418,4 +436,5 @@ routes = [
     Route("/api/threads/{tid}/comments/{cid}/report", report_comment, methods=["POST"], name="comments:report"),
     Route("/api/threads/{tid}/comments/{cid}/reactions", react, methods=["PUT", "DELETE"], name="comments:react"),
     Route("/api/threads/{tid}/reactions", list_reactions, methods=["GET"], name="threads:reactions"),
+    Route("/api/threads/{tid}/typing", typing, methods=["POST"], name="threads:typing"),
 ]

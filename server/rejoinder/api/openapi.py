@@ -139,7 +139,8 @@ SCHEMAS: dict[str, Any] = {
         "hold_reports": {"type": "integer", "minimum": 0, "maximum": 1000,
                          "description": "Readers' reports that hold a comment for an admin (0: never)"},
         "reactions": {"type": "array", "maxItems": 10, "items": {"type": "string"},
-                      "description": "The emoji readers may react with ([] for none)"}}},
+                      "description": "The emoji readers may react with ([] for none)"},
+        "typing": {"type": "boolean", "description": "Readers see \"someone is replying\""}}},
     "AdminComment": {"type": "object", "properties": {
         "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
         "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},
@@ -285,6 +286,10 @@ PATHS: dict[str, Any] = {
                 "responses": {**_ok("Reaction"), **_errors(403, 404, 409, 422, 429)}},
         "delete": {"summary": "Take a reaction back", "parameters": [TID, CID, _q("emoji", {"type": "string"}, True)],
                    "responses": {**_ok("Reaction"), **_errors(403, 404, 409, 422, 429)}}},
+    "/api/threads/{tid}/typing": {"post": {
+        "summary": "The caller is typing in the thread (sites that show \"someone is replying\")",
+        "parameters": [TID], "responses": {"200": {"description": "Noted", "content": {"application/json": {}}},
+                                           **_errors(403, 404, 422)}}},
     "/api/threads/{tid}/reactions": {"get": {
         "summary": "Every comment's reaction counts, and the caller's own", "parameters": [TID],
         "responses": {**_ok("Reactions"), **_errors(401, 403, 404)}}},

@@ -25,7 +25,9 @@ def public_site(request: Request, site: Site) -> dict[str, Any]:
             # Guests' comments need a proof of work (pow.py): the widget solves one while the reader types.
             "pow": site.pow,
             # The emoji readers may react with, in the order the widget offers them.
-            "reactions": site.reactions}
+            "reactions": site.reactions,
+            # "Someone is replying…": the widget says when its reader types (POST .../typing).
+            "typing": site.typing}
 
 
 async def get_site(request: Request) -> JSON:

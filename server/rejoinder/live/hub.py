@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from .. import events
 from ..store import keys
 from ..store.stats import StatsStore
-from .presence import WORD, Notice, Presence
+from .presence import TYPING_WORD, WORD, Notice, Presence, Typing
 
 log = logging.getLogger("rejoinder.live")
 
@@ -81,6 +81,7 @@ class Hub:
         self.node = secrets.token_hex(6)
         self._told: dict[str, int] = {}  # readers per site last written to Redis
         self.presence = Presence(self)
+        self.typing = Typing(self)
         self.cursors: dict[str, int] = {}  # thread id -> last sequence number read
         self.delivered = 0
         self.direct = 0  # of those, written as a pre-encoded frame (live/wire.py)
@@ -178,6 +179,8 @@ class Hub:
                     await self._read_dirty()
                 if self.presence.pending:
                     await self.presence.tell()
+                if self.typing.pending:
+                    await self.typing.tell()
                 backoff = 0.05
             except asyncio.CancelledError:
                 raise
@@ -263,6 +266,8 @@ class Hub:
                 tid = keys.thread_of_wake(message["channel"])
                 if message.get("data") == WORD:
                     self.presence.heard(tid)
+                elif message.get("data") == TYPING_WORD:
+                    self.typing.heard(tid)
                 elif tid in self.cursors:
                     self._dirty.add(tid)
             message = await self._next_message(0.0)

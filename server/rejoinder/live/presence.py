@@ -37,11 +37,8 @@ SETTLE_SECONDS = 0.3  # readers coming and going within this long are told once
 # crowd once per 2,000 readers a second (10,000 readers arriving are not 10,000 x 30 messages).
 MIN_GAP_SECONDS = 1.0
 READERS_PER_SECOND_OF_GAP = 2000
-WORD = "p"  # on the wake-up channel: "a presence count changed"
-
-
-def present(tid: str) -> str:
-    return keys.thread_prefix(tid) + "present"
+WORD = keys.WAKE_PRESENCE  # on the wake-up channel: "a presence count changed"
+present = keys.present
 
 
 class Notice:
@@ -152,6 +149,47 @@ class Presence:
         self.told.pop(tid, None)
         self._new.pop(tid, None)
         self._next_at.pop(tid, None)
+
+
+TYPING_WORD = keys.WAKE_TYPING  # on the wake-up channel: "someone is typing a reply in this thread"
+TYPING_MS = 6_000  # a reader who typed this recently is still replying
+typers = keys.typers
+
+
+class Typing:
+    """"Someone is replying…" (sites that opt in): like presence, a count told to the thread's readers,
+    at most once a second per thread; the widget leaves its own keystrokes out and lets it fade."""
+
+    def __init__(self, hub: "Hub") -> None:
+        self.hub = hub
+        self._heard: set[str] = set()
+        self._next_at: dict[str, float] = {}
+
+    def heard(self, tid: str) -> None:
+        self._heard.add(tid)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._heard)
+
+    async def tell(self) -> None:
+        clock = time.monotonic()
+        tids = [t for t in self._heard if t in self.hub.subscribers and self._next_at.get(t, 0.0) <= clock]
+        self._heard.difference_update(tids)
+        self._heard.intersection_update(self.hub.subscribers)
+        if not tids:
+            return
+        async with self.hub.redis.pipeline(transaction=False) as pipe:
+            for tid in tids:
+                pipe.hgetall(typers(tid))
+            found = await pipe.execute()
+        now = int(time.time() * 1000)
+        for tid, hash_ in zip(tids, found):
+            active = sum(1 for at in hash_.values() if str(at).isdigit() and now - int(at) <= TYPING_MS)
+            self._next_at[tid] = clock + MIN_GAP_SECONDS
+            notice = Notice(orjson.dumps({"type": "typing", "readers": active}).decode())
+            for sub in list(self.hub.subscribers.get(tid, ())):
+                sub.notice(notice)
 
 
 def total_of(hash_: dict[str, Any], now_ms: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,6 +172,18 @@ class CommentStore:
         )
         _refusal(result)
         return int(result[1]), bool(result[2])
+
+    async def typing(self, tid: str, reader_digest: str) -> bool:
+        """A reader is typing in the thread: noted (at most every 2 s per reader) and said on the thread's
+        channel, where the nodes tell its readers "someone is replying". False if noted just now."""
+        if not await self.redis.set(keys.typing_gate(tid, reader_digest), "1", nx=True, px=2000):
+            return False
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(keys.typers(tid), reader_digest, int(time.time() * 1000))
+            pipe.pexpire(keys.typers(tid), 15_000)
+            pipe.spublish(keys.wake(tid), keys.WAKE_TYPING)
+            await pipe.execute()
+        return True
 
     async def react(self, tid: str, cid: int, emoji: str, reader: str, on: bool) -> tuple[int, bool]:
         """React to a comment with `emoji` (or take it back): its count of that emoji, and whether the reader has it."""

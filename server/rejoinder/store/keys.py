@@ -177,6 +177,26 @@ def wake(tid: str) -> str:
     return f"{_t(tid)}:wake"
 
 
+# Words said on a thread's wake-up channel besides a sequence number (live/presence.py).
+WAKE_PRESENCE = "p"  # a node's count of the thread's readers changed
+WAKE_TYPING = "t"  # someone is typing a reply
+
+
+def present(tid: str) -> str:
+    """How many readers each node has on the thread: node id -> "<readers>:<ms>"."""
+    return f"{_t(tid)}:present"
+
+
+def typers(tid: str) -> str:
+    """Who is typing in the thread (sites that show it): reader digest -> ms of their last keystroke."""
+    return f"{_t(tid)}:typers"
+
+
+def typing_gate(tid: str, reader_digest: str) -> str:
+    """Set for 2 s after a reader's keystroke was noted: the next ones in that time change nothing."""
+    return f"{_t(tid)}:typing:{reader_digest}"
+
+
 def thread_of_wake(channel: str) -> str:
     return channel[len(PREFIX) + 4:len(PREFIX) + 4 + 24]
 

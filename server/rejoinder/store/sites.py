@@ -65,6 +65,8 @@ class Site:
     hold_reports: int = 0
     # The emoji readers may react with (one of each per reader and comment); none: no reactions.
     reactions: list[str] = field(default_factory=lambda: list(DEFAULT_REACTIONS))
+    # Readers see "someone is replying…" while another reader types in the thread (off by default).
+    typing: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +85,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         pow=data.get("pow") == "1",
         hold_reports=int(data.get("hold_reports") or 0),
         reactions=orjson.loads(data["reactions"]) if "reactions" in data else list(DEFAULT_REACTIONS),
+        typing=data.get("typing") == "1",
     )
 
 
@@ -127,7 +130,8 @@ class SiteStore:
                 "moderation", site.moderation, "created", site.created,
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
                 "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0",
-                "hold_reports", site.hold_reports, "reactions", orjson.dumps(site.reactions).decode()]
+                "hold_reports", site.hold_reports, "reactions", orjson.dumps(site.reactions).decode(),
+                "typing", "1" if site.typing else "0"]
 
     async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
         """Has this guest had a comment approved here: their browser (the per-site guest key), or an

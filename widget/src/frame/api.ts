@@ -92,6 +92,11 @@ export class Api {
     return this.call("POST", "/api/auth/handover", code ? { secret, code, keep } : { secret, keep });
   }
 
+  /** This reader is typing in the thread (sites that show "someone is replying"). */
+  typing(tid: string): Promise<unknown> {
+    return this.call("POST", `/api/threads/${enc(tid)}/typing`);
+  }
+
   /** Every comment's reaction counts, and this reader's own ("cid|emoji"). */
   reactions(tid: string): Promise<{ reactions: Record<string, Record<string, number>>; mine: string[] }> {
     return this.call("GET", `/api/threads/${enc(tid)}/reactions`);

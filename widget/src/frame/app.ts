@@ -427,6 +427,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     event: apply,
     state: (s) => header.setOnline(s !== "offline"),
     presence: (n) => header.setReaders(n),
+    typing: (n) => header.setTyping(n - (compose.typingNow() ? 1 : 0)),
     resync: async () => {
       const p = await api.openThread(params, order);
       Object.assign(ctx.thread, p.thread);

@@ -23,6 +23,10 @@ function randomKey(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// How often a typing reader says so, and how long after their last keystroke they still count.
+const TYPING_EVERY_MS = 3000;
+const TYPING_FRESH_MS = 6000;
+
 export class Compose {
   readonly form: CommentForm;
   readonly home: HTMLElement;
@@ -45,6 +49,7 @@ export class Compose {
       input: () => {
         this.scheduleSave();
         if (this.ctx.me.kind !== "user") this.pow?.prepare();
+        this.typed();
       },
       logIn: hooks.logIn,
       logOut: hooks.logOut,
@@ -113,6 +118,23 @@ export class Compose {
   private scheduleSave(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = window.setTimeout(() => saveDraft(this.ctx.thread.id, this.draft(this.form.values())), SAVE_DELAY_MS);
+  }
+
+  private lastKey = 0;
+  private lastTold = 0;
+
+  /** Where the site shows it, tell the server this reader is typing (every few seconds at most). */
+  private typed(): void {
+    const now = Date.now();
+    this.lastKey = now;
+    if (!this.ctx.site?.typing || now - this.lastTold < TYPING_EVERY_MS) return;
+    this.lastTold = now;
+    this.ctx.api.typing(this.ctx.thread.id).catch(() => undefined);
+  }
+
+  /** Whether this reader typed a moment ago (so "someone is replying" leaves them out). */
+  typingNow(): boolean {
+    return Date.now() - this.lastKey < TYPING_FRESH_MS;
   }
 
   /** Who has written in the thread (others than this reader), each by their newest shown comment. */

@@ -41,6 +41,8 @@ export interface LiveHooks {
   state(s: LiveState): void;
   /** How many readers have the thread open now (this one included). */
   presence?(readers: number): void;
+  /** How many readers are typing a reply now (this one included, if they are). */
+  typing?(readers: number): void;
 }
 
 // Reconnect delays: quick at first (a deploy restarts nodes in a second or
@@ -62,13 +64,17 @@ const isComment = (v: unknown): v is Comment =>
 
 /** The message as a known event, or null: a socket is input like any other. */
 export function parseEvent(data: unknown):
-  LiveEvent | { type: "ready"; head: number } | { type: "resync" } | { type: "presence"; readers: number } | null {
+  LiveEvent | { type: "ready"; head: number } | { type: "resync" } | { type: "presence"; readers: number }
+  | { type: "typing"; readers: number } | null {
   if (typeof data !== "object" || data === null) return null;
   const m = data as Record<string, unknown>;
   if (m.type === "ready") return isNum(m.head) ? { type: "ready", head: m.head } : null;
   if (m.type === "resync") return { type: "resync" };
   // How many readers have the thread open now (advisory, unnumbered).
-  if (m.type === "presence") return isNum(m.readers) && m.readers >= 0 ? { type: "presence", readers: m.readers } : null;
+  if (m.type === "presence" || m.type === "typing") {
+    if (!isNum(m.readers) || m.readers < 0) return null;
+    return m.type === "presence" ? { type: "presence", readers: m.readers } : { type: "typing", readers: m.readers };
+  }
   if (!isNum(m.seq)) return null;
   switch (m.type) {
     case "comment.created":
@@ -275,6 +281,8 @@ export class Live {
       }, () => this.retry());
     } else if (msg.type === "presence") {
       this.hooks.presence?.(msg.readers);
+    } else if (msg.type === "typing") {
+      this.hooks.typing?.(msg.readers);
     } else if (msg.seq > this.seq) {
       // Replays overlap what the REST page already showed: seq numbers dedupe them.
       this.seq = msg.seq;

@@ -99,6 +99,8 @@ export interface Site {
   notifications?: boolean;
   /** The emoji readers may react with ([] or absent: no reactions). */
   reactions?: string[];
+  /** Whether readers see "someone is replying…" (the widget says when its reader types). */
+  typing?: boolean;
 }
 
 export interface Created {

@@ -17,6 +17,8 @@ export class Header {
   private readonly likes: HTMLSpanElement;
   private readonly status: HTMLSpanElement;
   private readonly readers: HTMLSpanElement;
+  private readonly typing: HTMLSpanElement;
+  private typingTimer = 0;
   private offlineTimer = 0;
 
   constructor(private readonly i18n: I18n, private readonly postTitle: string, threadId: string, order: Order) {
@@ -26,12 +28,13 @@ export class Header {
     this.likes = h("span", { class: "rj-likes" });
     this.status = h("span", { class: "rj-status", hidden: true }, i18n.t("offline"));
     this.readers = h("span", { class: "rj-readers", hidden: true });
+    this.typing = h("span", { class: "rj-typing", hidden: true, role: "status" });
     const names = { oldest: i18n.t("sortOldest"), newest: i18n.t("sortNewest"), best: i18n.t("sortBest") };
     this.sort = h("select", { class: "rj-sort", id: "rj-sort" },
       ...ORDERS.map((o) => h("option", { value: o, selected: o === order }, names[o])));
     this.el = h("header", { class: "rj-head" },
       this.title,
-      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.readers,
+      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.readers, this.typing,
         h("label", { class: "rj-sortby", for: "rj-sort" }, i18n.t("sortBy")), this.sort,
         h("a", { class: "rj-feed", href: `/api/feeds/threads/${threadId}.atom`, target: "_blank",
                  rel: "noopener", type: "application/atom+xml" }, i18n.t("feed")),
@@ -52,6 +55,14 @@ export class Header {
   setReaders(n: number): void {
     this.readers.hidden = n < 2;
     this.readers.textContent = n < 2 ? "" : this.i18n.t("readingNow", { n });
+  }
+
+  /** "Someone is replying…" while others type (it fades if no word comes for a few seconds). */
+  setTyping(others: number): void {
+    clearTimeout(this.typingTimer);
+    this.typing.hidden = others < 1;
+    this.typing.textContent = others < 1 ? "" : this.i18n.t("typing", { n: others });
+    if (others > 0) this.typingTimer = window.setTimeout(() => this.setTyping(0), 7000);
   }
 
   setOnline(online: boolean): void {
