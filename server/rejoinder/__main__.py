@@ -157,7 +157,24 @@ async def _site_command(args: argparse.Namespace) -> int:
                     out["webhook"] = {"url": webhook, "secret": secret}
                 elif args.webhook_off:
                     await st.webhooks.remove(found.id)
+                if args.sso == "new":
+                    import secrets as _secrets
+
+                    from .store import keys as _keys
+
+                    # Shown this once, like a webhook's; the blog signs its members' sign-ins with it.
+                    sso_secret = _secrets.token_urlsafe(32)
+                    await st.redis.set(_keys.sso_secret(found.id), sso_secret)
+                    out["sso"] = {"enabled": True, "secret": sso_secret}
+                elif args.sso == "off":
+                    from .store import keys as _keys
+
+                    await st.redis.delete(_keys.sso_secret(found.id))
             out.setdefault("webhook", {"url": await st.webhooks.url(found.id) or None})
+            if "sso" not in out:
+                from .store import keys as _keys
+
+                out["sso"] = {"enabled": bool(await st.redis.exists(_keys.sso_secret(found.id)))}
             print(json.dumps({**found.to_json(), **out}))
         return 0
     finally:
@@ -547,6 +564,8 @@ def parser() -> argparse.ArgumentParser:
         if name == "update":
             s.add_argument("--webhook", help="POST each public event here (prints a new signing secret once)")
             s.add_argument("--webhook-off", action="store_true", help="stop the webhook")
+            s.add_argument("--sso", choices=("new", "off"), help="new: a secret the blog signs its members' "
+                           "sign-ins with (printed once); off: no single sign-on")
     ssub.add_parser("list")
     remove = ssub.add_parser("remove", help="delete a site and everything it holds (asks first)")
     remove.add_argument("id")

@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Match, Mount, Route
 
 from . import __version__, admin_pages, frame
-from .api import admin, admin_moving, admin_overview, admin_porting, admin_webhook, auth, avatars, comments, feeds, notify, openapi, sites, threads
+from .api import admin, admin_moving, admin_overview, admin_sso, admin_porting, admin_webhook, auth, avatars, comments, feeds, notify, openapi, sites, threads
 from .assets import Assets, static_dir
 from .auth import providers
 from .store.logins import LoginStore
@@ -297,7 +297,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
         *live_socket.routes, *live_stream.routes, *auth.routes, *admin.routes, *admin_webhook.routes, *admin_porting.routes,
-        *admin_overview.routes, *admin_moving.routes, *feeds.routes, *feeds.page_routes,
+        *admin_overview.routes, *admin_moving.routes, *admin_sso.routes, *feeds.routes, *feeds.page_routes,
         *admin_socket.routes, *admin_pages.routes,
         *notify.routes,
         Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(

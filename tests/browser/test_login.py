@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import time
+
 import pytest
+from joserfc import jwt
+from joserfc.jwk import OctKey
 from playwright.sync_api import expect
 
+from rejoinder.store import keys
+
+from ..conftest import SITE
 from .conftest import ReaderFactory
 
 pytestmark = pytest.mark.browser
@@ -55,3 +64,32 @@ def test_sign_in_with_a_provider_post_as_that_user_and_log_out(reader: ReaderFac
     # The widget redraws the reader's own comments as anyone's (bounded wait, as a reader would see it).
     expect(r.comment("Signed in and commenting.").get_by_role("button", name="Edit")).to_have_count(0)
     expect(r.comment("Signed in and commenting.").locator(".rj-you")).to_have_count(0)
+
+
+def test_a_blogs_own_member_is_signed_in_by_the_blog_and_comments_under_their_name(
+        reader: ReaderFactory, app_server, redis_client) -> None:
+    """The blog signs its signed-in member (data-sso) with the site's secret: no second sign-in, the
+    comment carries their name, a reload keeps them signed in (the token itself works once), and
+    signing out signs out. The frame is on another site than the page, as in the demo."""
+    secret = secrets.token_urlsafe(32)
+    redis_client.set(keys.sso_secret(SITE), secret)
+    now = int(time.time())
+    tok = jwt.encode({"alg": "HS256"}, {"aud": SITE, "sub": "m-7", "name": "Mo Member", "iat": now,
+                                        "exp": now + 600, "jti": secrets.token_hex(8)},
+                     OctKey.import_key(secret.encode()))
+    r = reader()
+    page = f"""<!doctype html><html lang="en"><title>Members' post</title><body><main><h1>Members' post</h1>
+      <div id="rejoinder" data-sso="{tok}"></div></main>
+      <script src="{app_server.base}/embed.js" data-site="{SITE}" data-page="members-post" async></script></body></html>"""
+    r.open_html(page, path="/members/")
+    expect(r.frame.get_by_text("Mo Member", exact=False).first).to_be_visible(timeout=10_000)
+    r.field("Comment").fill("Written as a member of the blog")
+    r.frame.get_by_role("button", name="Post Comment").click()
+    posted = r.comment("Written as a member of the blog")
+    expect(posted.locator(".rj-name")).to_have_text("Mo Member")
+    # The token never stayed in the frame's address.
+    assert "sso=" not in r.page.frames[1].url
+    r.reload()
+    expect(r.frame.get_by_role("button", name=re.compile("Log out", re.I)).first).to_be_visible(timeout=10_000)
+    r.frame.get_by_role("button", name=re.compile("Log out", re.I)).first.click()
+    expect(r.field("Name")).to_be_visible()

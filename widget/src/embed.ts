@@ -210,7 +210,9 @@ function start(script: HTMLScriptElement): void {
   }, GIVE_UP_MS), { once: true });
 
   const load = (): void => {
-    frame.src = server + "/frame?" + params.toString();
+    // A member's sign-in signed by the blog (data-sso) goes in the fragment: never sent to a server or a log.
+    const sso = attr("sso");
+    frame.src = server + "/frame?" + params.toString() + (sso ? "#sso=" + encodeURIComponent(sso) : "");
     box!.append(frame);
   };
   if (attr("lazy") === "false" || !("IntersectionObserver" in window)) {

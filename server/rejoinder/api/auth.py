@@ -8,6 +8,7 @@ import html
 import logging
 import re
 import secrets
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -18,7 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .. import models
-from ..auth import identity
+from ..auth import identity, sso
 from ..auth.avatars import copy_avatar
 from ..auth.providers import PROVIDERS, Profile, enabled
 from ..errors import ApiError
@@ -292,6 +293,39 @@ async def redeem_handover(request: Request) -> JSON:
     return JSON({"token": token, "me": _me(user, kept)})
 
 
+async def sso_sign_in(request: Request) -> JSON:
+    """POST /api/auth/sso {"site", "token", "keep"?}: trade the blog's signed token for its member
+    (auth/sso.py) for a reader session of that site, once per token. "keep": "page" as for the handover.
+
+    Errors: sso_invalid 401, sso_expired 401, sso_used 409, not_found 404 (the site has no single sign-on),
+    site_not_found, origin_not_allowed 403, invalid_field 422, malformed_json 400, unsupported_media_type 415.
+    """
+    st = state(request)
+    origin = request.headers.get("origin")
+    if origin is not None and origin != st.settings.public_origin:
+        raise ApiError("origin_not_allowed")  # the comments frame only: the blog page never holds the session
+    body = await read_json(request)
+    site = await site_for(request, body.get("site"))
+    kept = body.get("keep", FRAME)
+    if kept not in (FRAME, PAGE):
+        raise ApiError("invalid_field", "keep must be frame or page.", field="keep")
+    secret = await st.redis.get(keys.sso_secret(site.id))
+    if not secret:
+        raise ApiError("not_found", "This site has no single sign-on.")
+    member = sso.verify(body.get("token"), secret, site.id)
+    ttl = max(1, int(member["exp"] - time.time()) + sso.SKEW)
+    if not await st.redis.set(keys.sso_used(site.id, sso.jti_digest(site.id, member["jti"])), "1", nx=True, ex=ttl):
+        raise ApiError("sso_used")
+    uid = user_id(sso.PROVIDER, sso.member_id(site.id, member["sub"]))
+    avatar = await copy_avatar(st, uid, member["avatar"]) if member["avatar"] else ""
+    user = {"id": uid, "provider": sso.PROVIDER, "name": member["name"], "avatar": avatar,
+            "profile": member["url"], "email": member["email"], "site": site.id}
+    await st.users.save(user)
+    ttl_seconds = st.settings.page_session_hours * 3600 if kept == PAGE else None
+    token = await st.sessions.create(user, audience=READER, site=site.id, kept=kept, ttl_seconds=ttl_seconds)
+    return JSON({"token": token, "me": _me(user, kept)})
+
+
 async def get_me(request: Request) -> JSON:
     """GET /api/auth/me[?site=]: who the reader session belongs to, and the site it is bound to
     (with site=, only a session of that site answers). Errors: auth_required 401, invalid_session 401,
@@ -355,6 +389,7 @@ async def list_providers(request: Request) -> JSON:
 
 routes = [
     Route("/api/auth/handover", redeem_handover, methods=["POST"], name="auth:handover"),
+    Route("/api/auth/sso", sso_sign_in, methods=["POST"], name="auth:sso"),
     Route("/api/auth/me", get_me, methods=["GET"], name="auth:me"),
     Route("/api/auth/logout", logout, methods=["POST"], name="auth:logout"),
     Route("/api/auth/providers", list_providers, methods=["GET"], name="auth:providers"),

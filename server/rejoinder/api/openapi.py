@@ -192,6 +192,8 @@ SCHEMAS: dict[str, Any] = {
     "Reactions": {"type": "object", "properties": {
         "reactions": {"type": "object", "description": "comment id -> {emoji: count}"},
         "mine": {"type": "array", "items": {"type": "string"}, "description": "\"<comment id>|<emoji>\""}}},
+    "Sso": {"type": "object", "properties": {"sso": {"type": "object", "properties": {
+        "enabled": {"type": "boolean"}, "secret": {"type": "string", "description": "PUT only, shown this once"}}}}},
     "Overview": {"type": "object", "properties": {
         "days": {"type": "array", "description": "New comments per UTC day, oldest first, by the status they "
                  "arrived with", "items": {"type": "object", "properties": {
@@ -411,6 +413,22 @@ PATHS: dict[str, Any] = {
         "summary": "Atom feed of the site's newest published comments on any thread",
         "parameters": [SITE], "responses": {"200": {"description": "An Atom feed", "content": {
             "application/atom+xml": {}}}, "304": {"description": "Not modified"}, **_errors(404)}}},
+    "/api/admin/sites/{site}/sso": {
+        "get": {"summary": "Whether the site signs its members in (never the secret)", "security": [{"session": []}],
+                "parameters": [SITE], "responses": {**_ok("Sso"), **_errors(401, 403)}},
+        "put": {"summary": "A new single sign-on secret, returned this once", "security": [{"session": []}],
+                "parameters": [SITE], "responses": {**_ok("Sso"), **_errors(401, 403)}},
+        "delete": {"summary": "Turn single sign-on off", "security": [{"session": []}],
+                   "parameters": [SITE], "responses": {**_ok("Sso"), **_errors(401, 403)}}},
+    "/api/auth/sso": {"post": {
+        "summary": "Trade the blog's signed token for its member (HS256 JWT: aud, sub, name, iat, exp, jti) "
+                   "for a reader session of the site, once",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["site", "token"], "properties": {
+                "site": {"type": "string"}, "token": {"type": "string", "maxLength": 4096},
+                "keep": {"type": "string", "enum": ["frame", "page"]}}}}}},
+        "responses": {"200": {"description": "A session", "content": {"application/json": {}}},
+                      **_errors(400, 401, 403, 404, 409, 415, 422)}}},
     "/api/admin/sites/{site}/remap": {"post": {
         "summary": "Move threads to new pages by prefix or pattern (a dry run by default: what would move or collide)",
         "security": [{"session": []}], "parameters": [SITE], "requestBody": JSON_BODY("Remap"),

@@ -336,6 +336,16 @@ def owner_optout(site_id: str) -> str:
     return f"{_s(site_id)}:ownerout"
 
 
+def sso_secret(site_id: str) -> str:
+    """The secret the site signs its members' sign-ins with (auth/sso.py); absent: no single sign-on."""
+    return f"{_s(site_id)}:sso"
+
+
+def sso_used(site_id: str, jti_digest: str) -> str:
+    """A single sign-on token already traded for a session (kept until it would have expired)."""
+    return f"{_s(site_id)}:ssojti:{jti_digest}"
+
+
 def worker_lease(site_id: str) -> str:
     """Which node consumes the site's feed right now (SET NX PX, renewed)."""
     return f"{_s(site_id)}:lease"

@@ -112,6 +112,11 @@ export class Api {
     return this.call("POST", `/api/threads/${enc(tid)}/comments/${cid}/report`, { reason });
   }
 
+  /** Trade the blog's signed sign-in of its member for a session of this site (once per token). */
+  sso(site: string, token: string, keep: "frame" | "page"): Promise<Handover> {
+    return this.call("POST", "/api/auth/sso", { site, token, keep });
+  }
+
   logout(everywhere = false): Promise<unknown> {
     return this.call("POST", "/api/auth/logout", everywhere ? { everywhere } : undefined);
   }

@@ -15,7 +15,7 @@ import { Live, type LiveEvent } from "./live";
 import type { Params } from "./params";
 import { Login } from "./login";
 import { signIn, signOut } from "./session";
-import { read, write } from "./storage";
+import { ownStorage, read, write } from "./storage";
 import { tokenFor } from "./tokens";
 import { ORDERS, type Comment, type FirstPage, type Me, type Order, type Site, type ThreadPage } from "./types";
 import { Announcer } from "./views/announcer";
@@ -326,6 +326,16 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   nearTheEnd();
   const returning = await known;
   compose.restoreDraft();
+  // The blog's own member: signed in by the blog, no second sign-in. Each token works once: a page
+  // reloaded with the same one keeps the session it gave (its signature is remembered, not re-sent).
+  const ssoMark = params.sso.slice(-24);
+  if (params.sso && read<string>("rj:sso") !== ssoMark) {
+    api.sso(params.site, params.sso, ownStorage ? "frame" : "page").then(({ token, me }) => {
+      write("rj:sso", ssoMark);
+      signIn(session, token);
+      void becomes(me);
+    }, () => undefined);
+  }
   if (emoji.length) {
     // Reactions come after the comments: one small request, then only the comments that have some redraw.
     api.reactions(ctx.thread.id).then((r) => {

@@ -5,13 +5,14 @@ import { startApp } from "./app";
 import { savedClientId } from "./client-id";
 import { Host } from "./host";
 import { makeI18n, pickLanguage } from "./i18n";
-import { readParams } from "./params";
+import { readParams, takeSso } from "./params";
 import { loadSession } from "./session";
 import { ownStorage, useRelay } from "./storage";
 import { applyTheme } from "./theme";
 import type { FirstPage } from "./types";
 
 const params = readParams(location.search);
+params.sso = takeSso();
 const i18n = makeI18n(pickLanguage(params.lang, navigator.languages || [navigator.language]));
 document.documentElement.lang = i18n.lang;
 document.title = i18n.t("comments");

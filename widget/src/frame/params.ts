@@ -17,6 +17,20 @@ export interface Params {
   style: Record<string, string>;
   /** The host page's colour behind us ("rgb(r, g, b)"), or "" if unknown (see embed.ts). */
   backdrop: string;
+  /** The blog's signed sign-in of its member (data-sso), from the URL's fragment; "" if none. */
+  sso: string;
+}
+
+/** The fragment's sso token, taken out of the address at once (it is used once, and never kept). */
+export function takeSso(): string {
+  const m = /(?:^#|&)sso=([^&]*)/.exec(location.hash);
+  if (!m) return "";
+  history.replaceState(null, "", location.pathname + location.search);
+  try {
+    return decodeURIComponent(m[1]).slice(0, 4096);
+  } catch {
+    return "";
+  }
 }
 
 export function readParams(search: string): Params {
@@ -42,5 +56,6 @@ export function readParams(search: string): Params {
     origin: origin === "null" ? "" : origin,
     style,
     backdrop: BACKDROP.test(q.get("backdrop") || "") ? q.get("backdrop") || "" : "",
+    sso: "",
   };
 }

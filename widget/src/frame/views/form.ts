@@ -10,6 +10,7 @@ import type { Me, Site } from "../types";
 
 /** A provider's display name as the server gives it ("github" -> "GitHub"). */
 export function providerName(site: Site | null, id: string | undefined): string {
+  if (id === "sso") return site?.name || id;  // the blog's own account
   return site?.providers?.find((p) => p.id === id)?.name || id || "";
 }
 
