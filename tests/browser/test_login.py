@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from joserfc import jwt
@@ -93,3 +95,33 @@ def test_a_blogs_own_member_is_signed_in_by_the_blog_and_comments_under_their_na
     expect(r.frame.get_by_role("button", name=re.compile("Log out", re.I)).first).to_be_visible(timeout=10_000)
     r.frame.get_by_role("button", name=re.compile("Log out", re.I)).first.click()
     expect(r.field("Name")).to_be_visible()
+
+
+def test_a_signed_in_reader_downloads_their_data_and_deletes_their_account(reader: ReaderFactory, app_server) -> None:
+    """Where the comments keep their own storage (here: opened on the comments server's own site), a
+    signed-in reader has "My data" and "Delete my account" (GDPR articles 15 and 17)."""
+    r = reader()
+    page = r.page
+    r.expect_refusal(404)  # the handover asked for before the popup is done; no favicon on its own
+    page.goto(f"{app_server.base}/frame?site={SITE}&page=gdpr-post&title=Mine")
+    page.get_by_role("heading", name=re.compile("thought")).wait_for()
+    with page.expect_popup() as opened:
+        page.get_by_role("button", name="Log in with GitHub").click()
+    opened.value.get_by_role("button", name="Allow").click()
+    page.get_by_text("You are commenting using your GitHub account.", exact=False).first.wait_for()
+    page.get_by_role("textbox", name=re.compile("^Comment")).fill("Mine to take away")
+    page.get_by_role("button", name="Post Comment").click()
+    page.locator("li.rj-item", has_text="Mine to take away").wait_for()
+
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="My data").click()
+    data = json.loads(Path(downloading.value.path()).read_text())
+    assert [c["text"] for t in data["threads"] for c in t["comments"]] == ["Mine to take away"]
+    assert data["account"]["provider"] == "github"
+
+    delete = page.get_by_role("button", name="Delete my account")
+    delete.click()
+    page.get_by_role("button", name="Really delete your account and comments here?").click()
+    page.get_by_text("Your account and your comments here are deleted.").wait_for(state="attached")
+    expect(page.get_by_role("textbox", name=re.compile("^Name"))).to_be_visible()
+    expect(page.locator("li.rj-item", has_text="Mine to take away")).to_have_count(0)

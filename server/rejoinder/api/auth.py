@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx2
+import orjson
 from authlib.integrations.starlette_client import OAuthError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -20,6 +21,7 @@ from starlette.routing import Route
 
 from .. import models
 from ..auth import identity, sso
+from ..porting import exporter, forget
 from ..auth.avatars import copy_avatar
 from ..auth.providers import PROVIDERS, Profile, enabled
 from ..errors import ApiError
@@ -326,6 +328,81 @@ async def sso_sign_in(request: Request) -> JSON:
     return JSON({"token": token, "me": _me(user, kept)})
 
 
+async def _own_session(request: Request) -> tuple[Any, Any]:
+    """The caller's reader session of the site named in ?site=, kept by the comments frame itself: a session
+    the blog page holds (its scripts can read it) never exports the reader's data or deletes their account."""
+    token = identity.bearer(request)
+    if token is None:
+        raise ApiError("auth_required")
+    site = await site_for(request, request.query_params.get("site"))
+    session = await identity.reader_session(request, token, site.id)
+    if session.kept != FRAME:
+        raise ApiError("forbidden", "Open the comments where they keep their own storage to do this.")
+    return site, session
+
+
+async def download_my_data(request: Request) -> JSON:
+    """GET /api/auth/me/data?site=: everything this server holds about the signed-in reader on the site
+    (GDPR art. 15): their account, their comments (with their own email), what they liked and reacted to.
+
+    Errors: auth_required 401, invalid_session 401, forbidden 403 (a session the blog page holds),
+    site_not_found, origin_not_allowed 403, rate_limited 429.
+    """
+    st = state(request)
+    site, session = await _own_session(request)
+    key = identity.user_key(session.user)
+    await st.limiter.hit(site.id, [("mydata:id", hashlib.sha256(key.encode()).hexdigest()[:24], 10)])
+    tids = await st.porting.site_threads(site.id, scan=False)
+    parts = [chunk async for chunk in exporter.chunks(site=site, tids=tids, porting=st.porting, fmt="json",
+                                                      include_emails=True, identity=key)]
+    mine = orjson.loads("".join(parts))
+    async with st.redis.pipeline(transaction=False) as pipe:
+        for tid in tids:
+            pipe.smembers(keys.liked_by(tid, key))
+            pipe.smembers(keys.reacted(tid, key))
+        found = await pipe.execute()
+    likes = {tid: sorted(found[2 * i]) for i, tid in enumerate(tids) if found[2 * i]}
+    reactions = {tid: sorted(found[2 * i + 1]) for i, tid in enumerate(tids) if found[2 * i + 1]}
+    user = session.user
+    return JSON({
+        "site": site.id,
+        "exported": models.iso(time.time() * 1000),
+        "account": {"identity": key, "provider": user.get("provider"), "name": user.get("name"),
+                    "email": user.get("email") or None, "avatar": user.get("avatar") or None,
+                    "profile": user.get("profile") or None,
+                    "sessions": await st.sessions.count(session.uid)},
+        "threads": mine.get("threads", []),
+        "likes": likes,
+        "reactions": reactions,
+    }, headers={"content-disposition": f'attachment; filename="rejoinder-{site.id}-my-data.json"'})
+
+
+async def delete_me(request: Request) -> JSON:
+    """DELETE /api/auth/me?site= {"confirm": true}: the signed-in reader deletes their account and their
+    comments on the site (GDPR art. 17): each comment loses everything of them (one with replies stays as
+    a "deleted" placeholder), their likes and reactions go, every session of theirs ends and the account
+    record goes. Signing in again later starts afresh.
+
+    Errors: auth_required 401, invalid_session 401, forbidden 403 (a session the blog page holds),
+    missing_field 422 (confirm), site_not_found, origin_not_allowed 403, malformed_json 400,
+    unsupported_media_type 415.
+    """
+    st = state(request)
+    site, session = await _own_session(request)
+    body = await read_json(request)
+    if body.get("confirm") is not True:
+        raise ApiError("missing_field", "Send {\"confirm\": true} to delete your account and comments.",
+                       field="confirm")
+    key = identity.user_key(session.user)
+    tids = await st.porting.site_threads(site.id, scan=False)
+    report = await forget.run(site.id, tids, email="", identity=key, porting=st.porting, feed=st.feed,
+                              secret=st.settings.secret_key)
+    ended = await st.sessions.revoke_all(session.uid)
+    await st.users.delete(session.uid)
+    return JSON({"deleted": {"comments": report["comments"], "placeholders": report["placeholders"],
+                             "likes": report["likes"], "sessions": ended}})
+
+
 async def get_me(request: Request) -> JSON:
     """GET /api/auth/me[?site=]: who the reader session belongs to, and the site it is bound to
     (with site=, only a session of that site answers). Errors: auth_required 401, invalid_session 401,
@@ -391,6 +468,8 @@ routes = [
     Route("/api/auth/handover", redeem_handover, methods=["POST"], name="auth:handover"),
     Route("/api/auth/sso", sso_sign_in, methods=["POST"], name="auth:sso"),
     Route("/api/auth/me", get_me, methods=["GET"], name="auth:me"),
+    Route("/api/auth/me", delete_me, methods=["DELETE"], name="auth:delete_me"),
+    Route("/api/auth/me/data", download_my_data, methods=["GET"], name="auth:my_data"),
     Route("/api/auth/logout", logout, methods=["POST"], name="auth:logout"),
     Route("/api/auth/providers", list_providers, methods=["GET"], name="auth:providers"),
     Route("/api/avatars/u/{digest}", get_user_avatar, methods=["GET"], name="avatars:user"),

@@ -326,7 +326,14 @@ PATHS: dict[str, Any] = {
         "requestBody": JSON_BODY("Handover"),
         "responses": {**_ok("Session"), **_errors(400, 403, 404, 415, 422)}}},
     "/api/auth/me": {"get": {"summary": "The signed-in reader", "security": [{"session": []}],
-                             "responses": {**_ok("Me"), **_errors(401)}}},
+                             "responses": {**_ok("Me"), **_errors(401)}},
+                     "delete": {"summary": "Delete the reader's account and their comments on the site ({\"confirm\": true})",
+                                "security": [{"session": []}], "parameters": [_q("site", {"type": "string"}, True)],
+                                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["confirm"],
+                                    "properties": {"confirm": {"type": "boolean", "enum": [True]}}}}}},
+                                "responses": {"200": {"description": "What went", "content": {"application/json": {}}},
+                                              **_errors(400, 401, 403, 404, 415, 422)}}},
     "/api/auth/logout": {"post": {"summary": "Revoke this session", "security": [{"session": []}],
                                   "responses": {**_ok("Me"), **_errors(401)}}},
     "/api/auth/providers": {"get": {"summary": "Enabled sign-in providers",
@@ -420,6 +427,11 @@ PATHS: dict[str, Any] = {
                 "parameters": [SITE], "responses": {**_ok("Sso"), **_errors(401, 403)}},
         "delete": {"summary": "Turn single sign-on off", "security": [{"session": []}],
                    "parameters": [SITE], "responses": {**_ok("Sso"), **_errors(401, 403)}}},
+    "/api/auth/me/data": {"get": {
+        "summary": "Everything held about the signed-in reader on the site: account, comments, likes, reactions",
+        "security": [{"session": []}], "parameters": [_q("site", {"type": "string"}, True)],
+        "responses": {"200": {"description": "Their data (JSON attachment)", "content": {"application/json": {}}},
+                      **_errors(401, 403, 404, 429)}}},
     "/api/auth/sso": {"post": {
         "summary": "Trade the blog's signed token for its member (HS256 JWT: aud, sub, name, iat, exp, jti) "
                    "for a reader session of the site, once",

@@ -29,6 +29,10 @@ class UserStore:
     async def save(self, user: dict[str, Any]) -> None:
         await self.redis.set(keys.user(_digest(user["id"])), orjson.dumps(user))
 
+    async def delete(self, uid: str) -> None:
+        """The account record goes (its sessions are ended by SessionStore.revoke_all)."""
+        await self.redis.delete(keys.user(_digest(uid)))
+
     async def get(self, uid: str) -> dict[str, Any] | None:
         raw = await self.redis.get(keys.user(_digest(uid)))
         return orjson.loads(raw) if raw else None

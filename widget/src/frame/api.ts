@@ -117,6 +117,16 @@ export class Api {
     return this.call("POST", "/api/auth/sso", { site, token, keep });
   }
 
+  /** Everything held about the signed-in reader on the site (JSON). */
+  myData(site: string): Promise<unknown> {
+    return this.call("GET", `/api/auth/me/data?site=${enc(site)}`);
+  }
+
+  /** Delete the signed-in reader's account and their comments on the site. */
+  deleteMe(site: string): Promise<{ deleted: Record<string, number> }> {
+    return this.call("DELETE", `/api/auth/me?site=${enc(site)}`, { confirm: true });
+  }
+
   logout(everywhere = false): Promise<unknown> {
     return this.call("POST", "/api/auth/logout", everywhere ? { everywhere } : undefined);
   }

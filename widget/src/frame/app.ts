@@ -174,6 +174,34 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
       signOut(session);
       await becomes({ kind: "guest" });
     },
+    myData: () => {
+      api.myData(params.site).then((data) => {
+        const link = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)],
+          { type: "application/json" })), download: `rejoinder-${params.site}-my-data.json` });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        ctx.announcer.say(i18n.t("myDataReady"));
+      }, (e) => ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError")));
+    },
+    deleteMe: (button) => {
+      // Two clicks: the first asks, the second (within a few seconds) deletes.
+      if (button.dataset.armed !== "1") {
+        button.dataset.armed = "1";
+        button.textContent = i18n.t("deleteMeConfirm");
+        setTimeout(() => { delete button.dataset.armed; button.textContent = i18n.t("deleteMe"); }, 6000);
+        return;
+      }
+      button.disabled = true;
+      api.deleteMe(params.site).then(async () => {
+        signOut(session);
+        ctx.announcer.say(i18n.t("deletedMe"));
+        await becomes({ kind: "guest" });
+      }, (e) => {
+        button.disabled = false;
+        ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError"));
+      });
+    },
   });
 
   let next = page.next;

@@ -41,7 +41,8 @@ export class Compose {
   private readonly pow: Pow | null;
   private readonly mentions: Mentions;
 
-  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void }) {
+  constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void;
+    myData(): void; deleteMe(button: HTMLButtonElement): void }) {
     this.pow = ctx.site?.pow ? new Pow(ctx.api, ctx.params.site) : null;
     this.form = new CommentForm(ctx.i18n, ctx.site, {
       submit: (v) => void this.submit(v),
@@ -53,6 +54,8 @@ export class Compose {
       },
       logIn: hooks.logIn,
       logOut: hooks.logOut,
+      myData: hooks.myData,
+      deleteMe: hooks.deleteMe,
     });
     this.form.setMe(ctx.me);
     this.mentions = new Mentions(this.form.textArea, () => this.participants(), ctx.i18n);

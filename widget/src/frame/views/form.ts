@@ -29,6 +29,9 @@ export interface FormHooks {
   input(values: FormValues): void;
   logOut(everywhere?: boolean): Promise<void> | void;
   logIn(provider: string): void;
+  /** The reader's own data (download), and deleting their account and comments here. */
+  myData(): void;
+  deleteMe(button: HTMLButtonElement): void;
 }
 
 type Field = "text" | "name" | "email" | "website";
@@ -200,9 +203,17 @@ export class CommentForm {
       const face = me.avatar && me.avatar.startsWith("/") && !me.avatar.startsWith("//")
         ? h("img", { class: "rj-avatar", src: me.avatar, alt: "" })
         : h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, (me.name || "?").charAt(0).toUpperCase());
+      // Their data and their account: only where the frame keeps the session itself (the server refuses too).
+      const mine = me.kept === "page" ? null
+        : h("span", { class: "rj-mine" },
+          h("button", { type: "button", class: "rj-link", "data-mine": "data" }, this.i18n.t("myData")), " · ",
+          h("button", { type: "button", class: "rj-link", "data-mine": "delete" }, this.i18n.t("deleteMe")));
+      mine?.querySelectorAll<HTMLButtonElement>("button").forEach((b) => on(b, "click", () => {
+        if (b.dataset.mine === "data") this.hooks.myData(); else this.hooks.deleteMe(b);
+      }));
       this.signedIn.replaceChildren(face, h("strong", { class: "rj-me" }, me.name || ""),
         h("span", {}, this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }), " ", out, " / ",
-          change, ...(everywhere ? [" · ", everywhere] : [])));
+          change, ...(everywhere ? [" · ", everywhere] : [])), ...(mine ? [mine] : []));
     }
   }
 
