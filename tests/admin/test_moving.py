@@ -240,18 +240,26 @@ def test_a_move_cut_short_after_the_copy_completes_when_run_again(redis_server, 
     dst = keys.thread_id(SITE, f"{pages}/cut/whole")
 
     async def run() -> None:
+        cluster = "cluster" in redis_server.url
         client = (aioredis.RedisCluster.from_url(redis_server.url.replace("+cluster", ""), decode_responses=True)
-                  if "cluster" in redis_server.url else aioredis.from_url(redis_server.url, decode_responses=True))
-        store = MovingStore(client, events_maxlen=1000)
-        # The copy went in, then the process died before the source became a pointer.
-        record, taken = await store._read(src["id"])
-        thread = {"site": SITE, "page": f"{pages}/cut/whole", "url": f"{pages}/cut/whole", "title": "Cut short",
-                  "created": record["created"], "epoch": "e", "locked": "0", "from": src["id"]}
-        await store._absorb(keys=[keys.thread_meta(dst), keys.comments(dst), keys.roots(dst), keys.events(dst),
-                                  keys.like_counts(dst), keys.imported(dst), keys.subscribers(dst), keys.likers(dst)],
-                            args=[keys.thread_prefix(dst), 1000, orjson.dumps(thread).decode(),
-                                  orjson.dumps(taken).decode()])
-        await client.aclose()
+                  if cluster else aioredis.from_url(redis_server.url, decode_responses=True))
+        try:
+            store = MovingStore(client, events_maxlen=1000)
+            # The copy went in, then the process died before the source became a pointer.
+            record, taken = await store._read(src["id"])
+            thread = {"site": SITE, "page": f"{pages}/cut/whole", "url": f"{pages}/cut/whole", "title": "Cut short",
+                      "created": record["created"], "epoch": "e", "locked": "0", "from": src["id"]}
+            await store._absorb(keys=[keys.thread_meta(dst), keys.comments(dst), keys.roots(dst), keys.events(dst),
+                                      keys.like_counts(dst), keys.imported(dst), keys.subscribers(dst),
+                                      keys.likers(dst)],
+                                args=[keys.thread_prefix(dst), 1000, orjson.dumps(thread).decode(),
+                                      orjson.dumps(taken).decode()])
+        finally:
+            # Every connection closed inside this loop: none is left for the garbage collector to find later.
+            if cluster:
+                await client.aclose()
+            else:
+                await client.aclose(close_connection_pool=True)
     asyncio.run(run())
     # Meanwhile the source got one more comment: it is still the thread of its page.
     post(api, src["id"], "cut: written before the move was run again")
