@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import time
+
+import httpx
 import pytest
+from playwright.sync_api import expect
 
 from ..conftest import SITE
-from ..support.servers import AppServer
+from ..support.api import post
+from ..support.servers import SCRAPE, AppServer, metric
 from .conftest import ReaderFactory
 
 pytestmark = pytest.mark.browser
@@ -65,3 +71,71 @@ def test_site_owner_custom_properties_restyle_the_widget(reader: ReaderFactory, 
 def test_theme_attribute_forces_dark(reader: ReaderFactory, app_server: AppServer) -> None:
     r = reader(color_scheme="light").open_html(_page(app_server, attrs='data-theme="dark"'))
     assert r.frame.locator("body").evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(20, 23, 28)"
+
+
+SPA = """<!doctype html><html lang="en"><title>A single-page blog</title><body>
+<nav><a href="/spa/post-1" data-id="post-1">One</a> <a href="/spa/post-2" data-id="post-2">Two</a>
+<a href="/spa/post-3" data-id="post-3">Three</a> <button id="off">No comments</button>
+<button id="dark">Dark</button></nav>
+<main><h1 id="title">Post 1</h1><div id="comments"></div></main>
+<script src="{base}/embed.js" data-site="{site}" data-render="manual"></script>
+<script>
+  const titles = {{"post-1": "Post 1", "post-2": "Post 2", "post-3": "Post 3"}};
+  let section = Rejoinder.render(document.getElementById("comments"), {{page: "post-1", title: "Post 1", lazy: false}});
+  document.querySelectorAll("nav a").forEach((a) => a.addEventListener("click", (e) => {{
+    e.preventDefault();
+    history.pushState({{}}, "", a.href);
+    document.getElementById("title").textContent = titles[a.dataset.id];
+    section.setPage(a.dataset.id, titles[a.dataset.id]);
+  }}));
+  document.getElementById("off").addEventListener("click", () => section.destroy());
+  document.getElementById("dark").addEventListener("click", () => section.setTheme("dark"));
+</script></body></html>"""
+
+# Counts the listeners the page's window gains and loses, by type (installed before any script runs).
+COUNT_LISTENERS = """(() => {
+  const counts = window.__listeners = {};
+  const add = window.addEventListener, remove = window.removeEventListener;
+  window.addEventListener = function (type, fn, opts) { counts[type] = (counts[type] || 0) + 1; return add.call(this, type, fn, opts); };
+  window.removeEventListener = function (type, fn, opts) { counts[type] = (counts[type] || 0) - 1; return remove.call(this, type, fn, opts); };
+})();"""
+
+
+def test_a_single_page_site_moves_between_posts_with_the_script_api(reader: ReaderFactory, app_server: AppServer,
+                                                                     api: httpx.Client) -> None:
+    for n in (1, 2, 3):
+        tid = api.get("/api/threads", params={"site": SITE, "page": f"post-{n}", "title": f"Post {n}"}).json()
+        post(api, tid["thread"]["id"], f"Only on post {n}")
+    def sockets_open() -> float:
+        return metric(httpx.get(f"{app_server.base}/metrics", headers=SCRAPE).text, "rejoinder_websockets_open")
+
+    def settles_at(n: float) -> None:
+        deadline = time.monotonic() + 10
+        while sockets_open() != n:
+            assert time.monotonic() < deadline, f"{sockets_open()} sockets open on the server, not {n}"
+            time.sleep(0.1)
+
+    before = sockets_open()
+    r = reader()
+    r.page.add_init_script(COUNT_LISTENERS)
+    r.page.goto(r.page_host.put("/spa/post-1", SPA.format(base=app_server.base, site=SITE)))
+    frame = r.page.frame_locator("#comments iframe")
+    heading = frame.locator("h2.rj-title")
+    expect(heading).to_have_text("1 thought on “Post 1”", timeout=10_000)
+    for n in (2, 3, 1):
+        r.page.get_by_role("link", name=["One", "Two", "Three"][n - 1]).click()
+        expect(heading).to_have_text(f"1 thought on “Post {n}”", timeout=10_000)
+        expect(frame.locator("li.rj-item")).to_have_text([re.compile(f"Only on post {n}")])
+        assert r.page.url.endswith(f"/spa/post-{n}")
+    # One frame, one open socket on the server: each page's socket closed with its page.
+    assert r.page.locator("#comments iframe").count() == 1
+    settles_at(before + 1)
+    # The theme from the site's script, at once.
+    r.page.get_by_role("button", name="Dark").click()
+    expect(frame.locator("html")).to_have_attribute("data-theme", "dark")
+    # destroy(): no frame, no socket, no listener left behind.
+    r.page.get_by_role("button", name="No comments").click()
+    assert r.page.locator("#comments iframe").count() == 0
+    settles_at(before)
+    left = r.page.evaluate("() => window.__listeners")
+    assert {t: left.get(t, 0) for t in ("message", "scroll", "resize")} == {"message": 0, "scroll": 0, "resize": 0}

@@ -6,7 +6,11 @@
 //
 // Optional data attributes, on the script tag or the placeholder div:
 // data-page (page id), data-title, data-theme (light|dark|auto), data-lang,
-// data-lazy="false" (load at once).
+// data-lazy="false" (load at once), data-sso (the blog's signed member),
+// data-render="manual" (on the script: the site calls the API below itself).
+//
+// Single-page sites: Rejoinder.render(element, {page, title, theme, ...}) returns
+// {setPage(id, title), setTheme(theme), destroy()}.
 
 import { isDark, parseFrameToHost, wrap, type HostToFrame, STORE_MAX_ENTRIES } from "./messages";
 
@@ -87,31 +91,51 @@ function backdrop(box: HTMLElement): string {
   return dark ? DARK_CANVAS : "rgb(255, 255, 255)";
 }
 
-function start(script: HTMLScriptElement): void {
-  const server = new URL(script.src).origin;
-  let box = document.getElementById("rejoinder");
-  if (!box) {
-    box = document.createElement("div");
-    box.id = "rejoinder";
-    script.after(box);
-  }
-  if (box.dataset.rejoinderLoaded) return; // the script was included twice
-  box.dataset.rejoinderLoaded = "1";
-  const attr = (name: string): string => script.getAttribute("data-" + name) || box!.getAttribute("data-" + name) || "";
-  const site = attr("site");
-  if (!site) return;
+/** What a page may pass to Rejoinder.render (the same as the data attributes). */
+export interface Options {
+  site?: string;
+  page?: string;
+  title?: string;
+  url?: string;
+  theme?: string;
+  lang?: string;
+  sso?: string;
+  lazy?: boolean;
+}
 
-  const url = pageUrl();
+/** One comments section on the page: Rejoinder.render's answer. */
+export interface Instance {
+  /** Show another page's thread (a single-page site moved to another post). */
+  setPage(page: string, title?: string, url?: string): void;
+  setTheme(theme: "light" | "dark" | "auto"): void;
+  /** Take the comments away: the frame, its socket and every listener this section added. */
+  destroy(): void;
+}
+
+const shown = new WeakMap<HTMLElement, Instance>();
+
+function render(server: string, box: HTMLElement, o: Options): Instance | null {
+  shown.get(box)?.destroy();
+  const site = o.site || "";
+  if (!site) return null;
+  const offs: (() => void)[] = [];
+  // Every listener goes through here, so destroy() takes each one away again.
+  const listen = (target: EventTarget, type: string, fn: (e: never) => void, opts?: AddEventListenerOptions): void => {
+    target.addEventListener(type, fn as EventListener, opts);
+    offs.push(() => target.removeEventListener(type, fn as EventListener, opts));
+  };
+
+  const url = o.url || pageUrl();
   const params = new URLSearchParams({
     site,
-    page: attr("page") || url,
+    page: o.page || url,
     url,
-    title: (attr("title") || document.title).slice(0, 300),
-    theme: attr("theme") || "auto",
+    title: (o.title || document.title).slice(0, 300),
+    theme: o.theme || "auto",
     origin: location.origin,
     backdrop: backdrop(box),
   });
-  const lang = attr("lang") || document.documentElement.lang;
+  const lang = o.lang || document.documentElement.lang;
   if (lang) params.set("lang", lang);
   const computed = getComputedStyle(box);
   for (const name of STYLE_VARS) {
@@ -133,7 +157,7 @@ function start(script: HTMLScriptElement): void {
   s.display = "block";
   // The same colour scheme as the frame's document: where they differ, browsers paint the frame an
   // opaque backdrop of their own colour. The frame resolves "auto" by the backdrop when it is known.
-  const theme = params.get("theme");
+  let theme = params.get("theme");
   let seen = params.get("backdrop") || "";
   const scheme = (): string =>
     theme === "dark" || theme === "light" ? theme : seen ? (isDark(seen) ? "dark" : "light") : "light dark";
@@ -143,6 +167,7 @@ function start(script: HTMLScriptElement): void {
 
   let revealed = false;
   let queued = false;
+  let giveUp = 0;
   const send = (message: HostToFrame): void => frame.contentWindow?.postMessage(wrap(message), server);
   const sendViewport = (): void => {
     queued = false;
@@ -155,7 +180,7 @@ function start(script: HTMLScriptElement): void {
     }
   };
 
-  addEventListener("message", (event: MessageEvent) => {
+  listen(window, "message", (event: MessageEvent) => {
     // Only our iframe, served from our server, may size or scroll the page.
     if (event.origin !== server || event.source !== frame.contentWindow) return;
     const msg = parseFrameToHost(event.data);
@@ -165,7 +190,7 @@ function start(script: HTMLScriptElement): void {
       if (!revealed) {
         revealed = true;
         s.visibility = "";
-        box!.style.minHeight = "";
+        box.style.minHeight = "";
       }
       onViewChange();
     } else if (msg.type === "recall") {
@@ -183,13 +208,13 @@ function start(script: HTMLScriptElement): void {
       scrollTo({ top, behavior: smooth ? "smooth" : "auto" });
     }
   });
-  addEventListener("scroll", onViewChange, { passive: true });
-  addEventListener("resize", onViewChange, { passive: true });
+  listen(window, "scroll", onViewChange, { passive: true });
+  listen(window, "resize", onViewChange, { passive: true });
 
   // The blog may change colour while it is read: with the system's dark mode, or a theme toggle
   // (a class or attribute on <html> or <body>). Look again then, and after its transition.
   const recheck = (): void => {
-    const now = backdrop(box!);
+    const now = backdrop(box);
     if (now === seen) return;
     seen = now;
     s.colorScheme = scheme();
@@ -198,37 +223,102 @@ function start(script: HTMLScriptElement): void {
   const soon = (): void => {
     for (const ms of [0, 300, 1000]) setTimeout(recheck, ms);
   };
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", soon);
+  listen(matchMedia("(prefers-color-scheme: dark)"), "change", soon);
   const watch = new MutationObserver(soon);
   for (const el of [document.documentElement, document.body]) if (el) watch.observe(el, { attributes: true });
 
-  frame.addEventListener("load", () => setTimeout(() => {
-    if (revealed) return;
-    box!.style.minHeight = "";
-    s.height = "0";
-    console.warn(`Rejoinder: the comments did not load. Is ${location.origin} registered for site "${site}"?`);
-  }, GIVE_UP_MS), { once: true });
+  listen(frame, "load", () => {
+    clearTimeout(giveUp);
+    giveUp = window.setTimeout(() => {
+      if (revealed) return;
+      box.style.minHeight = "";
+      s.height = "0";
+      console.warn(`Rejoinder: the comments did not load. Is ${location.origin} registered for site "${site}"?`);
+    }, GIVE_UP_MS);
+  });
 
   const load = (): void => {
     // A member's sign-in signed by the blog (data-sso) goes in the fragment: never sent to a server or a log.
-    const sso = attr("sso");
-    frame.src = server + "/frame?" + params.toString() + (sso ? "#sso=" + encodeURIComponent(sso) : "");
-    box!.append(frame);
+    frame.src = server + "/frame?" + params.toString() + (o.sso ? "#sso=" + encodeURIComponent(o.sso) : "");
+    if (!frame.isConnected) box.append(frame);
   };
-  if (attr("lazy") === "false" || !("IntersectionObserver" in window)) {
+  let io: IntersectionObserver | null = null;
+  if (o.lazy === false || !("IntersectionObserver" in window)) {
     load();
-    return;
+  } else {
+    io = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        io?.disconnect();
+        load();
+      }
+    }, { rootMargin: LAZY_MARGIN });
+    io.observe(box);
   }
-  const io = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) {
-      io.disconnect();
-      load();
-    }
-  }, { rootMargin: LAZY_MARGIN });
-  io.observe(box);
+
+  const instance: Instance = {
+    setPage(page, title, pageUrlNow) {
+      params.set("page", page);
+      params.set("url", pageUrlNow || pageUrl());
+      params.set("title", (title || document.title).slice(0, 300));
+      revealed = false;
+      s.visibility = "hidden";
+      if (frame.isConnected) load(); // else the observer loads it, with these
+    },
+    setTheme(t) {
+      theme = t;
+      params.set("theme", t);
+      s.colorScheme = scheme();
+      send({ type: "theme", theme: t });
+    },
+    destroy() {
+      offs.forEach((off) => off());
+      io?.disconnect();
+      watch.disconnect();
+      clearTimeout(giveUp);
+      frame.remove(); // its document, socket and timers go with it
+      box.style.minHeight = "";
+      shown.delete(box);
+    },
+  };
+  shown.set(box, instance);
+  return instance;
 }
 
+const server = (() => {
+  const own = ownScript();
+  try {
+    return own ? new URL(own.src).origin : "";
+  } catch {
+    return "";
+  }
+})();
 const script = ownScript();
+const defaults = (name: string): string => script?.getAttribute("data-" + name) || "";
+
+/** The page's script API: Rejoinder.render(element, options) for single-page sites. */
+(window as unknown as { Rejoinder: unknown }).Rejoinder = {
+  render: (element: HTMLElement, options: Options = {}): Instance | null =>
+    render(server, element, { site: defaults("site"), ...options }),
+};
+
+function start(own: HTMLScriptElement): void {
+  if (own.getAttribute("data-render") === "manual") return; // the site calls Rejoinder.render itself
+  let box = document.getElementById("rejoinder");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "rejoinder";
+    own.after(box);
+  }
+  if (box.dataset.rejoinderLoaded) return; // the script was included twice
+  box.dataset.rejoinderLoaded = "1";
+  const attr = (name: string): string => own.getAttribute("data-" + name) || box!.getAttribute("data-" + name) || "";
+  render(server, box, {
+    site: attr("site"), page: attr("page") || undefined, title: attr("title") || undefined,
+    theme: attr("theme") || undefined, lang: attr("lang") || undefined, sso: attr("sso") || undefined,
+    lazy: attr("lazy") !== "false",
+  });
+}
+
 if (script) {
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", () => start(script), { once: true });

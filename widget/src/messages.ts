@@ -56,6 +56,12 @@ export interface BackdropMessage {
   color: string;
 }
 
+/** host -> iframe: the site's script chose another theme (Rejoinder.render(...).setTheme). */
+export interface ThemeMessage {
+  type: "theme";
+  theme: "light" | "dark" | "auto";
+}
+
 /** Whether an "rgb(r, g, b)" colour is dark: white text reads better on it than black (WCAG luminance). */
 export function isDark(color: string): boolean {
   const [r, g, b] = (color.match(/\d+/g) || []).map((c) => {
@@ -66,7 +72,7 @@ export function isDark(color: string): boolean {
 }
 
 export type FrameToHost = HeightMessage | ScrollMessage | StoreMessage | RecallMessage;
-export type HostToFrame = ViewportMessage | RecalledMessage | BackdropMessage;
+export type HostToFrame = ViewportMessage | RecalledMessage | BackdropMessage | ThemeMessage;
 
 /** An opaque colour as the loader writes it, or "" (unknown). */
 export const BACKDROP = /^(rgb\((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:, (?:25[0-5]|2[0-4]\d|1?\d?\d)){2}\))?$/;
@@ -120,6 +126,9 @@ export function parseHostToFrame(data: unknown): HostToFrame | null {
   }
   if (m.type === "backdrop" && typeof m.color === "string" && BACKDROP.test(m.color)) {
     return { type: "backdrop", color: m.color };
+  }
+  if (m.type === "theme" && (m.theme === "light" || m.theme === "dark" || m.theme === "auto")) {
+    return { type: "theme", theme: m.theme };
   }
   if (m.type === "recalled" && typeof m.entries === "object" && m.entries !== null) {
     const entries: Record<string, string> = {};

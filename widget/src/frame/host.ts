@@ -2,7 +2,7 @@
 // learn which slice of us the reader can see, ask the page to scroll.
 
 import { parseHostToFrame, wrap, type FrameToHost } from "../messages";
-import { setBackdrop } from "./theme";
+import { setBackdrop, setTheme } from "./theme";
 
 export interface Visible {
   top: number;
@@ -34,6 +34,10 @@ export class Host {
       }
       if (msg.type === "backdrop") {
         setBackdrop(msg.color);
+        return;
+      }
+      if (msg.type === "theme") {
+        setTheme(msg.theme);
         return;
       }
       this.view = { top: msg.top, bottom: msg.top + msg.height };

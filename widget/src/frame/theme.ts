@@ -38,9 +38,17 @@ const LIGHT_BACKGROUND = "#ffffff";
 
 let requested: Theme = "auto";
 let ownBackground = false;
+let lastBackdrop = "";
+
+/** The site's script chose another theme: applied at once, on the same backdrop. */
+export function setTheme(theme: Theme): void {
+  requested = theme;
+  setBackdrop(lastBackdrop);
+}
 
 /** Match the host page's colour behind us ("" when unknown). */
 export function setBackdrop(color: string): void {
+  lastBackdrop = color;
   const root = document.documentElement;
   const dark = color ? isDark(color) : null;
   const theme = requested === "auto" && dark !== null ? (dark ? "dark" : "light") : requested;
