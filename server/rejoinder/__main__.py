@@ -68,6 +68,13 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
         site.blocklist = [w.strip() for w in args.block if w.strip()]
     if getattr(args, "pow", None) is not None:
         site.pow = args.pow == "on"
+    if getattr(args, "stylesheet", None) is not None:
+        from .store.sites import clean_stylesheet
+
+        try:
+            site.stylesheet = clean_stylesheet(args.stylesheet, site.origins)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
     if getattr(args, "typing", None) is not None:
         site.typing = args.typing == "on"
     if getattr(args, "reactions", None) is not None:
@@ -552,6 +559,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--block", action="append", help="a blocked word or phrase: its comments go to spam (repeat)")
         s.add_argument("--pow", choices=("on", "off"), help="guests' comments need a proof of work (their browser "
                        "solves it while they type)")
+        s.add_argument("--stylesheet", help="a stylesheet of the site's own, on one of its origins, applied inside "
+                       "the comments ('' for none)")
         s.add_argument("--typing", choices=("on", "off"), help="readers see \"someone is replying\" while "
                        "another types in the thread")
         s.add_argument("--reactions", help="the emoji readers may react with, comma separated ('' for none; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import zlib
+from urllib.parse import urlsplit
 from typing import AsyncIterator
 
 import orjson
@@ -31,13 +32,15 @@ SLOT = "</body>"
 GZIP_LEVEL = 6
 
 
-def frame_csp(public_url: str, origins: list[str]) -> str:
+def frame_csp(public_url: str, origins: list[str], stylesheet: str = "") -> str:
     ws = public_url.replace("https://", "wss://").replace("http://", "ws://")
+    # A site's own stylesheet (Site.stylesheet, on one of its origins): styles from there too, nothing else.
+    styles = "'self'" + (" " + stylesheet_origin(stylesheet) if stylesheet else "")
     # frame-ancestors: only the site's own pages may frame its comments, which
     # stops clickjacking of the like and post buttons from any other page.
     ancestors = " ".join(origins) or "'none'"
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self' {ws}; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    return (f"default-src 'none'; script-src 'self'; style-src {styles}; img-src 'self' data:; "
+            f"connect-src 'self' {ws}; font-src {styles}; base-uri 'none'; form-action 'none'; "
             f"frame-ancestors {ancestors}")
 
 
@@ -51,10 +54,14 @@ async def get_frame(request: Request) -> Response:
         return HTMLResponse("<!doctype html><title>Unknown site</title><p>This site is not registered.</p>",
                             status_code=404)
     head, tail = static_text("frame.html").split(SLOT, 1)
+    if site.stylesheet:
+        # After ours, so the site's rules win; its variables are the documented --rj-* ones (README).
+        head = head.replace("</head>", f'<link rel="stylesheet" href="{html.escape(site.stylesheet)}" '
+                                       'referrerpolicy="no-referrer">\n</head>', 1)
     with_thread = bool(request.query_params.get("page") or request.query_params.get("url"))
     packed = "gzip" in request.headers.get("accept-encoding", "")
     headers = {
-        "content-security-policy": frame_csp(st.settings.public_url, site.origins),
+        "content-security-policy": frame_csp(st.settings.public_url, site.origins, site.stylesheet),
         # The document holds the thread as it is now: never reuse it, not even for the same reader.
         "cache-control": "no-store",
         "vary": "Accept-Encoding",
@@ -87,6 +94,11 @@ async def get_frame(request: Request) -> Response:
         yield out(SLOT + tail, end=True)
 
     return StreamingResponse(document(), headers=headers, media_type="text/html")
+
+
+def stylesheet_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def inert_json(element_id: str, data: object) -> str:

@@ -92,7 +92,8 @@ class PageHost:
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
                 body = pages.get(self.path.split("?")[0])
                 self.send_response(200 if body is not None else 404)
-                self.send_header("content-type", "text/html; charset=utf-8")
+                kind = "text/css" if self.path.split("?")[0].endswith(".css") else "text/html"
+                self.send_header("content-type", f"{kind}; charset=utf-8")
                 self.end_headers()
                 self.wfile.write(body or b"not found")
 

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from ..conftest import SITE
+from ..admin.conftest import make_admin, make_session
+from ..conftest import SITE, register_site
 from ..support.api import post
 from ..support.servers import SCRAPE, AppServer, metric
 from .conftest import ReaderFactory
@@ -139,3 +140,59 @@ def test_a_single_page_site_moves_between_posts_with_the_script_api(reader: Read
     settles_at(before)
     left = r.page.evaluate("() => window.__listeners")
     assert {t: left.get(t, 0) for t in ("message", "scroll", "resize")} == {"message": 0, "scroll": 0, "resize": 0}
+
+
+def test_a_sites_own_stylesheet_from_its_origin_styles_the_comments(reader: ReaderFactory, app_server: AppServer,
+                                                                     redis_client, page_host) -> None:
+    css_url = page_host.put("/theme/comments.css", "")
+    page_host.pages["/theme/comments.css"] = (b":root { --rj-accent: rgb(200, 0, 100); }\n"
+                                              b".rj-title { letter-spacing: 3px; }")
+    redis_client.hset(f"rj:{{s:{SITE}}}:site", "stylesheet", css_url)
+    r = reader().open_html(_page(app_server))
+    title = r.frame.locator("h2.rj-title")
+    expect(title).to_have_css("letter-spacing", "3px")
+    accent = r.frame.locator("html").evaluate("el => getComputedStyle(el).getPropertyValue('--rj-accent').trim()")
+    assert accent == "rgb(200, 0, 100)"
+
+
+def test_a_stylesheet_must_come_from_one_of_the_sites_origins(redis_client, app_server, page_host) -> None:
+    register_site(redis_client, SITE, [app_server.page_origin, page_host.origin])
+    make_admin(redis_client, SITE, "github:1001")
+    token = make_session(redis_client, "github:1001", "Ada Admin")
+    with httpx.Client(base_url=app_server.base, headers={"Authorization": f"Bearer {token}"}) as admin:
+        for bad in ("https://evil.example/x.css", "javascript:alert(1)", page_host.origin + '/a".css', 7):
+            r = admin.patch(f"/api/admin/sites/{SITE}", json={"stylesheet": bad})
+            assert (r.status_code, r.json()["error"]["field"]) == (422, "stylesheet"), bad
+        ok = admin.patch(f"/api/admin/sites/{SITE}", json={"stylesheet": f"{page_host.origin}/theme/c.css"})
+        assert ok.status_code == 200 and ok.json()["site"]["stylesheet"] == f"{page_host.origin}/theme/c.css"
+        frame = httpx.get(f"{app_server.base}/frame", params={"site": SITE})
+        assert f"style-src 'self' {page_host.origin};" in frame.headers["content-security-policy"]
+        assert f'<link rel="stylesheet" href="{page_host.origin}/theme/c.css"' in frame.text
+        assert admin.patch(f"/api/admin/sites/{SITE}", json={"stylesheet": ""}).json()["site"]["stylesheet"] is None
+
+
+LOUD = {"accent": "#d6007a", "text": "#0b5d1e", "muted": "#c05a00", "bg": "#fff8d6", "surface": "#d9f3ff",
+        "border": "#e00000", "radius": "14px", "font": "Georgia, serif"}
+
+
+def test_each_style_variable_changes_what_the_readme_says(reader: ReaderFactory, app_server: AppServer,
+                                                           api: httpx.Client) -> None:
+    """The picture in the README: every --rejoinder-* property set to a loud value, and each part it names
+    painted with it."""
+    tid = api.get("/api/threads", params={"site": SITE, "page": "embed-test", "title": "Embed test"}).json()
+    first = post(api, tid["thread"]["id"], "A comment with a [link](https://example.com) and `code`",
+                 name="Grace")["comment"]
+    post(api, tid["thread"]["id"], "A reply under it", name="Linus", parent=first["id"])
+    style = "#rejoinder {" + "".join(f"--rejoinder-{k}: {v};" for k, v in LOUD.items()) + "}"
+    r = reader().open_html(_page(app_server, attrs='data-theme="light"', style=style))
+    f = r.frame
+    rgb = {k: "rgb({}, {}, {})".format(*(int(v[i:i + 2], 16) for i in (1, 3, 5)))
+           for k, v in LOUD.items() if v.startswith("#")}
+    expect(f.locator(".rj-body a").first).to_have_css("color", rgb["accent"])
+    expect(f.locator(".rj-body p").first).to_have_css("color", rgb["text"])
+    expect(f.locator("time").first).to_have_css("color", rgb["muted"])
+    expect(f.locator("html")).to_have_css("background-color", rgb["bg"])
+    expect(f.locator(".rj-body code").first).to_have_css("background-color", rgb["surface"])
+    expect(f.locator("textarea")).to_have_css("border-top-left-radius", "14px")
+    expect(f.locator("body")).to_have_css("font-family", "Georgia, serif")
+    r.screenshot("css-variables")

@@ -26,7 +26,7 @@ from ..store.bans import KINDS as BAN_KINDS
 from ..store.moderation import ACTIONS, Moderated
 from ..store.queue import LISTS, parse_member
 from ..store.sessions import ADMIN, Session
-from ..store.sites import POLICIES, Site, clean_reactions
+from ..store.sites import POLICIES, Site, clean_reactions, clean_stylesheet
 from .common import JSON, ascii_int, enum_param, int_param, read_json
 
 MAX_BULK = 100
@@ -137,7 +137,8 @@ def admin_view(conn: HTTPConnection, tid: str, doc: dict[str, Any], meta: dict[s
 def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "origins": site.origins, "moderation": site.moderation,
             "blocklist": site.blocklist, "policies": list(POLICIES), "pow": site.pow,
-            "hold_reports": site.hold_reports, "reactions": site.reactions, "typing": site.typing}
+            "hold_reports": site.hold_reports, "reactions": site.reactions, "typing": site.typing,
+            "stylesheet": site.stylesheet or None}
 
 
 # --- sign-in ---------------------------------------------------------------------
@@ -233,7 +234,7 @@ async def update_site_settings(request: Request) -> JSON:
     st = state(request)
     site, _ = await require_admin(request)
     body = await read_json(request)
-    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports", "reactions", "typing"}
+    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports", "reactions", "typing", "stylesheet"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
     if "moderation" in body:
@@ -251,6 +252,11 @@ async def update_site_settings(request: Request) -> JSON:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
             raise ApiError("invalid_field", "hold_reports is a number from 0 (never) to 1000.", field="hold_reports")
         site.hold_reports = value
+    if "stylesheet" in body:
+        try:
+            site.stylesheet = clean_stylesheet(body["stylesheet"], site.origins)
+        except ValueError as exc:
+            raise ApiError("invalid_field", f"{exc}.", field="stylesheet") from None
     if "typing" in body:
         if not isinstance(body["typing"], bool):
             raise ApiError("invalid_field", "typing must be true or false.", field="typing")

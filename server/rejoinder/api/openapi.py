@@ -140,7 +140,9 @@ SCHEMAS: dict[str, Any] = {
                          "description": "Readers' reports that hold a comment for an admin (0: never)"},
         "reactions": {"type": "array", "maxItems": 10, "items": {"type": "string"},
                       "description": "The emoji readers may react with ([] for none)"},
-        "typing": {"type": "boolean", "description": "Readers see \"someone is replying\""}}},
+        "typing": {"type": "boolean", "description": "Readers see \"someone is replying\""},
+        "stylesheet": {"type": "string", "description": "A stylesheet on one of the site's origins, applied inside "
+                                                        "the comments (\"\" for none)"}}},
     "AdminComment": {"type": "object", "properties": {
         "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
         "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},

@@ -7,6 +7,7 @@ import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from redis.asyncio import Redis
@@ -47,6 +48,20 @@ def clean_reactions(value: Any) -> list[str]:
     return out
 
 
+def clean_stylesheet(value: Any, origins: list[str]) -> str:
+    """A stylesheet URL served from one of the site's registered origins ("" for none); ValueError otherwise."""
+    if value in ("", None):
+        return ""
+    if not isinstance(value, str) or len(value) > 512 or any(ord(c) < 33 or c in "\"'<>" for c in value):
+        raise ValueError("stylesheet is a URL of at most 512 characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
+        raise ValueError("stylesheet is an http(s) URL")
+    if f"{parts.scheme}://{parts.netloc}".lower() not in origins:
+        raise ValueError("stylesheet must be on one of the site's registered origins")
+    return value
+
+
 @dataclass
 class Site:
     id: str
@@ -67,6 +82,8 @@ class Site:
     reactions: list[str] = field(default_factory=lambda: list(DEFAULT_REACTIONS))
     # Readers see "someone is replying…" while another reader types in the thread (off by default).
     typing: bool = False
+    # A stylesheet of the site's own, on one of its origins, applied inside the comments frame ("": none).
+    stylesheet: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +103,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         hold_reports=int(data.get("hold_reports") or 0),
         reactions=orjson.loads(data["reactions"]) if "reactions" in data else list(DEFAULT_REACTIONS),
         typing=data.get("typing") == "1",
+        stylesheet=data.get("stylesheet", ""),
     )
 
 
@@ -131,7 +149,7 @@ class SiteStore:
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
                 "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0",
                 "hold_reports", site.hold_reports, "reactions", orjson.dumps(site.reactions).decode(),
-                "typing", "1" if site.typing else "0"]
+                "typing", "1" if site.typing else "0", "stylesheet", site.stylesheet]
 
     async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
         """Has this guest had a comment approved here: their browser (the per-site guest key), or an
