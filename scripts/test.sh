@@ -22,15 +22,16 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-# The WordPress round trip runs Debian's WordPress with PHP and a MariaDB server the test starts.
+# The integration tests build real sites: Debian's WordPress (with PHP and a MariaDB server the test
+# starts), Hugo and Jekyll.
 if ! command -v php >/dev/null || ! php -m | grep -qi '^simplexml$' || [ ! -x /usr/sbin/mariadbd ] \
-    || [ ! -f /usr/share/wordpress/wp-settings.php ]; then
+    || [ ! -f /usr/share/wordpress/wp-settings.php ] || ! command -v hugo >/dev/null || ! command -v jekyll >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      wordpress mariadb-server php-cli php-mysql php-xml >/dev/null
+      wordpress mariadb-server php-cli php-mysql php-xml hugo jekyll >/dev/null
   else
-    echo "WordPress is missing: run this as root once, or: sudo apt-get install --no-install-recommends wordpress mariadb-server php-cli php-mysql php-xml" >&2
+    echo "Site builders are missing: run this as root once, or: sudo apt-get install --no-install-recommends wordpress mariadb-server php-cli php-mysql php-xml hugo jekyll" >&2
     exit 1
   fi
 fi
