@@ -40,5 +40,9 @@ fi
 if [ -f widget/package-lock.json ]; then
   (cd widget && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The npm site generators the integration tests build real sites with (Eleventy, Astro).
+if [ -f tests/browser/sites/package-lock.json ]; then
+  (cd tests/browser/sites && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 exec .venv/bin/pytest "$@"

@@ -4,6 +4,7 @@ thread loads, a comment posts, and the count shows on the index page."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -94,6 +95,61 @@ rejoinder:
     return tmp_path / "jekyll-public"
 
 
+SITES = Path(__file__).parent / "sites"  # package.json: the npm site generators (scripts/test.sh installs them)
+
+
+def build_eleventy(tmp_path: Path, app_server: AppServer) -> Path:
+    src = tmp_path / "eleventy-site"
+    (src / "posts").mkdir(parents=True)
+    (src / "_includes").mkdir()
+    shutil.copy(INTEGRATIONS / "eleventy" / "rejoinder.js", src / "rejoinder.js")
+    (src / "eleventy.config.js").write_text(
+        'import rejoinder from "./rejoinder.js";\n'
+        f'export default function (config) {{ config.addPlugin(rejoinder, {{ server: "{app_server.base}", '
+        f'site: "{SITE}" }}); }}\n')
+    (src / "_includes" / "post.njk").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>'
+        '<link rel="icon" href="data:,"></head><body><article><h1>{{ title }}</h1>{{ content | safe }}</article>'
+        '{% rejoinder page.url, title %}</body></html>')
+    (src / "posts" / "mending.md").write_text(
+        '---\nlayout: post.njk\ntitle: Mending a chair\ntags: post\n---\nA post about glue.\n')
+    (src / "index.njk").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>An Eleventy blog</title>'
+        '<link rel="icon" href="data:,"></head><body><h1>An Eleventy blog</h1><ul>{% for post in collections.post %}'
+        '<li class="post"><a href="{{ post.url }}">{{ post.data.title }}</a> {% rejoinderCount post.url %}</li>'
+        '{% endfor %}</ul>{% rejoinderCounts %}</body></html>')
+    (src / "package.json").write_text('{"type": "module"}')
+    subprocess.run([str(SITES / "node_modules" / ".bin" / "eleventy"), "--quiet", f"--input={src}",
+                    f"--output={tmp_path / 'eleventy-public'}"], check=True, capture_output=True, timeout=180, cwd=src)
+    return tmp_path / "eleventy-public"
+
+
+def build_astro(tmp_path: Path, app_server: AppServer) -> Path:
+    src = tmp_path / "astro-site"
+    (src / "src" / "components").mkdir(parents=True)
+    (src / "src" / "pages" / "posts").mkdir(parents=True)
+    for name in ("Rejoinder.astro", "RejoinderCount.astro", "RejoinderCounts.astro"):
+        shutil.copy(INTEGRATIONS / "astro" / name, src / "src" / "components" / name)
+    (src / "node_modules").symlink_to(SITES / "node_modules")
+    (src / "package.json").write_text('{"type": "module"}')
+    (src / "astro.config.mjs").write_text('export default { telemetry: false };\n')
+    (src / "src" / "pages" / "posts" / "mending.astro").write_text(
+        '---\nimport Rejoinder from "../../components/Rejoinder.astro";\n---\n'
+        '<html lang="en"><head><meta charset="utf-8"><title>Mending a chair</title><link rel="icon" href="data:,">'
+        '</head><body><article><h1>Mending a chair</h1><p>A post about glue.</p></article>'
+        f'<Rejoinder server="{app_server.base}" site="{SITE}" title="Mending a chair" /></body></html>\n')
+    (src / "src" / "pages" / "index.astro").write_text(
+        '---\nimport RejoinderCount from "../components/RejoinderCount.astro";\n'
+        'import RejoinderCounts from "../components/RejoinderCounts.astro";\n---\n'
+        '<html lang="en"><head><meta charset="utf-8"><title>An Astro blog</title><link rel="icon" href="data:,">'
+        '</head><body><h1>An Astro blog</h1><ul><li class="post"><a href="/posts/mending/">Mending a chair</a> '
+        '<RejoinderCount page="/posts/mending/" /></li></ul>'
+        f'<RejoinderCounts server="{app_server.base}" site="{SITE}" /></body></html>\n')
+    subprocess.run([str(SITES / "node_modules" / ".bin" / "astro"), "build", "--silent"], check=True,
+                   capture_output=True, timeout=300, cwd=src, env={**os.environ, "ASTRO_TELEMETRY_DISABLED": "1"})
+    return src / "dist"
+
+
 def comment_on_a_post_and_see_the_count(reader: ReaderFactory, origin: str, post_title: str) -> None:
     r = reader()
     r.page.goto(origin + "/")
@@ -122,6 +178,16 @@ def test_a_hugo_site_with_the_partial_and_the_shortcode(reader: ReaderFactory, a
 def test_a_jekyll_site_with_the_include(reader: ReaderFactory, app_server, served, tmp_path) -> None:
     public = build_jekyll(tmp_path, app_server)
     site = served(public)
+    comment_on_a_post_and_see_the_count(reader, site.origin, "Mending a chair")
+
+
+def test_an_eleventy_site_with_the_shortcodes(reader: ReaderFactory, app_server, served, tmp_path) -> None:
+    site = served(build_eleventy(tmp_path, app_server))
+    comment_on_a_post_and_see_the_count(reader, site.origin, "Mending a chair")
+
+
+def test_an_astro_site_with_the_components(reader: ReaderFactory, app_server, served, tmp_path) -> None:
+    site = served(build_astro(tmp_path, app_server))
     comment_on_a_post_and_see_the_count(reader, site.origin, "Mending a chair")
 
 
