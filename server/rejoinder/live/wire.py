@@ -97,11 +97,15 @@ def bound_send_buffer(proto: Any, nbytes: int) -> None:
     (the kernel's bookkeeping doubles it), and the reader's queue takes the rest."""
     if proto is None or nbytes <= 0:
         return
+    if proto.transport is None or proto.transport.is_closing():
+        return  # the reader left during the handshake: nothing to bound
     sock = proto.transport.get_extra_info("socket")
     if sock is not None:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, nbytes)
-        except OSError:
+        except (OSError, ValueError):
+            # OSError from the kernel; ValueError from uvloop's pseudo-socket once the descriptor is gone
+            # (the reader closed it a moment ago): either way there is no buffer left to bound.
             pass
 
 
