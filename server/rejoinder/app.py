@@ -118,7 +118,7 @@ def connect_binary(settings: Settings) -> aioredis.Redis:
 
 
 def build_state(settings: Settings, redis: aioredis.Redis) -> State:
-    hub, limits = Hub(redis), Limits()
+    hub, limits = Hub(redis, presence=settings.live_presence), Limits()
     scripts, steps = Scripts(redis), Steps(redis)
     return State(
         settings=settings,

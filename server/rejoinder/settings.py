@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     # Bytes the kernel may hold for one socket (SO_SNDBUF; Linux doubles it). Unset, it grows
     # to 4 MiB for a reader that stopped reading; 0 leaves the kernel's own setting.
     live_send_buffer: int = 64 * 1024
+    # "N reading now" (live/presence.py): each node counts a thread's readers and tells them.
+    live_presence: bool = True
     # Sockets per client IP and per node: a reader has one per open page.
     live_per_ip: int = 50
     live_per_node: int = 20_000

@@ -12,7 +12,7 @@ from ..support.live import Reader, connect
 from ..support.servers import AppServer
 
 
-async def told(reader: Reader, readers: int, timeout: float = 8.0) -> None:
+async def told(reader: Reader, readers: int, timeout: float = 15.0) -> None:
     """Wait until the reader is told this many readers (an older total may come first)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -66,13 +66,50 @@ async def test_presence_never_takes_the_place_of_an_event(app_server, api, threa
     tid, origin = thread["id"], app_server.page_origin
     readers = [await connect(app_server.ws_base, tid, origin=origin, client=f"presence-many-{i:06d}")
                for i in range(4)]
-    for i in range(10):
-        post(api, tid, f"comment {i}")
-    for reader in readers:
-        texts = [(await reader.until(lambda m: m["type"] == "comment.created"))["comment"]["html"]
-                 for _ in range(10)]
-        assert texts == [f"<p>comment {i}</p>" for i in range(10)]
-        assert all("seq" in m for m in reader.seen if m["type"] != "ready")
-    for reader in readers:
-        await told(reader, 4)
-        await reader.close()
+    try:
+        for i in range(10):
+            post(api, tid, f"comment {i}")
+        for reader in readers:
+            texts = [(await reader.until(lambda m: m["type"] == "comment.created"))["comment"]["html"]
+                     for _ in range(10)]
+            assert texts == [f"<p>comment {i}</p>" for i in range(10)]
+            assert all("seq" in m for m in reader.seen if m["type"] != "ready")
+        for reader in readers:
+            await told(reader, 4)
+    finally:
+        for reader in readers:
+            await reader.close()
+
+
+async def test_an_operator_can_turn_presence_off(redis_server, app_server, thread) -> None:
+    node = AppServer(redis_server.url, env={"REJOINDER_LIVE_PRESENCE": "False"}).start()
+    try:
+        tid, origin = thread["id"], app_server.page_origin
+        readers = [await connect(node.ws_base, tid, origin=origin, client=f"presence-off-{i:06d}") for i in range(2)]
+        for reader in readers:
+            await reader.until(lambda m: m["type"] == "ready")
+        await asyncio.sleep(2)  # well past the moment presence would have told them
+        for reader in readers:
+            with pytest.raises(asyncio.TimeoutError):
+                await reader.next(timeout=0.5, presence=True)
+            assert reader.presence == []
+            await reader.close()
+    finally:
+        node.stop()
+
+
+async def test_readers_arriving_all_at_once_are_all_told_the_full_count(app_server, thread) -> None:
+    """Readers keep arriving while the node writes its count: the count written last is the full one,
+    and everyone is told it (a change during a write is not lost)."""
+    tid, origin = thread["id"], app_server.page_origin
+    readers: list[Reader] = []
+    try:
+        for wave in range(4):
+            readers += await asyncio.gather(*(connect(app_server.ws_base, tid, origin=origin,
+                                                      client=f"presence-wave-{wave}-{i:04d}") for i in range(10)))
+            await asyncio.sleep(0.12)
+        for reader in readers:
+            await told(reader, 40)
+    finally:
+        for reader in readers:
+            await reader.close()

@@ -73,14 +73,14 @@ class Limits:
 
 
 class Hub:
-    def __init__(self, redis: Redis | RedisCluster) -> None:
+    def __init__(self, redis: Redis | RedisCluster, presence: bool = True) -> None:
         self.redis = redis
         self.cluster = isinstance(redis, RedisCluster)
         self.subscribers: dict[str, set[Subscriber]] = {}
         self.site_of: dict[str, str] = {}  # thread id -> its site (for the readers count of the overview)
         self.node = secrets.token_hex(6)
         self._told: dict[str, int] = {}  # readers per site last written to Redis
-        self.presence = Presence(self)
+        self.presence = Presence(self, enabled=presence)
         self.typing = Typing(self)
         self.cursors: dict[str, int] = {}  # thread id -> last sequence number read
         self.delivered = 0

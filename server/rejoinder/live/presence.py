@@ -53,8 +53,9 @@ class Notice:
 
 
 class Presence:
-    def __init__(self, hub: "Hub") -> None:
+    def __init__(self, hub: "Hub", enabled: bool = True) -> None:
         self.hub = hub
+        self.enabled = enabled  # REJOINDER_LIVE_PRESENCE: off, nothing is counted, written or told
         self.told: dict[str, int] = {}  # thread -> total last told to our readers
         self._changed: set[str] = set()  # threads whose local count changed since written
         self._heard: set[str] = set()  # threads some node said "p" for
@@ -66,6 +67,8 @@ class Presence:
 
     def changed(self, tid: str, newcomer: Any = None) -> None:
         """A reader of `tid` came (`newcomer`) or went on this node: write it down in a moment."""
+        if not self.enabled:
+            return
         self._changed.add(tid)
         if newcomer is not None:
             self._new.setdefault(tid, set()).add(newcomer)
@@ -76,11 +79,15 @@ class Presence:
                 pass  # no loop (shutting down)
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(SETTLE_SECONDS)
-        try:
-            await self.write(sorted(self._changed), announce=True)
-        except (RedisError, RuntimeError, OSError) as exc:
-            log.info("presence not written (%s)", exc)
+        # Until nothing changed since the last write: readers who come or go while a count is being
+        # written are in the next one (this task is still running then, so changed() starts no other).
+        while self._changed:
+            await asyncio.sleep(SETTLE_SECONDS)
+            try:
+                await self.write(sorted(self._changed), announce=True)
+            except (RedisError, RuntimeError, OSError) as exc:
+                log.info("presence not written (%s)", exc)
+                return
 
     async def write(self, tids: list[str], announce: bool) -> None:
         """Write this node's count of each thread's readers (and say so on its channel)."""
@@ -103,7 +110,8 @@ class Presence:
 
     async def refresh(self) -> None:
         """Every few seconds: our counts are still true (a count not refreshed stops counting)."""
-        await self.write(list(self.hub.subscribers), announce=False)
+        if self.enabled:
+            await self.write(list(self.hub.subscribers), announce=False)
 
     # --- everyone's count ---------------------------------------------------------
 
