@@ -118,9 +118,16 @@ class Hub:
         if site:
             self.site_of[tid] = site
         self.presence.changed(tid, sub)
-        if tid in self.cursors:
-            return
         meta_seq = await self.redis.hget(keys.thread_meta(tid), "seq")
+        if tid in self.cursors:
+            if int(meta_seq or 0) < self.cursors[tid]:
+                # The log went back since we started following it (data lost or restored): follow it
+                # from where it is; those already reading refetch (the newcomer starts from here anyway).
+                self.cursors[tid] = int(meta_seq or 0)
+                for other in list(self.subscribers.get(tid, ())):
+                    if other is not sub:
+                        other.push_resync()
+            return
         if tid in self.cursors or sub not in self.subscribers.get(tid, ()):
             return
         self.cursors[tid] = int(meta_seq or 0)
@@ -326,7 +333,13 @@ class Hub:
                 heads = await pipe.execute()
             for tid, head in zip(chunk, heads):
                 cursor = self.cursors.get(tid)
-                if cursor is not None and int(head or 0) != cursor:
+                if cursor is not None and int(head or 0) < cursor:
+                    # The thread's log went back (its data was lost or restored without a reconnect
+                    # of ours): read on from where it is now, and its readers refetch.
+                    self.cursors[tid] = int(head or 0)
+                    for sub in list(self.subscribers.get(tid, ())):
+                        sub.push_resync()
+                elif cursor is not None and int(head or 0) != cursor:
                     self._dirty.add(tid)
 
     async def _read_dirty(self) -> None:
