@@ -4,9 +4,11 @@ told again when readers come and go. A count, never who; and never in the way of
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import pytest
 
+from ..conftest import SITE
 from ..support.api import post
 from ..support.live import Reader, connect
 from ..support.servers import AppServer
@@ -25,6 +27,14 @@ async def told(reader: Reader, readers: int, timeout: float = 15.0) -> None:
             continue
         if message["type"] == "presence":
             reader.presence.append(message["readers"])
+
+
+@pytest.fixture
+def thread(api) -> dict:
+    """A thread of this test's own: other tests' readers of the shared "Post one" would count too."""
+    r = api.get("/api/threads", params={"site": SITE, "page": f"presence-{secrets.token_hex(6)}", "title": "Alone"})
+    assert r.status_code == 200, r.text
+    return r.json()["thread"]
 
 
 @pytest.fixture

@@ -61,6 +61,7 @@ class Presence:
         self._heard: set[str] = set()  # threads some node said "p" for
         self._new: dict[str, set[Any]] = {}  # readers not yet told the total, by thread
         self._next_at: dict[str, float] = {}  # thread -> when its readers may be told again
+        self._missed: dict[str, set[Any]] = {}  # readers busy when told: told again at the next refresh
         self._flusher: asyncio.Task[None] | None = None
 
     # --- our count ---------------------------------------------------------------
@@ -112,6 +113,12 @@ class Presence:
         """Every few seconds: our counts are still true (a count not refreshed stops counting)."""
         if self.enabled:
             await self.write(list(self.hub.subscribers), announce=False)
+        # Readers who were busy when the total was told get it now (as newcomers do).
+        missed, self._missed = self._missed, {}
+        for tid, subs in missed.items():
+            if tid in self.hub.subscribers:
+                self._new.setdefault(tid, set()).update(subs)
+                self._heard.add(tid)
 
     # --- everyone's count ---------------------------------------------------------
 
@@ -150,13 +157,15 @@ class Presence:
                 continue
             notice = Notice(orjson.dumps({"type": "presence", "readers": total}).decode())
             for sub in told:
-                sub.notice(notice)
+                if not sub.notice(notice):
+                    self._missed.setdefault(tid, set()).add(sub)
 
     def forget(self, tid: str) -> None:
         """No reader of `tid` is left here."""
         self.told.pop(tid, None)
         self._new.pop(tid, None)
         self._next_at.pop(tid, None)
+        self._missed.pop(tid, None)
 
 
 TYPING_WORD = keys.WAKE_TYPING  # on the wake-up channel: "someone is typing a reply in this thread"

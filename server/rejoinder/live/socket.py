@@ -83,13 +83,13 @@ class Connection:
         if not self.closing:
             self._enqueue(None)
 
-    def notice(self, notice: Any) -> None:
-        """An advisory message (presence): written only when nothing waits for this reader."""
+    def notice(self, notice: Any) -> bool:
+        """An advisory message (presence): written only when nothing waits for this reader. False if not."""
         if self.closing or not self.live or self.sender is not None or self.queue or self.proto is None:
-            return
+            return False
         if notice.frame is None:
             notice.frame = wire.encode(notice.text)
-        wire.write(self.proto, notice.frame)
+        return bool(wire.write(self.proto, notice.frame))
 
     def _enqueue(self, event: events.Event | None) -> None:
         queue = self.queue

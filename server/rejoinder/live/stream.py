@@ -75,13 +75,13 @@ class Stream:
         self.queue.append(event)
         self.wake.set()
 
-    def notice(self, notice: Any) -> None:
-        """An advisory message (presence): written only when nothing waits for this reader."""
+    def notice(self, notice: Any) -> bool:
+        """An advisory message (presence): written only when nothing waits for this reader. False if not."""
         if self.ended or not self.live or self.sending or self.queue or self.cycle is None:
-            return
+            return False
         if notice.chunk is None:
             notice.chunk = wire.chunk(_sse(notice.text))
-        wire.write_chunk(self.cycle, notice.chunk)
+        return bool(wire.write_chunk(self.cycle, notice.chunk))
 
     def _write_now(self, event: events.Event) -> bool:
         message = event.for_viewer(self.viewer, self.edit_ms)
