@@ -111,14 +111,15 @@ class Hub:
                     pass
         await self._drop_pubsub()
 
-    async def subscribe(self, tid: str, sub: Subscriber, site: str = "") -> None:
+    async def subscribe(self, tid: str, sub: Subscriber, site: str = "", head: int | None = None) -> None:
         """Deliver the thread's future events to `sub`. Events it already has are
-        dropped by the subscriber itself (it knows its last sequence number)."""
+        dropped by the subscriber itself (it knows its last sequence number). `head`: the
+        thread's sequence number if the caller just read it (else it is read here)."""
         self.subscribers.setdefault(tid, set()).add(sub)
         if site:
             self.site_of[tid] = site
         self.presence.changed(tid, sub)
-        meta_seq = await self.redis.hget(keys.thread_meta(tid), "seq")
+        meta_seq = head if head is not None else await self.redis.hget(keys.thread_meta(tid), "seq")
         if tid in self.cursors:
             if int(meta_seq or 0) < self.cursors[tid]:
                 # The log went back since we started following it (data lost or restored): follow it

@@ -52,15 +52,45 @@ class Notice:
         self.chunk: bytes | None = None
 
 
-class Presence:
-    def __init__(self, hub: "Hub", enabled: bool = True) -> None:
+class _Heard:
+    """What presence and typing share: the threads some node spoke about on their channels, and reading
+    their hashes when each may be told again (the reader task looks every 0.25 s)."""
+
+    def __init__(self, hub: "Hub") -> None:
         self.hub = hub
+        self._heard: set[str] = set()  # threads some node spoke about
+        self._next_at: dict[str, float] = {}  # thread -> when its readers may be told again
+
+    def heard(self, tid: str) -> None:
+        self._heard.add(tid)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._heard)
+
+    async def _due(self, key: Any) -> tuple[float, int, list[tuple[str, dict[str, Any]]]]:
+        """The threads heard of whose readers may be told now, each with its hash (`key(tid)`); those told
+        too recently stay heard for a later round."""
+        clock = time.monotonic()
+        tids = [t for t in self._heard if t in self.hub.subscribers and self._next_at.get(t, 0.0) <= clock]
+        self._heard.difference_update(tids)
+        self._heard.intersection_update(self.hub.subscribers)
+        if not tids:
+            return clock, 0, []
+        async with self.hub.redis.pipeline(transaction=False) as pipe:
+            for tid in tids:
+                pipe.hgetall(key(tid))
+            found = await pipe.execute()
+        return clock, int(time.time() * 1000), list(zip(tids, found))
+
+
+class Presence(_Heard):
+    def __init__(self, hub: "Hub", enabled: bool = True) -> None:
+        super().__init__(hub)
         self.enabled = enabled  # REJOINDER_LIVE_PRESENCE: off, nothing is counted, written or told
         self.told: dict[str, int] = {}  # thread -> total last told to our readers
         self._changed: set[str] = set()  # threads whose local count changed since written
-        self._heard: set[str] = set()  # threads some node said "p" for
         self._new: dict[str, set[Any]] = {}  # readers not yet told the total, by thread
-        self._next_at: dict[str, float] = {}  # thread -> when its readers may be told again
         self._missed: dict[str, set[Any]] = {}  # readers busy when told: told again at the next refresh
         self._flusher: asyncio.Task[None] | None = None
 
@@ -122,28 +152,10 @@ class Presence:
 
     # --- everyone's count ---------------------------------------------------------
 
-    def heard(self, tid: str) -> None:
-        self._heard.add(tid)
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._heard)
-
     async def tell(self) -> None:
         """Read the totals of the threads some node spoke about, and tell our readers what moved."""
-        clock = time.monotonic()
-        tids = [t for t in self._heard if t in self.hub.subscribers and self._next_at.get(t, 0.0) <= clock]
-        # Those told too recently wait in _heard for a later round (the reader looks every 0.25 s).
-        self._heard.difference_update(tids)
-        self._heard.intersection_update(self.hub.subscribers)
-        if not tids:
-            return
-        async with self.hub.redis.pipeline(transaction=False) as pipe:
-            for tid in tids:
-                pipe.hgetall(present(tid))
-            counts = await pipe.execute()
-        now = int(time.time() * 1000)
-        for tid, hash_ in zip(tids, counts):
+        clock, now, due = await self._due(present)
+        for tid, hash_ in due:
             total = total_of(hash_, now)
             newcomers = self._new.pop(tid, set())
             if self.told.get(tid) == total:
@@ -173,35 +185,13 @@ TYPING_MS = 6_000  # a reader who typed this recently is still replying
 typers = keys.typers
 
 
-class Typing:
+class Typing(_Heard):
     """"Someone is replying…" (sites that opt in): like presence, a count told to the thread's readers,
     at most once a second per thread; the widget leaves its own keystrokes out and lets it fade."""
 
-    def __init__(self, hub: "Hub") -> None:
-        self.hub = hub
-        self._heard: set[str] = set()
-        self._next_at: dict[str, float] = {}
-
-    def heard(self, tid: str) -> None:
-        self._heard.add(tid)
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._heard)
-
     async def tell(self) -> None:
-        clock = time.monotonic()
-        tids = [t for t in self._heard if t in self.hub.subscribers and self._next_at.get(t, 0.0) <= clock]
-        self._heard.difference_update(tids)
-        self._heard.intersection_update(self.hub.subscribers)
-        if not tids:
-            return
-        async with self.hub.redis.pipeline(transaction=False) as pipe:
-            for tid in tids:
-                pipe.hgetall(typers(tid))
-            found = await pipe.execute()
-        now = int(time.time() * 1000)
-        for tid, hash_ in zip(tids, found):
+        clock, now, due = await self._due(typers)
+        for tid, hash_ in due:
             active = sum(1 for at in hash_.values() if str(at).isdigit() and now - int(at) <= TYPING_MS)
             self._next_at[tid] = clock + MIN_GAP_SECONDS
             notice = Notice(orjson.dumps({"type": "typing", "readers": active}).decode())

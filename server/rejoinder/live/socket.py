@@ -318,7 +318,7 @@ async def _open(ws: WebSocket, st: Any, site_id: str) -> Connection | None:
                       st.settings.edit_window_seconds * 1000, st.hub)
     wire.forget_handshake(conn.proto)
     wire.bound_send_buffer(conn.proto, st.settings.live_send_buffer)
-    await st.hub.subscribe(tid, conn, site_id)
+    await st.hub.subscribe(tid, conn, site_id, head)
     try:
         if not await conn.replay(None):
             return None

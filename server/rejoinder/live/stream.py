@@ -225,7 +225,7 @@ async def _serve(st: Any, tid: str, site_id: str, sub: Stream, since: int, epoch
     if since < 0 or since > head or (epoch if epoch is not None else current) != current:
         await out(_sse(events.resync()))
         return
-    await st.hub.subscribe(tid, sub, site_id)
+    await st.hub.subscribe(tid, sub, site_id, head)
     if not await replay(None):
         return
     await out(_sse(events.ready(sub.last)))
