@@ -20,7 +20,7 @@ from rejoinder.store import keys
 from .support.oauth_provider import app_env as provider_env
 from .support.cluster import ValkeyCluster
 from .support.mailbox import WebhookReceiver
-from .support.servers import AppServer, ProviderServer
+from .support.servers import AppServer, BlueskyServer, MastodonServer, ProviderServer
 
 SITE = "demo"
 BLOG = "https://blog.example"
@@ -55,8 +55,28 @@ def oauth_provider(app_port: int) -> Iterator[ProviderServer]:
 
 
 @pytest.fixture(scope="session")
-def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, app_port: int) -> Iterator[AppServer]:
-    server = AppServer(redis_server.url, port=app_port, env=provider_env(oauth_provider.base)).start()
+def bluesky_server() -> Iterator[BlueskyServer]:
+    """The local Bluesky AppView the app server asks (REJOINDER_BLUESKY_APPVIEW)."""
+    server = BlueskyServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mastodon_server() -> Iterator[MastodonServer]:
+    """A local Mastodon server: a status's own server is named by its URL, so nothing is configured."""
+    server = MastodonServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, bluesky_server: BlueskyServer,
+               app_port: int) -> Iterator[AppServer]:
+    env = {**provider_env(oauth_provider.base), "REJOINDER_BLUESKY_APPVIEW": bluesky_server.base,
+           # Remote posts are looked at every half second here (a minute at least by default).
+           "REJOINDER_REMOTE_POLL_SECONDS": "0.5"}
+    server = AppServer(redis_server.url, port=app_port, env=env).start()
     yield server
     server.stop()
 

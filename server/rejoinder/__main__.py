@@ -77,6 +77,14 @@ def _site_from_args(args: argparse.Namespace, base: Any = None) -> Any:
             raise SystemExit(str(exc)) from None
     if getattr(args, "typing", None) is not None:
         site.typing = args.typing == "on"
+    if getattr(args, "remote_author", None) is not None:
+        from .social.refs import author
+
+        accounts = [author(a) for a in args.remote_author if a.strip()]
+        if None in accounts:
+            raise SystemExit("--remote-author is a Mastodon profile URL (https://server/@name), a Bluesky handle "
+                             "or a DID")
+        site.remote_authors = list(dict.fromkeys(a for a in accounts if a))
     if getattr(args, "reactions", None) is not None:
         from .store.sites import clean_reactions
 
@@ -563,6 +571,9 @@ def parser() -> argparse.ArgumentParser:
                        "the comments ('' for none)")
         s.add_argument("--typing", choices=("on", "off"), help="readers see \"someone is replying\" while "
                        "another types in the thread")
+        s.add_argument("--remote-author", action="append", help="one of the site's own Mastodon or Bluesky "
+                       "accounts (https://server/@name, a handle or a DID): a page may name its posts with "
+                       "data-mastodon / data-bluesky, and their replies show in the thread (repeat; '' for none)")
         s.add_argument("--reactions", help="the emoji readers may react with, comma separated ('' for none; "
                        "default 👍,❤️,😂,😮,😢)")
         s.add_argument("--hold-reports", type=int, help="readers' reports that hold a comment for an admin "

@@ -55,6 +55,7 @@ from .store.notify import NotifyStore
 from .store.subscriptions import SubscriptionStore
 from .store.stats import StatsStore
 from .store.moving import MovingStore
+from .store.remote import RemoteStore
 from .store.webhooks import WebhookStore
 from .store.porting import PortingStore
 from .store.origins import OriginIndex
@@ -148,6 +149,7 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         admin_feeds=AdminFeeds(redis),
         stats=StatsStore(redis),
         moving=MovingStore(redis, events_maxlen=settings.events_maxlen),
+        remote=RemoteStore(redis, scripts, events_maxlen=settings.events_maxlen),
     )
 
 

@@ -24,6 +24,8 @@ THREAD_PINNED = "thread.pinned"
 # A remap or a merge moved the thread's comments to another thread (store/moving.py): its readers
 # open the page again, which leads there.
 THREAD_MOVED = "thread.moved"
+# The post's likes, boosts and reposts on Mastodon and Bluesky changed (social/).
+THREAD_REMOTE = "thread.remote"
 
 
 @dataclass(slots=True)
@@ -85,6 +87,9 @@ def parse(entry_id: str, fields: dict[str, str]) -> Event:
         return Event(seq, kind, orjson.dumps(body).decode())
     if kind == THREAD_MOVED:
         body = {"type": kind, "seq": seq, "to": fields.get("to", ""), "url": fields.get("url") or None}
+        return Event(seq, kind, orjson.dumps(body).decode())
+    if kind == THREAD_REMOTE:
+        body = {"type": kind, "seq": seq, "remote": models.thread_view({"remote": fields.get("remote", "")}, "")["remote"]}
         return Event(seq, kind, orjson.dumps(body).decode())
     if kind == THREAD_PINNED:
         pinned = fields.get("pinned") or ""

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from .errors import ApiError
 
 STATUSES = ("approved", "pending", "spam", "rejected", "deleted")
@@ -172,6 +174,9 @@ def public(doc: dict[str, Any], likes: int = 0, liked: bool = False) -> dict[str
         "html": "" if deleted else doc.get("html", ""),
         "likes": likes,
         "liked": liked,
+        # A reply brought in from Mastodon or Bluesky (social/): where it came from and a link to it.
+        "remote": None if deleted or not doc.get("remote") else
+        {"via": doc["remote"].get("via"), "url": doc["remote"].get("url") or None},
     }
 
 
@@ -208,4 +213,16 @@ def thread_view(meta: dict[str, str], tid: str) -> dict[str, Any]:
         "pinned": int(meta["pinned"]) if (meta.get("pinned") or "").isdigit() else None,
         "head": int(meta.get("seq", 0)),
         "epoch": meta.get("epoch", ""),
+        # The post's likes, boosts and reposts on Mastodon and Bluesky, and a link to it there (social/).
+        "remote": _remote_counts(meta.get("remote")),
     }
+
+
+def _remote_counts(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        counts = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return counts or None

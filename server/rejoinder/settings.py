@@ -198,6 +198,15 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = 15.0
     # How often the worker looks at site feeds: the delay of a mail or webhook beyond its own.
     worker_poll_seconds: float = 1.0
+    # Replies from Mastodon and Bluesky (social/): the shortest wait between two looks at one followed
+    # post. A new or lively post is looked at this often; quieter and older ones less (up to 6 hours).
+    remote_poll_seconds: float = 60.0
+    # How long one remote request may take, and the most of its answer that is read.
+    remote_timeout_seconds: float = 5.0
+    remote_max_bytes: int = 2 * 1024 * 1024
+    # Where Bluesky's public API answers (app.bsky.feed.getPostThread) and where its posts are shown.
+    bluesky_appview: str = "https://public.api.bsky.app"
+    bluesky_web: str = "https://bsky.app"
     # The largest WordPress/Disqus export `rejoinder import` reads. The file is read and
     # checked whole before anything is written: measured on a 15 MB Disqus export (30,000
     # comments), that takes about 8x the file's size in memory and 9 s, so 100 MiB

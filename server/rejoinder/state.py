@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .store.porting import PortingStore
     from .store.stats import StatsStore
     from .store.moving import MovingStore
+    from .store.remote import RemoteStore
 
 
 @dataclass
@@ -63,6 +64,7 @@ class State:
     admin_feeds: "AdminFeeds"
     stats: "StatsStore"
     moving: "MovingStore"
+    remote: "RemoteStore"
 
 
 def state(conn: HTTPConnection) -> State:

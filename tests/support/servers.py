@@ -176,3 +176,17 @@ class AkismetServer(ModuleServer):
 
     def __init__(self) -> None:
         super().__init__("--key", self.key)
+
+
+class MastodonServer(ModuleServer):
+    """The local Mastodon server (tests/support/mastodon_server.py)."""
+
+    module = "tests.support.mastodon_server"
+    ready_path = "/_admin/requests"
+
+
+class BlueskyServer(ModuleServer):
+    """The local Bluesky AppView (tests/support/bluesky_server.py)."""
+
+    module = "tests.support.bluesky_server"
+    ready_path = "/_admin/requests"

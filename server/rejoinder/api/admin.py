@@ -20,11 +20,13 @@ from .. import models, spam
 from ..auth import identity
 from ..auth.providers import enabled
 from ..errors import ApiError
+from ..social import refs
 from ..state import state
 from ..store import keys
 from ..store.bans import KINDS as BAN_KINDS
 from ..store.moderation import ACTIONS, Moderated
 from ..store.queue import LISTS, parse_member
+from ..store.remote import SOURCES
 from ..store.sessions import ADMIN, Session
 from ..store.sites import POLICIES, Site, clean_reactions, clean_stylesheet
 from .common import JSON, ascii_int, enum_param, int_param, read_json
@@ -35,7 +37,7 @@ MAX_BLOCKED_WORDS = 200
 # to go on: one request never costs more than a few milliseconds of Redis.
 SEARCH_SCAN = 2000
 HASH = re.compile(r"^[0-9a-f]{24}$")
-IDENTITY = re.compile(r"^(u:[a-z]+:[^\s]{1,200}|g:[0-9a-f]{24})$")
+IDENTITY = re.compile(r"^(u:[a-z]+:[^\s]{1,200}|g:[0-9a-f]{24}|r:(?:mastodon|bluesky):[0-9a-f]{24})$")
 
 
 def _now_ms() -> int:
@@ -138,7 +140,7 @@ def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "origins": site.origins, "moderation": site.moderation,
             "blocklist": site.blocklist, "policies": list(POLICIES), "pow": site.pow,
             "hold_reports": site.hold_reports, "reactions": site.reactions, "typing": site.typing,
-            "stylesheet": site.stylesheet or None}
+            "stylesheet": site.stylesheet or None, "remote_authors": site.remote_authors}
 
 
 # --- sign-in ---------------------------------------------------------------------
@@ -223,6 +225,24 @@ def _blocklist(value: Any) -> list[str]:
     return list(dict.fromkeys(w for w in words if w))
 
 
+MAX_REMOTE_AUTHORS = 10
+
+
+def _remote_authors(value: Any) -> list[str]:
+    """The site's own Mastodon and Bluesky accounts, whose posts a page may name (social/refs.py)."""
+    if not isinstance(value, list) or len(value) > MAX_REMOTE_AUTHORS:
+        raise ApiError("invalid_field", f"remote_authors is a list of at most {MAX_REMOTE_AUTHORS} accounts.",
+                       field="remote_authors")
+    out = []
+    for item in value:
+        account = refs.author(item)
+        if account is None:
+            raise ApiError("invalid_field", "Each of remote_authors is a Mastodon profile URL (https://server/@name),"
+                           " a Bluesky handle or a DID.", field="remote_authors")
+        out.append(account)
+    return list(dict.fromkeys(out))
+
+
 async def update_site_settings(request: Request) -> JSON:
     """PATCH /api/admin/sites/{site} {"moderation"?, "blocklist"?, "pow"?, "hold_reports"?}: the moderation
     policy, blocked words, whether guests' comments need a proof of work, and how many readers' reports
@@ -234,7 +254,8 @@ async def update_site_settings(request: Request) -> JSON:
     st = state(request)
     site, _ = await require_admin(request)
     body = await read_json(request)
-    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports", "reactions", "typing", "stylesheet"}
+    unknown = set(body) - {"moderation", "blocklist", "pow", "hold_reports", "reactions", "typing", "stylesheet",
+                           "remote_authors"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
     if "moderation" in body:
@@ -261,6 +282,8 @@ async def update_site_settings(request: Request) -> JSON:
         if not isinstance(body["typing"], bool):
             raise ApiError("invalid_field", "typing must be true or false.", field="typing")
         site.typing = body["typing"]
+    if "remote_authors" in body:
+        site.remote_authors = _remote_authors(body["remote_authors"])
     if "reactions" in body:
         try:
             site.reactions = clean_reactions(body["reactions"])
@@ -438,10 +461,12 @@ async def bulk_action(request: Request) -> JSON:
 
 
 async def update_thread(request: Request) -> JSON:
-    """PATCH /api/admin/sites/{site}/threads/{tid} {"locked"?: bool, "pinned"?: cid | null}: lock, pin.
+    """PATCH /api/admin/sites/{site}/threads/{tid} {"locked"?: bool, "pinned"?: cid | null, "mastodon"?: status
+    URL | null, "bluesky"?: post | null}: lock, pin, follow a post's replies.
 
     A locked thread refuses new comments (thread_locked); the pinned comment leads
-    the thread's first page. Errors: auth_required 401, invalid_session 401,
+    the thread's first page. The replies of the thread's Mastodon status or Bluesky post (at:// URI or its
+    page) come into the thread (an admin may name anyone's post; null stops following it). Errors: auth_required 401, invalid_session 401,
     not_site_admin 403, thread_not_found 404, comment_not_found 404, pin_not_allowed 409,
     invalid_field 422, unknown_field 422.
     """
@@ -449,9 +474,16 @@ async def update_thread(request: Request) -> JSON:
     site, _ = await require_admin(request)
     tid = await site_thread(request, site, request.path_params["tid"])
     body = await read_json(request)
-    unknown = set(body) - {"locked", "pinned"}
+    unknown = set(body) - {"locked", "pinned", "mastodon", "bluesky"}
     if unknown:
         raise ApiError("unknown_field", field=sorted(unknown)[0])
+    for source, parse in (("mastodon", refs.mastodon_status), ("bluesky", refs.bluesky_post)):
+        if source in body:
+            value = body[source]
+            if value is not None and parse(value) is None:
+                raise ApiError("invalid_field", f"{source} must name a post on {source.capitalize()}, or be null.",
+                               field=source)
+            await st.remote.link(site.id, tid, source, value or "", by_admin=True)
     if "locked" in body:
         if not isinstance(body["locked"], bool):
             raise ApiError("invalid_field", "locked must be true or false.", field="locked")
@@ -463,7 +495,22 @@ async def update_thread(request: Request) -> JSON:
         if await st.moderation.set_flag(tid, "pinned", value):
             await st.feed.announce(site.id, tid, "thread.pinned")
     metas = await st.moderation.metas([tid])
-    return JSON({"thread": _thread_summary(tid, metas[tid])})
+    return JSON({"thread": {**_thread_summary(tid, metas[tid]), "remote": await _remote_view(request, tid)}})
+
+
+async def _remote_view(request: Request, tid: str) -> dict[str, Any]:
+    """The thread's followed posts, and how following each goes (the last look, the last error's category)."""
+    st = state(request)
+    meta = await st.comments.meta(tid)
+    notes = await st.remote.state(tid)
+    out: dict[str, Any] = {}
+    for source in SOURCES:
+        if meta.get(source):
+            checked = ascii_int(notes.get(f"{source}:checked"))
+            out[source] = {"post": meta[source], "by": meta.get(source + "_by") or None,
+                           "checked": models.iso(checked) if checked else None,
+                           "error": notes.get(f"{source}:error") or None}
+    return out
 
 
 # --- bans ------------------------------------------------------------------------

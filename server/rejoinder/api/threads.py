@@ -17,6 +17,7 @@ from ..pages import page_key
 from ..state import state
 from ..store import keys
 from ..store.comments import Page
+from ..social import refs
 from ..store.sites import Site
 from .sites import public_site
 from .common import (JSON, comment_id, decode_cursor, encode_cursor, int_param, order_param, read_json,
@@ -150,8 +151,26 @@ async def open_thread_body(request: Request, site: Site, viewer: Identity | None
         # claim any title, and the title goes into mail and exports).
         page.meta["title"] = title
     assert page is not None
+    await _link_remote(request, site, tid, page.meta)
     # The widget's first request also brings the site's public settings: one round trip less.
     return {**page_body(request, tid, page, viewer, order), "site": public_site(request, site)}
+
+
+async def _link_remote(request: Request, site: Site, tid: str, meta: dict[str, str]) -> None:
+    """The page names its post on Mastodon (?mastodon=<status URL>) or Bluesky (?bluesky=<at:// URI or
+    post URL>): the worker follows it and brings its replies into the thread (social/). Only on a site
+    that named its own accounts, and only a post by one of them (checked at the first look): a hostile
+    page cannot fill a thread with a stranger's conversation. An admin's link is never changed by a page."""
+    q = request.query_params
+    for source, parse in (("mastodon", refs.mastodon_status), ("bluesky", refs.bluesky_post)):
+        value = q.get(source)
+        if not value:
+            continue
+        if parse(value) is None:
+            raise ApiError("invalid_field", f"{source} must name a post on {source.capitalize()}.", field=source)
+        if not site.remote_authors or meta.get(source) == value or meta.get(source + "_by") == "admin":
+            continue
+        await state(request).remote.link(site.id, tid, source, value, by_admin=False)
 
 
 async def get_thread(request: Request) -> JSON:

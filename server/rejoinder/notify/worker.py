@@ -1,5 +1,6 @@
-"""The worker: takes a lease on each site with mail or a webhook, follows its feed and
-its threads' logs from durable cursors, and delivers what they produce.
+"""The worker: takes a lease on each site with mail, a webhook or a followed remote post, follows its
+feed and its threads' logs from durable cursors, delivers what they produce, and brings in the replies
+of the site's Mastodon and Bluesky posts (social/follow.py).
 
 Runs as a background task of every server process (REJOINDER_WORKER_IN_SERVER)
 or alone (`rejoinder worker`). Each site's feed is consumed by one node at a time:
@@ -23,6 +24,7 @@ from ..store import keys
 from ..store.notify import FEED
 from ..store.sites import Site
 from ..store.webhooks import HOOK_CONSUMER
+from ..social.follow import Follower
 from . import webhooks
 from .notifications import MailWork, Outbox
 
@@ -82,18 +84,20 @@ class Worker:
             await self._stop_all()
 
     async def _active_sites(self) -> list[str]:
-        """Sites with something to do: every site when mail is on, else those with a webhook.
-        (The site index is read here, never on a reader's request path.)"""
+        """Sites with something to do: every site when mail is on, else those with a webhook or a
+        followed remote post. (The site index is read here, never on a reader's request path.)"""
         ids = sorted(await self.state.redis.smembers(keys.site_index()))
         if self.settings.mail_enabled or not ids:
             return ids
-        urls = []
+        found = []
         for start in range(0, len(ids), 500):
             async with self.state.redis.pipeline(transaction=False) as pipe:
                 for site in ids[start:start + 500]:
                     pipe.hget(keys.hook_config(site), "url")
-                urls += await pipe.execute()
-        return [site for site, url in zip(ids, urls) if url]
+                    pipe.zcard(keys.remote_due(site))
+                values = await pipe.execute()
+            found += list(zip(values[::2], values[1::2]))
+        return [site for site, (url, followed) in zip(ids, found) if url or followed]
 
     async def _leases(self) -> None:
         active = set(await self._active_sites())
@@ -135,12 +139,14 @@ class SiteWorker:
         st = self.state
         self.mail = MailWork(self.settings, st.comments, st.subscriptions, st.notify)
         self.outbox = Outbox(self.settings, st.notify, site)
+        self.follower = Follower(st, site)
 
     def stopping(self) -> bool:
         return self._stopping
 
     def start(self) -> None:
-        loops: list[tuple[str, Callable[[], Awaitable[float]]]] = [("follow", self.follow), ("hooks", self.hooks)]
+        loops: list[tuple[str, Callable[[], Awaitable[float]]]] = [
+            ("follow", self.follow), ("hooks", self.hooks), ("remote", self.follower.step)]
         if self.settings.mail_enabled:
             loops.append(("mail", self.send_mail))
         self._tasks = [asyncio.create_task(self._loop(fn), name=f"rejoinder-{name}-{self.site}") for name, fn in loops]

@@ -368,3 +368,33 @@ def busy_day(site_id: str, day: str) -> str:
 def live_readers(site_id: str) -> str:
     """Readers of the site's threads connected now, per node: node id -> "<readers>:<ms of the count>"."""
     return f"{_s(site_id)}:readers"
+
+
+# --- replies from Mastodon and Bluesky (social/, store/remote.py) -------------------
+
+
+def remote_due(site_id: str) -> str:
+    """The site's threads that follow a remote post, by when each is next looked at (ms)."""
+    return f"{_s(site_id)}:remotedue"
+
+
+def remote_map(tid: str) -> str:
+    """A thread's remote replies: "<source>:<remote id>" -> "<cid>|<digest of the text taken>"."""
+    return f"{_t(tid)}:remotemap"
+
+
+def remote_state(tid: str) -> str:
+    """How following the thread's remote posts goes: per source, failures in a row, the last look,
+    the last new reply, the last error's category, and whether the post's author was checked."""
+    return f"{_t(tid)}:remotestate"
+
+
+def remote_host(host_digest: str) -> str:
+    """A remote server asked us to wait (its rate-limit headers, a 429): until when (ms). Shared by
+    every site and node, so one busy host is not asked by each of them."""
+    return f"{PREFIX}:remotehost:{host_digest}"
+
+
+def remote_relinked(tid: str) -> str:
+    """Set when a page changed the thread's remote post (expires: one change a day from a page)."""
+    return f"{_t(tid)}:relinked"

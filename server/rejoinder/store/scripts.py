@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 NAMES = ("open_thread", "edit_comment", "delete_comment", "set_like", "moderate_comment",
-         "set_thread_flag", "flag_comment", "set_reaction")
+         "set_thread_flag", "flag_comment", "set_reaction", "set_remote")
 
 
 _INCLUDE = re.compile(r"^--@include (\w+)$", re.MULTILINE)

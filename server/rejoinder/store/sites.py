@@ -84,6 +84,10 @@ class Site:
     typing: bool = False
     # A stylesheet of the site's own, on one of its origins, applied inside the comments frame ("": none).
     stylesheet: str = ""
+    # The site's own Mastodon and Bluesky accounts ("https://host/@name", "did:plc:…", "name.bsky.social"):
+    # a page may name a post of theirs for its replies to show in the thread (social/). None: only an
+    # admin can.
+    remote_authors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +108,7 @@ def _from_hash(data: dict[str, str]) -> Site:
         reactions=orjson.loads(data["reactions"]) if "reactions" in data else list(DEFAULT_REACTIONS),
         typing=data.get("typing") == "1",
         stylesheet=data.get("stylesheet", ""),
+        remote_authors=orjson.loads(data.get("remote_authors", "[]")),
     )
 
 
@@ -149,7 +154,8 @@ class SiteStore:
                 "blocklist", orjson.dumps(site.blocklist).decode(), "language", site.language,
                 "owner_emails", orjson.dumps(site.owner_emails).decode(), "pow", "1" if site.pow else "0",
                 "hold_reports", site.hold_reports, "reactions", orjson.dumps(site.reactions).decode(),
-                "typing", "1" if site.typing else "0", "stylesheet", site.stylesheet]
+                "typing", "1" if site.typing else "0", "stylesheet", site.stylesheet,
+                "remote_authors", orjson.dumps(site.remote_authors).decode()]
 
     async def is_known(self, site_id: str, guest: str, email_hash: str = "") -> bool:
         """Has this guest had a comment approved here: their browser (the per-site guest key), or an
