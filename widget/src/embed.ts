@@ -7,7 +7,8 @@
 // Optional data attributes, on the script tag or the placeholder div:
 // data-page (page id), data-title, data-theme (light|dark|auto), data-lang,
 // data-lazy="false" (load at once), data-sso (the blog's signed member),
-// data-render="manual" (on the script: the site calls the API below itself).
+// data-render="manual" (on the script: the site calls the API below itself),
+// data-mastodon / data-bluesky (the post there: its replies show in the thread).
 //
 // Single-page sites: Rejoinder.render(element, {page, title, theme, ...}) returns
 // {setPage(id, title), setTheme(theme), destroy()}.
@@ -101,6 +102,9 @@ export interface Options {
   lang?: string;
   sso?: string;
   lazy?: boolean;
+  /** The post on Mastodon (a status URL) and on Bluesky (its URL or at:// URI): their replies show too. */
+  mastodon?: string;
+  bluesky?: string;
 }
 
 /** One comments section on the page: Rejoinder.render's answer. */
@@ -135,6 +139,8 @@ function render(server: string, box: HTMLElement, o: Options): Instance | null {
     origin: location.origin,
     backdrop: backdrop(box),
   });
+  if (o.mastodon) params.set("mastodon", o.mastodon);
+  if (o.bluesky) params.set("bluesky", o.bluesky);
   const lang = o.lang || document.documentElement.lang;
   if (lang) params.set("lang", lang);
   const computed = getComputedStyle(box);
@@ -315,7 +321,7 @@ function start(own: HTMLScriptElement): void {
   render(server, box, {
     site: attr("site"), page: attr("page") || undefined, title: attr("title") || undefined,
     theme: attr("theme") || undefined, lang: attr("lang") || undefined, sso: attr("sso") || undefined,
-    lazy: attr("lazy") !== "false",
+    lazy: attr("lazy") !== "false", mastodon: attr("mastodon") || undefined, bluesky: attr("bluesky") || undefined,
   });
 }
 

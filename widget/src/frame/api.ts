@@ -56,9 +56,12 @@ export class Api {
     return this.call("GET", `/api/sites/${enc(site)}`);
   }
 
-  openThread(q: { site: string; page: string; title: string; url: string }, order: Order = "oldest"): Promise<ThreadPage> {
+  openThread(q: { site: string; page: string; title: string; url: string; mastodon?: string; bluesky?: string },
+    order: Order = "oldest"): Promise<ThreadPage> {
     const params = new URLSearchParams({ site: q.site, page: q.page, title: q.title });
     if (q.url) params.set("url", q.url);
+    if (q.mastodon) params.set("mastodon", q.mastodon);
+    if (q.bluesky) params.set("bluesky", q.bluesky);
     if (order !== "oldest") params.set("order", order);
     return this.call("GET", "/api/threads?" + params.toString());
   }

@@ -156,6 +156,7 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   // Built first, as it does not need the reader's identity: the comments.
   header.setCount(ctx.thread.count);
   header.setLikes(ctx.thread.likes, !!ctx.thread.liked);
+  header.setRemote(ctx.thread.remote);
   let built = 0;
   const build = (n: number): void => {
     const end = Math.min(built + n, page.comments.length);
@@ -450,6 +451,10 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         ctx.thread.locked = e.locked;
         compose.setLocked(e.locked);
         ctx.redrawAll();
+        break;
+      case "thread.remote":
+        ctx.thread.remote = e.remote;
+        header.setRemote(e.remote);
         break;
       case "thread.moved":
         // Opening this page again leads to the thread that has its comments now (a draft is kept

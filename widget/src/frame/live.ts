@@ -14,7 +14,7 @@
 // never got to "ready" switch to the stream, which is kept while it works (a stream
 // that fails too means the server is out of reach: both are tried again).
 
-import type { Comment } from "./types";
+import type { Comment, RemoteCounts } from "./types";
 
 export type LiveEvent =
   | { type: "comment.created"; seq: number; comment: Comment; count: number }
@@ -30,7 +30,8 @@ export type LiveEvent =
   | { type: "comment.hidden"; seq: number; id: number; comment?: Comment; count: number }
   | { type: "thread.pinned"; seq: number; pinned: number | null }
   // A remap or a merge moved the thread's comments to another thread (to: its id).
-  | { type: "thread.moved"; seq: number; to: string };
+  | { type: "thread.moved"; seq: number; to: string }
+  | { type: "thread.remote"; seq: number; remote: RemoteCounts | null };
 
 export type LiveState = "connecting" | "live" | "offline";
 
@@ -99,6 +100,8 @@ export function parseEvent(data: unknown):
       return typeof m.locked === "boolean" ? (m as unknown as LiveEvent) : null;
     case "thread.moved":
       return typeof m.to === "string" && /^[0-9a-f]{24}$/.test(m.to) ? (m as unknown as LiveEvent) : null;
+    case "thread.remote":
+      return typeof m.remote === "object" ? (m as unknown as LiveEvent) : null;
   }
   return null;
 }

@@ -19,6 +19,9 @@ export interface Params {
   backdrop: string;
   /** The blog's signed sign-in of its member (data-sso), from the URL's fragment; "" if none. */
   sso: string;
+  /** The post on Mastodon and on Bluesky whose replies the thread shows ("" if none). */
+  mastodon: string;
+  bluesky: string;
 }
 
 /** The fragment's sso token, taken out of the address at once (it is used once, and never kept). */
@@ -57,5 +60,7 @@ export function readParams(search: string): Params {
     style,
     backdrop: BACKDROP.test(q.get("backdrop") || "") ? q.get("backdrop") || "" : "",
     sso: "",
+    mastodon: q.get("mastodon") || "",
+    bluesky: q.get("bluesky") || "",
   };
 }

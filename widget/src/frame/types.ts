@@ -21,6 +21,8 @@ export interface Comment {
   html: string;
   likes: number;
   liked: boolean;
+  /** A reply brought in from Mastodon or Bluesky: where, and a link to the original. */
+  remote?: { via: "mastodon" | "bluesky"; url: string | null } | null;
   // Only on the reader's own comments:
   mine?: boolean;
   text?: string;
@@ -43,7 +45,12 @@ export interface Thread {
   pinned?: number | null;
   head: number;
   epoch: string;
+  /** The post's likes and boosts/reposts on Mastodon and Bluesky, with a link to it there. */
+  remote?: RemoteCounts | null;
 }
+
+export interface RemoteCount { likes: number; boosts?: number; reposts?: number; url: string }
+export type RemoteCounts = { mastodon?: RemoteCount; bluesky?: RemoteCount };
 
 export interface Me {
   kind: "guest" | "user";

@@ -91,6 +91,10 @@ export function commentArticle(c: Comment, v: CommentView): HTMLElement {
     c.mine ? h("span", { class: "rj-you" }, i18n.t("you")) : null,
     replyTo ? h("span", { class: "rj-replyto" }, i18n.t("inReplyTo", { name: replyTo })) : null,
     timeEl(c.created, i18n, v.now),
+    c.remote && WEB.test(c.remote.url || "")
+      ? h("a", { class: "rj-via", href: c.remote.url!, rel: "nofollow ugc noopener", target: "_blank" },
+        i18n.t(c.remote.via === "bluesky" ? "onBluesky" : "onMastodon"))
+      : null,
     c.edited ? h("span", { class: "rj-edited", ...exactTitle(c.edited, i18n) }, i18n.t("edited")) : null,
   );
 

@@ -3,7 +3,7 @@
 
 import { h } from "../dom";
 import type { I18n } from "../i18n";
-import { ORDERS, type Order } from "../types";
+import { ORDERS, type Order, type RemoteCounts } from "../types";
 import { likesText } from "./comment";
 
 // A reconnect that succeeds within this long is not worth telling the reader about.
@@ -18,6 +18,7 @@ export class Header {
   private readonly status: HTMLSpanElement;
   private readonly readers: HTMLSpanElement;
   private readonly typing: HTMLSpanElement;
+  private readonly remote: HTMLSpanElement;
   private typingTimer = 0;
   private offlineTimer = 0;
 
@@ -29,12 +30,13 @@ export class Header {
     this.status = h("span", { class: "rj-status", hidden: true }, i18n.t("offline"));
     this.readers = h("span", { class: "rj-readers", hidden: true });
     this.typing = h("span", { class: "rj-typing", hidden: true, role: "status" });
+    this.remote = h("span", { class: "rj-remote" });
     const names = { oldest: i18n.t("sortOldest"), newest: i18n.t("sortNewest"), best: i18n.t("sortBest") };
     this.sort = h("select", { class: "rj-sort", id: "rj-sort" },
       ...ORDERS.map((o) => h("option", { value: o, selected: o === order }, names[o])));
     this.el = h("header", { class: "rj-head" },
       this.title,
-      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.readers, this.typing,
+      h("div", { class: "rj-headbar" }, this.likeButton, this.likes, this.remote, this.readers, this.typing,
         h("label", { class: "rj-sortby", for: "rj-sort" }, i18n.t("sortBy")), this.sort,
         h("a", { class: "rj-feed", href: `/api/feeds/threads/${threadId}.atom`, target: "_blank",
                  rel: "noopener", type: "application/atom+xml" }, i18n.t("feed")),
@@ -49,6 +51,18 @@ export class Header {
     this.likes.textContent = likesText(n, this.i18n);
     this.likeButton.setAttribute("aria-pressed", liked ? "true" : "false");
     this.likeButton.textContent = this.i18n.t(liked ? "likedPost" : "likePost");  // as WordPress says it
+  }
+
+  /** The post's likes and boosts on Mastodon, likes and reposts on Bluesky, each a link to the post there. */
+  setRemote(counts: RemoteCounts | null | undefined): void {
+    const t = this.i18n.t.bind(this.i18n);
+    this.remote.replaceChildren(...(["mastodon", "bluesky"] as const).flatMap((via) => {
+      const c = counts?.[via];
+      if (!c || !/^https?:\/\//i.test(c.url)) return [];
+      const shares = via === "mastodon" ? t("boosts", { n: c.boosts || 0 }) : t("reposts", { n: c.reposts || 0 });
+      return [h("a", { class: "rj-link rj-onremote", href: c.url, target: "_blank", rel: "noopener" },
+        `${t("remoteLikes", { n: c.likes })}, ${shares} ${t(via === "mastodon" ? "onMastodon" : "onBluesky")}`)];
+    }));
   }
 
   /** "N reading now": shown once someone besides this reader has the thread open. */
