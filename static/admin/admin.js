@@ -564,6 +564,7 @@
       $("blocklist").value = data.site.blocklist.join("\n");
       $("pow").checked = !!data.site.pow;
       $("hold-reports").value = String(data.site.hold_reports || 0);
+      $("remote-authors").value = (data.site.remote_authors || []).join("\n");
     });
   }
 
@@ -572,8 +573,9 @@
     var picked = document.querySelector("#settings input[name=moderation]:checked");
     var words = $("blocklist").value.split("\n").map(function (w) { return w.trim(); }).filter(Boolean);
     var holdAt = Math.max(0, Math.min(1000, parseInt($("hold-reports").value, 10) || 0));
+    var accounts = $("remote-authors").value.split("\n").map(function (a) { return a.trim(); }).filter(Boolean);
     api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words, pow: $("pow").checked,
-                           hold_reports: holdAt })
+                           hold_reports: holdAt, remote_authors: accounts })
       .then(function () { say("Settings saved."); }, function (e) { fail(e.message); });
   });
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+
+from rejoinder.store import keys
 
 from ..conftest import SITE
 from ..social.conftest import Bluesky, Mastodon, bluesky, mastodon
@@ -14,6 +17,7 @@ from ..social.test_mastodon import open_page, own_accounts
 from ..support.api import post
 from ..support.servers import AppServer
 from .conftest import ReaderFactory
+from .test_admin import open_dashboard
 
 __all__ = ["bluesky", "mastodon"]
 
@@ -61,3 +65,23 @@ def test_native_mastodon_and_bluesky_replies_in_one_live_thread(
                                                                               timeout=20_000)
     expect(r.frame.locator("h2.rj-title")).to_contain_text("4 thoughts")
     r.screenshot("remote-replies")
+
+
+def test_the_dashboard_names_the_sites_own_accounts(reader: ReaderFactory, redis_client, app_server) -> None:
+    r, _ = open_dashboard(reader, redis_client, app_server)
+    page = r.page
+    page.get_by_role("button", name="Settings").click()
+    accounts = page.get_by_label(re.compile("^Your Mastodon and Bluesky accounts"))
+    accounts.fill("https://mastodon.social/@me\nme.bsky.social")
+    page.get_by_role("button", name="Save settings").click()
+    page.locator("#announce", has_text="Settings saved.").wait_for()
+    assert json.loads(redis_client.hget(keys.site(SITE), "remote_authors")) == [
+        "https://mastodon.social/@me", "me.bsky.social"]
+    # Something that is no account is refused, and said so; what was saved stays.
+    r.expect_refusal(422)
+    accounts.fill("https://mastodon.social/@me/123")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#error")).to_contain_text("remote_authors")
+    page.reload()
+    page.get_by_role("button", name="Settings").click()
+    expect(accounts).to_have_value("https://mastodon.social/@me\nme.bsky.social")

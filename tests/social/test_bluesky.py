@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from ..support.api import all_comments
 from .conftest import Bluesky, wait_for
 from .test_mastodon import BASE, open_page, own_accounts, remote_comments
@@ -37,9 +39,12 @@ def test_replies_arrive_nested_with_author_source_and_counts(api, redis_client, 
     assert alice["author"]["avatar"].startswith("/api/avatars/u/")
     counts = wait_for(lambda: api.get(f"/api/threads/{thread['id']}").json()["thread"]["remote"], what="counts")
     assert counts["bluesky"]["likes"] == 12 and counts["bluesky"]["reposts"] == 3
+    # The handle is resolved once; later looks ask for the thread by the DID they learnt.
+    wait_for(lambda: sum(r["path"] == "/xrpc/app.bsky.feed.getPostThread" for r in bluesky.requests()) >= 3,
+             what="three looks")
     paths = [r["path"] for r in bluesky.requests()]
     assert paths[0] == "/xrpc/com.atproto.identity.resolveHandle"
-    assert "/xrpc/app.bsky.feed.getPostThread" in paths
+    assert paths.count("/xrpc/com.atproto.identity.resolveHandle") == 1
 
 
 def test_deletions_are_confirmed_then_followed(api, redis_client, bluesky) -> None:
@@ -92,3 +97,17 @@ def test_mastodon_and_bluesky_replies_share_one_thread(api, redis_client, bluesk
     counts = wait_for(lambda: (api.get(f"/api/threads/{thread['id']}").json()["thread"]["remote"] or {}).keys()
                       == {"mastodon", "bluesky"}, what="both counts")
     assert counts
+
+
+@pytest.mark.parametrize("mode,category", [("wrong_shape", "garbage"), ("fail", "http_error"),
+                                           ("rate_limited", "rate_limited")])
+def test_a_misbehaving_appview_takes_nothing_down(api, admin, redis_client, bluesky, mode, category) -> None:
+    own_accounts(redis_client, "owner.bsky.social")
+    root, _, _ = conversation(bluesky)
+    thread = open_page(api, bluesky=root["uri"])
+    wait_for(lambda: len(remote_comments(api, thread["id"])) == 2, what="the replies")
+    bluesky.mode(mode)
+    wait_for(lambda: admin.patch(f"{BASE}/threads/{thread['id']}", json={}).json()["thread"]["remote"]["bluesky"]
+             ["error"] == category, timeout=30, what=f"the {category} error")
+    assert len(remote_comments(api, thread["id"])) == 2
+    assert api.get(f"/api/threads/{thread['id']}").json()["thread"]["remote"]["bluesky"]["likes"] == 12

@@ -65,14 +65,19 @@ SCHEMAS: dict[str, Any] = {
         "mine": {"type": "boolean", "description": "Only in the author's own view"},
         "text": {"type": "string", "description": "Markdown source; only in the author's own view"},
         "email": {"type": "string", "nullable": True, "description": "Only in the author's own view"},
-        "editable_until": {"type": "string", "nullable": True}}},
+        "editable_until": {"type": "string", "nullable": True},
+        "remote": {"type": "object", "nullable": True, "description": "A reply brought in from Mastodon or Bluesky",
+                   "properties": {"via": {"type": "string", "enum": ["mastodon", "bluesky"]},
+                                  "url": {"type": "string", "nullable": True}}}}},
     "Thread": {"type": "object", "properties": {
         "id": {"type": "string"}, "site": {"type": "string"}, "page": {"type": "string"},
         "url": {"type": "string", "nullable": True}, "title": {"type": "string"},
         "count": {"type": "integer"}, "likes": {"type": "integer"}, "locked": {"type": "boolean"},
         "head": {"type": "integer", "description": "Sequence number of the thread's last event"},
         "epoch": {"type": "string"},
-        "liked": {"type": "boolean", "description": "Whether this reader liked the post"}}},
+        "liked": {"type": "boolean", "description": "Whether this reader liked the post"},
+        "remote": {"type": "object", "nullable": True, "description": "The post's counts on Mastodon (likes, boosts, "
+                   "replies, url) and Bluesky (likes, reposts, quotes, replies, url)"}}},
     "ThreadPage": {"type": "object", "properties": {
         "thread": _ref("Thread"), "comments": {"type": "array", "items": _ref("Comment")},
         "replies": {"type": "object", "additionalProperties": {"type": "object", "properties": {
@@ -142,7 +147,10 @@ SCHEMAS: dict[str, Any] = {
                       "description": "The emoji readers may react with ([] for none)"},
         "typing": {"type": "boolean", "description": "Readers see \"someone is replying\""},
         "stylesheet": {"type": "string", "description": "A stylesheet on one of the site's origins, applied inside "
-                                                        "the comments (\"\" for none)"}}},
+                                                        "the comments (\"\" for none)"},
+        "remote_authors": {"type": "array", "maxItems": 10, "items": {"type": "string"},
+                           "description": "The site's own Mastodon profile URLs, Bluesky handles or DIDs: a page may "
+                                          "name their posts (data-mastodon, data-bluesky)"}}},
     "AdminComment": {"type": "object", "properties": {
         "tid": {"type": "string"}, "id": {"type": "integer"}, "parent": {"type": "integer", "nullable": True},
         "status": {"type": "string", "enum": ["approved", "pending", "spam", "rejected", "deleted"]},
@@ -168,7 +176,9 @@ SCHEMAS: dict[str, Any] = {
             "tid": {"type": "string"}, "cid": {"type": "integer"}}}}}},
     "BulkResults": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}},
     "ThreadFlags": {"type": "object", "properties": {
-        "locked": {"type": "boolean"}, "pinned": {"type": "integer", "nullable": True}}},
+        "locked": {"type": "boolean"}, "pinned": {"type": "integer", "nullable": True},
+        "mastodon": {"type": "string", "nullable": True, "description": "Follow this Mastodon status's replies"},
+        "bluesky": {"type": "string", "nullable": True, "description": "Follow this Bluesky post's replies"}}},
     "AdminThread": {"type": "object", "properties": {"thread": {"type": "object"}}},
     "Ban": {"type": "object", "required": ["kind"], "properties": {
         "kind": {"type": "string", "enum": ["identity", "email", "ip"]},
@@ -254,7 +264,11 @@ PATHS: dict[str, Any] = {
     "/api/threads": {"get": {
         "summary": "The thread of a page with its first page of comments (creates the thread record on first sight)",
         "parameters": [_q("site", {"type": "string"}, True), _q("page", {"type": "string"}, True,
-                       "Page id or URL"), _q("title", {"type": "string"}), _q("url", {"type": "string"}), *PAGING],
+                       "Page id or URL"), _q("title", {"type": "string"}), _q("url", {"type": "string"}),
+                       _q("mastodon", {"type": "string"}, False, "The post's Mastodon status URL: its replies come "
+                          "into the thread (a post of one of the site's own accounts)"),
+                       _q("bluesky", {"type": "string"}, False, "The post on Bluesky (at:// URI or its page)"),
+                       *PAGING],
         "responses": {**_ok("ThreadPage"), **_errors(401, 403, 404, 422)}}},
     "/api/threads/{tid}": {"get": {
         "summary": "A thread and a page of its comments", "parameters": [TID, *PAGING],

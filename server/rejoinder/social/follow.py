@@ -143,6 +143,8 @@ class Follower:
         if ref is None:
             await st.remote.note(tid, {f"{source}:error": "bad_url"})
             return None
+        if isinstance(ref, refs.Post) and not ref.who.startswith("did:") and notes.get(f"{source}:did"):
+            ref = refs.Post(notes[f"{source}:did"], ref.rkey)  # its handle was resolved at an earlier look
         host = urlsplit(ref.server if isinstance(ref, refs.Status) else self.settings.bluesky_appview).netloc
         fails = int(notes.get(f"{source}:fails") or 0)
         held = await st.remote.host_wait(host)
@@ -173,6 +175,8 @@ class Follower:
                 counts.pop(source, None)
                 return None
             await st.remote.note(tid, {f"{source}:verified": "1"})
+        if isinstance(ref, refs.Post) and not ref.who.startswith("did:") and refs.DID.match(remote.author):
+            await st.remote.note(tid, {f"{source}:did": remote.author})
         new = await self._bring_in(client, site, tid, source, ref, remote)
         counts[source] = {**remote.counts, "url": remote.url}
         last_new = now if new else int(notes.get(f"{source}:new") or meta.get("created") or now)

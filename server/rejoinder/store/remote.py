@@ -39,7 +39,8 @@ class RemoteStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hset(meta, mapping={source: ref, source + "_by": by if ref else ""})
             # A new post: its author is checked again, and its failures start over.
-            pipe.hdel(keys.remote_state(tid), f"{source}:verified", f"{source}:fails", f"{source}:error")
+            pipe.hdel(keys.remote_state(tid), f"{source}:verified", f"{source}:fails", f"{source}:error",
+                      f"{source}:did")
             await pipe.execute()
         if ref:
             await self.schedule(site, tid, int(time.time() * 1000))
