@@ -168,7 +168,7 @@ def thread(api: httpx.Client) -> dict:
 
 
 # These check the HTTP contract, not the database: one kind of database is enough.
-SINGLE_ONLY = ("tests/api/test_fuzz.py",)
+SINGLE_ONLY = ("tests/api/test_fuzz.py", "tests/notify/test_email_login_browser.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

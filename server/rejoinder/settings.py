@@ -198,6 +198,15 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = 15.0
     # How often the worker looks at site feeds: the delay of a mail or webhook beyond its own.
     worker_poll_seconds: float = 1.0
+    # Sign-in by a link mailed to the reader (where mail is configured): single use, from the browser
+    # that asked, for this many minutes.
+    email_login: bool = True
+    email_link_minutes: int = 15
+    # Sign-in with Mastodon (any server that speaks its API): the reader names their server, and an app
+    # is registered there on first use. Needs nothing from the operator; false hides it.
+    mastodon_login: bool = True
+    # The name readers see on their server's "authorize" page.
+    mastodon_client_name: str = "Rejoinder comments"
     # Replies from Mastodon and Bluesky (social/): the shortest wait between two looks at one followed
     # post. A new or lively post is looked at this often; quieter and older ones less (up to 6 hours).
     remote_poll_seconds: float = 60.0

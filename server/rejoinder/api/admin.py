@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from .. import models, spam
 from ..auth import identity
-from ..auth.providers import enabled
+from ..auth.providers import choices
 from ..errors import ApiError
 from ..social import refs
 from ..state import state
@@ -192,7 +192,8 @@ async def _me_body(conn: HTTPConnection, user: dict[str, Any]) -> dict[str, Any]
 
 async def list_admin_providers(request: Request) -> JSON:
     """GET /api/admin/providers: the sign-in providers the dashboard offers (no session needed)."""
-    return JSON({"providers": [{"id": p.id, "name": p.label} for p in enabled(state(request).settings)]})
+    # The dashboard signs in with an account of a provider; a mailed link is for readers.
+    return JSON({"providers": [c for c in choices(state(request).settings) if c["id"] != "email"]})
 
 
 async def get_admin_me(request: Request) -> JSON:

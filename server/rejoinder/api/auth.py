@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import orjson
@@ -20,11 +20,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .. import models
-from ..auth import identity, sso
+from ..auth import identity, mastodon, sso
 from ..porting import exporter, forget
 from ..auth.avatars import copy_avatar
-from ..auth.providers import PROVIDERS, Profile, enabled
+from ..auth.providers import PROVIDERS, Profile, choices, enabled
 from ..errors import ApiError
+from ..notify import templates
+from ..notify.mail import compose
 from ..state import state
 from ..store import keys
 from ..store.sessions import ADMIN, FRAME, PAGE, READER
@@ -213,6 +215,273 @@ async def finish_login(request: Request) -> Response:
     await state(request).logins.offer(flow["h"], code, uid, flow.get("site", ""), flow["aud"])
     return _signed_in_page(flow["h"], code, f"{user['name']} ({PROVIDERS[provider].label})",
                            await _where(request, flow))
+
+
+# --- Mastodon: the reader names their server first (auth/mastodon.py) -------------------------
+
+
+def _server_page(h: str, site_id: str, for_admin: bool, error: str = "", typed: str = "", *,
+                 status: int = 200) -> HTMLResponse:
+    """The popup's first page for Mastodon: which server is the reader's account on?"""
+    e = html.escape
+    invalid = ' aria-invalid="true" aria-describedby="server-error"' if error else ""
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in with Mastodon</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="/login.css"></head><body><main>'
+            '<h1>Log in with Mastodon</h1>'
+            '<form id="mastodon-server" method="post" action="/auth/mastodon/start">'
+            '<label for="server">Your server</label>'
+            f'<input id="server" name="server" required maxlength="300" value="{e(typed)}" autocomplete="url"'
+            f' placeholder="mastodon.social" autofocus spellcheck="false" autocapitalize="none"{invalid}>'
+            + (f'<p id="server-error" class="error" role="alert">{e(error)}</p>' if error else "") +
+            f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="site" value="{e(site_id)}">'
+            f'<input type="hidden" name="for" value="{"admin" if for_admin else ""}">'
+            '<p><button type="submit">Continue</button></p>'
+            '<p class="hint">Any server that speaks Mastodon’s language works (Mastodon, GoToSocial, Akkoma…). '
+            'It asks you to allow the sign-in; we only read your name and picture.</p></form>'
+            '</main></body></html>')
+    return HTMLResponse(body, status_code=status, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
+
+
+async def _audience(request: Request, h: str, site_id: str, for_admin: bool) -> str | HTMLResponse:
+    """The audience of a sign-in that names `h` and a site (or the dashboard), or the page that refuses it."""
+    if not SECRET_HASH.match(h):
+        return _page("Sign-in failed", "This sign-in link is incomplete. Start again from the comments.", status=400)
+    if for_admin and not site_id:
+        return ADMIN
+    if not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
+        return _page("Sign-in failed", "This site is not registered.", status=404)
+    return READER
+
+
+async def start_mastodon(request: Request) -> Response:
+    """GET /auth/mastodon/start?site=&h= (or ?for=admin&h=): asks the reader for their server.
+    POST (form: server, h, site, for): registers our app there if needed and sends the reader to its
+    authorize page (OAuth 2.0 with PKCE). Only from our own frame, dashboard or this page."""
+    st = state(request)
+    if not st.settings.mastodon_login:
+        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+    if request.method == "GET":
+        if not started_here(request):
+            return _page("Sign-in refused", "This sign-in did not start from the comments. Close this window and "
+                         "use the sign-in buttons under the comments.", status=403)
+        q = request.query_params
+        h, site_id, for_admin = q.get("h", ""), q.get("site", ""), q.get("for") == "admin"
+        audience = await _audience(request, h, site_id, for_admin)
+        return audience if isinstance(audience, Response) else _server_page(h, site_id, for_admin)
+    if request.headers.get("origin") != st.settings.public_origin or request.headers.get("sec-fetch-site") not in (
+            None, "same-origin"):
+        return _page("Sign-in refused", "This sign-in did not start from the comments.", status=403)
+    form = _posted_form(await request.body())
+    h, site_id, for_admin, typed = form.get("h", ""), form.get("site", ""), form.get("for") == "admin", \
+        form.get("server", "")
+    audience = await _audience(request, h, site_id, for_admin)
+    if isinstance(audience, Response):
+        return audience
+    server = mastodon.server_of(typed, allow_http=st.settings.fetch_private_ok)
+    if server is None:
+        return _server_page(h, site_id, for_admin, "That is not a server’s address. Type the part after the "
+                            "second @ of your handle, like mastodon.social.", typed, status=422)
+    try:
+        await st.limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
+    except ApiError:
+        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
+                     status=429)
+    uri = redirect_uri(request, mastodon.PROVIDER)
+    try:
+        async with httpx2.AsyncClient() as client:
+            client_id, _ = await mastodon.app_for(st.redis, client, st.settings, server, uri)
+    except mastodon.SignInError as exc:
+        log.info("mastodon sign-in at %s: %s", server, exc.category)
+        return _server_page(h, site_id, for_admin, str(exc), typed, status=502)
+    start = mastodon.authorization(server, client_id, uri)
+    await st.logins.start_flow(start.state, {"h": h, "site": site_id, "provider": mastodon.PROVIDER, "aud": audience,
+                                             "server": server, "verifier": start.verifier})
+    # Not a redirect: this page's form-action 'self' would stop the browser from following one to the
+    # reader's server. A refresh (and a link, where refreshes are off) leads there instead.
+    e = html.escape
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in with Mastodon</title>'
+            f'<meta http-equiv="refresh" content="0;url={e(start.url)}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="/login.css"></head><body><main><h1>Log in with Mastodon</h1>'
+            f'<p>On to <a href="{e(start.url)}">{e(urlsplit(server).netloc)}</a>…</p></main></body></html>')
+    return HTMLResponse(body, headers=_headers())
+
+
+async def finish_mastodon(request: Request) -> Response:
+    """GET /auth/mastodon/callback: the reader's server sends them back with a code (or an error)."""
+    st = state(request)
+    if not st.settings.mastodon_login:
+        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+    flow = await st.logins.take_flow(request.query_params.get("state", ""))
+    if request.query_params.get("error"):
+        denied = request.query_params.get("error") == "access_denied"
+        return _page("Sign-in cancelled" if denied else "Sign-in failed",
+                     "You did not allow the sign-in, so you are still commenting as a guest." if denied else
+                     "Your server reported a problem. Please try again.", status=400)
+    code = request.query_params.get("code", "")
+    if flow is None or flow.get("provider") != mastodon.PROVIDER or flow.get("aud") not in (READER, ADMIN) \
+            or not code or len(code) > 512:
+        return _page("Sign-in failed", "This sign-in link expired or was already used. Start again.", status=400)
+    uri = redirect_uri(request, mastodon.PROVIDER)
+    try:
+        async with httpx2.AsyncClient() as client:
+            client_id, secret = await mastodon.app_for(st.redis, client, st.settings, flow["server"], uri)
+            account = await mastodon.account(client, st.settings, flow["server"], client_id, secret, uri, code,
+                                             flow["verifier"])
+    except mastodon.SignInError as exc:
+        log.info("mastodon sign-in at %s failed: %s", flow["server"], exc.category)
+        if exc.category == "http_error":
+            await mastodon.forget_app(st.redis, flow["server"], uri)  # it may no longer know our app: register anew
+        return _page("Sign-in failed", f"{exc} Please try again.", status=400)
+    uid = user_id(mastodon.PROVIDER, account.id)
+    user = {"id": uid, "provider": mastodon.PROVIDER,
+            "name": models.clean_line(account.name, "name", max_len=200)[:80] or account.id,
+            "avatar": await copy_avatar(st, uid, account.avatar), "profile": account.profile, "email": ""}
+    await st.users.save(user)
+    handed = secrets.token_urlsafe(16)
+    await st.logins.offer(flow["h"], handed, uid, flow.get("site", ""), flow["aud"])
+    return _signed_in_page(flow["h"], handed, f"{user['name']} ({mastodon.LABEL})", await _where(request, flow))
+
+
+# --- a link by mail: the reader types their address, opens the link in the same browser -------------
+
+EMAIL_COOKIE = "rj_email"
+EMAIL_EVERY_SECONDS = 60
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def _email_page(h: str, site_id: str, *, error: str = "", field: str = "", name: str = "", email: str = "",
+                status: int = 200) -> HTMLResponse:
+    e = html.escape
+
+    def invalid(which: str) -> str:
+        return ' aria-invalid="true" aria-describedby="email-error"' if field == which else ""
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in with email</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="/login.css"></head><body><main>'
+            '<h1>Log in with email</h1>'
+            '<form id="email-login" method="post" action="/auth/email/start">'
+            f'<label for="name">Your name</label><input id="name" name="name" required maxlength="80"'
+            f' value="{e(name)}" autocomplete="name"{invalid("name")}>'
+            f'<label for="email">Your email address</label><input id="email" name="email" type="email" required'
+            f' maxlength="254" value="{e(email)}" autocomplete="email"{invalid("email")}>'
+            + (f'<p id="email-error" class="error" role="alert">{e(error)}</p>' if error else "") +
+            f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="site" value="{e(site_id)}">'
+            '<p><button type="submit">Mail me a sign-in link</button></p>'
+            '<p class="hint">Open the link in this browser. Your address is never shown to anyone.</p></form>'
+            '</main></body></html>')
+    return HTMLResponse(body, status_code=status, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
+
+
+def _masked(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+async def start_email(request: Request) -> Response:
+    """GET /auth/email/start?site=&h=: asks a reader for their name and address. POST (form: name, email, h,
+    site): mails them a sign-in link (single use, REJOINDER_EMAIL_LINK_MINUTES, bound to this browser by a
+    first-party cookie of the popup), at most one a minute per address, counted per client address too."""
+    st = state(request)
+    if not (st.settings.email_login and st.settings.mail_enabled):
+        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+    if request.method == "GET":
+        if not started_here(request):
+            return _page("Sign-in refused", "This sign-in did not start from the comments. Close this window and "
+                         "use the sign-in buttons under the comments.", status=403)
+        h, site_id = request.query_params.get("h", ""), request.query_params.get("site", "")
+        audience = await _audience(request, h, site_id, False)
+        return audience if isinstance(audience, Response) else _email_page(h, site_id)
+    if request.headers.get("origin") != st.settings.public_origin or request.headers.get("sec-fetch-site") not in (
+            None, "same-origin"):
+        return _page("Sign-in refused", "This sign-in did not start from the comments.", status=403)
+    form = _posted_form(await request.body())
+    h, site_id, name, email = form.get("h", ""), form.get("site", ""), form.get("name", ""), form.get("email", "")
+    audience = await _audience(request, h, site_id, False)
+    if isinstance(audience, Response):
+        return audience
+    try:
+        name = models.clean_line(name, "name", max_len=80, required=True)
+        email = models.clean_email(email)
+        if not email:
+            raise ApiError("invalid_email", field="email")
+    except ApiError as exc:
+        return _email_page(h, site_id, error=exc.message, field=exc.field or "", name=name, email=email, status=422)
+    site = await st.sites.get(site_id)
+    assert site is not None
+    try:
+        await st.limiter.hit(site.id, [("login:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
+    except ApiError:
+        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
+                     status=429)
+    address = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower())
+    if not await st.logins.may_mail(address, EMAIL_EVERY_SECONDS):
+        return _page("Check your mail", f"A sign-in link went to {_masked(email)} a moment ago. Open it, or ask "
+                     "again in a minute.", status=429)
+    token, browser = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    minutes = st.settings.email_link_minutes
+    await st.logins.save_link(token, browser, {"h": h, "site": site.id, "email": email, "name": name}, minutes * 60)
+    url = f"{st.settings.public_url.rstrip('/')}/auth/email/verify?t={token}"
+    mail = templates.signin(site.language, site=site.name or site.id, url=url, minutes=minutes)
+    await st.notify.queue_mail(site.id, compose(st.settings, to=email, site_name=site.name or site.id, mail=mail,
+                                                unsubscribe="", kind="signin"))
+    # Not _page: its script would tell the frame that the sign-in ended, and the frame must keep waiting.
+    e = html.escape
+    response = HTMLResponse(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Check your mail</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/login.css"></head><body><main id="email-sent"><h1>Check your mail</h1>'
+        f'<p>We sent a sign-in link to {e(_masked(email))}. Open it in this browser within {minutes} minutes.</p>'
+        '<p class="hint">The comments sign you in as soon as you do; this window can stay open.</p>'
+        '</main></body></html>', headers=_headers())
+    response.set_cookie(EMAIL_COOKIE, browser, max_age=minutes * 60, path="/auth/email", httponly=True,
+                        secure=st.settings.public_url.startswith("https://"), samesite="lax")
+    return response
+
+
+async def verify_email(request: Request) -> Response:
+    """GET /auth/email/verify?t=: the link from the mail: a page with a button (a mail scanner that follows
+    links signs no one in). POST: from the browser that asked (its cookie), once: the reader is signed in,
+    and the frame that opened the sign-in window collects the session."""
+    st = state(request)
+    token = request.query_params.get("t", "")
+    if not (st.settings.email_login and st.settings.mail_enabled) or not TOKEN.match(token):
+        return _page("Sign-in failed", "This sign-in link is not valid.", status=404)
+    if request.method == "GET":
+        if not await st.logins.peek_link(token):
+            return _page("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
+                         status=410)
+        body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title>'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                '<link rel="stylesheet" href="/login.css"></head><body><main><h1>Sign in to the comments?</h1>'
+                '<form method="post"><p><button type="submit">Sign in</button></p></form>'
+                '<p class="hint">If you did not ask for this, close this window: nothing happens.</p>'
+                '</main></body></html>')
+        return HTMLResponse(body, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
+    if request.headers.get("origin") != st.settings.public_origin:
+        return _page("Sign-in refused", "This sign-in did not come from its link.", status=403)
+    outcome, data = await st.logins.take_link(token, request.cookies.get(EMAIL_COOKIE, ""))
+    if outcome == "wrong_browser":
+        return _page("Open the link where you asked for it", "This link works only in the browser where you asked "
+                     "for it: open it there, or ask for a new link in this one.", status=403)
+    if data is None:
+        return _page("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
+                     status=410)
+    email = data["email"]
+    address = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower())
+    uid = user_id("email", address[:32])
+    user = {"id": uid, "provider": "email", "name": data["name"], "avatar": "", "profile": "", "email": email}
+    await st.users.save(user)
+    # The address's owner opened the link: it counts as confirmed on this site ("notify me", first comments).
+    await st.sites.confirm_email(data["site"], address)
+    code = secrets.token_urlsafe(16)
+    await st.logins.offer(data["h"], code, uid, data["site"], READER)
+    # Pressed in the browser that asked, naming nothing but this sign-in: the frame may collect it.
+    await st.logins.confirm(data["h"], code)
+    response = _page_done()
+    response.delete_cookie(EMAIL_COOKIE, path="/auth/email")
+    return response
 
 
 def _posted_form(raw: bytes) -> dict[str, str]:
@@ -461,7 +730,7 @@ async def get_user_avatar(request: Request) -> Response:
 async def list_providers(request: Request) -> JSON:
     """GET /api/auth/providers?site=: the enabled sign-in providers. Errors: site_not_found."""
     await site_for(request, request.query_params.get("site"))
-    return JSON({"providers": [{"id": p.id, "name": p.label} for p in enabled(state(request).settings)]})
+    return JSON({"providers": choices(state(request).settings)})
 
 
 routes = [
@@ -477,6 +746,10 @@ routes = [
 popup_routes = [
     # Mounted under /auth, with a first-party session cookie: the popup is a
     # top-level page on our origin, so this cookie works where third-party ones do not.
+    Route("/email/start", start_email, methods=["GET", "POST"], name="auth:email_start"),
+    Route("/email/verify", verify_email, methods=["GET", "POST"], name="auth:email_verify"),
+    Route("/mastodon/start", start_mastodon, methods=["GET", "POST"], name="auth:mastodon_start"),
+    Route("/mastodon/callback", finish_mastodon, methods=["GET"], name="auth:mastodon_callback"),
     Route("/{provider}/start", start_login, methods=["GET"], name="auth:start"),
     Route("/{provider}/callback", finish_login, methods=["GET"], name="auth:callback"),
     Route("/confirm", confirm_login, methods=["POST"], name="auth:confirm"),

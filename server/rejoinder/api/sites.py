@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .. import pow
-from ..auth.providers import enabled
+from ..auth.providers import choices
 from ..errors import ApiError
 from ..state import state
 from ..store.sites import Site
@@ -18,7 +18,7 @@ from .common import JSON, site_for
 def public_site(request: Request, site: Site) -> dict[str, Any]:
     settings = state(request).settings
     return {"id": site.id, "name": site.name, "moderation": site.moderation,
-            "providers": [{"id": p.id, "name": p.label} for p in enabled(settings)],
+            "providers": choices(settings),
             "akismet": bool(settings.akismet_key),
             # The widget offers "Notify me of new comments via email" only when mail can be sent.
             "notifications": settings.mail_enabled,

@@ -115,3 +115,14 @@ def registry(settings: Settings, redis: Redis) -> OAuth:
             oauth.register("google", **common, server_metadata_url=s.google_discovery_url,
                            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
     return oauth
+
+
+def choices(settings: Settings) -> list[dict[str, str]]:
+    """The ways to sign in a reader is offered: each configured OAuth provider, then a link by mail (where
+    mail is configured), then Mastodon (which needs no registration: the reader names their server)."""
+    out = [{"id": p.id, "name": p.label} for p in enabled(settings)]
+    if settings.email_login and settings.mail_enabled:
+        out.append({"id": "email", "name": "Email"})
+    if settings.mastodon_login:
+        out.append({"id": "mastodon", "name": "Mastodon"})
+    return out

@@ -59,9 +59,10 @@ def compose(settings: Settings, *, to: str, site_name: str, mail: Mail, unsubscr
     # carries the same id, so mail clients and filters can tell it is the same mail.
     msg["Message-ID"] = make_msgid("rejoinder", domain=domain)
     msg["Auto-Submitted"] = "auto-generated"
-    # RFC 8058 one-click unsubscribe: the mail client POSTs "List-Unsubscribe=One-Click" to the URL.
-    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe:  # (a mail sent once at the address's own request, such as a sign-in link, has none)
+        # RFC 8058 one-click unsubscribe: the mail client POSTs "List-Unsubscribe=One-Click" to the URL.
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(mail.text)
     msg.add_alternative(mail.html, subtype="html")
     return {"to": to, "from": address, "mid": msg["Message-ID"], "kind": kind,

@@ -15,6 +15,14 @@ LANGUAGES = ("en", "fr", "de")
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "signin_subject": "Your sign-in link for the comments on {site}",
+        "signin_intro": "Someone (we hope you) asked to sign in to the comments on {site} with this address.",
+        "signin_action": "Sign in",
+        "signin_rules": "The link works once, for {minutes} minutes, in the browser where you asked for it.",
+        "why_signin": "You get this mail because this address was typed into the sign-in window of {site}'s comments. If that was not you, ignore it: nobody can sign in without this link.",
+        "page_signin": "Sign in to the comments on {site}?",
+        "page_signin_wrong_browser": "Open this link in the browser where you asked for it (or ask for a new link there).",
+        "page_signin_expired": "This sign-in link expired or was already used. Ask for a new one.",
         "this_post": "this post",
         "confirm_subject": "Confirm: mail about new comments on {site}",
         "confirm_intro": "You (or someone who typed your address) asked {site} to email you about new comments on one of its posts.",
@@ -44,6 +52,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "page_unsubscribed": "Done: you will get no more of these mails.",
     },
     "fr": {
+        "signin_subject": "Votre lien de connexion aux commentaires de {site}",
+        "signin_intro": "Quelqu’un (vous, nous l’espérons) a demandé à se connecter aux commentaires de {site} avec cette adresse.",
+        "signin_action": "Se connecter",
+        "signin_rules": "Le lien ne sert qu’une fois, pendant {minutes} minutes, dans le navigateur où vous l’avez demandé.",
+        "why_signin": "Vous recevez ce message parce que cette adresse a été saisie dans la fenêtre de connexion des commentaires de {site}. Si ce n’était pas vous, ignorez-le : personne ne peut se connecter sans ce lien.",
+        "page_signin": "Se connecter aux commentaires de {site} ?",
+        "page_signin_wrong_browser": "Ouvrez ce lien dans le navigateur où vous l’avez demandé (ou demandez-y un nouveau lien).",
+        "page_signin_expired": "Ce lien de connexion a expiré ou a déjà servi. Demandez-en un nouveau.",
         "this_post": "cet article",
         "confirm_subject": "Confirmez : messages sur les nouveaux commentaires de {site}",
         "confirm_intro": "Vous (ou quelqu’un qui a saisi votre adresse) avez demandé à {site} de vous écrire au sujet des nouveaux commentaires d’un de ses articles.",
@@ -73,6 +89,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "page_unsubscribed": "C’est fait : vous ne recevrez plus ces messages.",
     },
     "de": {
+        "signin_subject": "Ihr Anmeldelink für die Kommentare auf {site}",
+        "signin_intro": "Jemand (hoffentlich Sie) möchte sich mit dieser Adresse bei den Kommentaren auf {site} anmelden.",
+        "signin_action": "Anmelden",
+        "signin_rules": "Der Link gilt einmal, {minutes} Minuten lang, in dem Browser, in dem Sie ihn angefordert haben.",
+        "why_signin": "Sie erhalten diese Mail, weil diese Adresse im Anmeldefenster der Kommentare von {site} eingegeben wurde. Wenn Sie das nicht waren, ignorieren Sie sie: Ohne diesen Link kann sich niemand anmelden.",
+        "page_signin": "Bei den Kommentaren auf {site} anmelden?",
+        "page_signin_wrong_browser": "Öffnen Sie diesen Link in dem Browser, in dem Sie ihn angefordert haben (oder fordern Sie dort einen neuen an).",
+        "page_signin_expired": "Dieser Anmeldelink ist abgelaufen oder wurde schon benutzt. Fordern Sie einen neuen an.",
         "this_post": "diesen Beitrag",
         "confirm_subject": "Bestätigen: Mails zu neuen Kommentaren auf {site}",
         "confirm_intro": "Sie (oder jemand, der Ihre Adresse eingegeben hat) haben {site} gebeten, Ihnen bei neuen Kommentaren zu einem seiner Beiträge zu schreiben.",
@@ -170,6 +194,18 @@ def confirm(lang: str, *, site: str, confirm_url: str, unsubscribe_url: str) -> 
             f"<p>{_link(confirm_url, w.html('confirm_action'))}</p><p>{w.html('confirm_ignore')}</p>")
     ft, fh = _footer(w, w.text("why_confirm", site=site), unsubscribe_url)
     return Mail(w.text("confirm_subject", site=site), text + ft, _page(html + fh, language(lang)))
+
+
+def signin(lang: str, *, site: str, url: str, minutes: int) -> Mail:
+    """An email sign-in link: a fixed text naming only the site (whoever typed the address chose nothing in
+    it), and no unsubscribe: it is sent once, to the address's own request."""
+    w = Words(lang)
+    text = (f"{w.text('signin_intro', site=site)}\n\n{w.text('signin_action')}: {url}\n\n"
+            f"{w.text('signin_rules', minutes=minutes)}\n\n-- \n{w.text('why_signin', site=site)}\n")
+    html = (f"<p>{w.html('signin_intro', site=site)}</p><p>{_link(url, w.html('signin_action'))}</p>"
+            f"<p>{w.html('signin_rules', minutes=minutes)}</p>"
+            f'<hr><p style="color:#666;font-size:small">{w.html("why_signin", site=site)}</p>')
+    return Mail(w.text("signin_subject", site=site), text, _page(html, language(lang)))
 
 
 def new_comments(lang: str, *, title: str, url: str, items: list[dict[str, Any]], unsubscribe_url: str) -> Mail:

@@ -110,14 +110,20 @@ async def get_json(client: httpx2.AsyncClient, settings: Settings, url: str, par
     too_large, garbage."""
     if params:
         url = f"{url}?{urlencode(params)}"
+    return await request_json(client, settings, "GET", url)
+
+
+async def request_json(client: httpx2.AsyncClient, settings: Settings, method: str, url: str, *,
+                       headers: dict[str, str] | None = None, **body: Any) -> Answer:
+    """One request whose answer is JSON (as get_json), with `body` as httpx takes it (data=, json=)."""
     policy = netguard.Policy.of(settings)
     limit = settings.remote_max_bytes
     try:
         async with asyncio.timeout(settings.remote_timeout_seconds):
             target = await netguard.pin(url, policy=policy)
-            headers = {**target.headers, "Accept": "application/json", "User-Agent": USER_AGENT}
-            async with client.stream("GET", target.url, headers=headers, extensions=target.extensions,
-                                     follow_redirects=False) as response:
+            sent = {**(headers or {}), **target.headers, "Accept": "application/json", "User-Agent": USER_AGENT}
+            async with client.stream(method, target.url, headers=sent, extensions=target.extensions,
+                                     follow_redirects=False, **body) as response:
                 wait = wait_asked(response.headers, response.status_code)
                 if response.status_code in (404, 410):
                     raise NotFound()

@@ -398,3 +398,19 @@ def remote_host(host_digest: str) -> str:
 def remote_relinked(tid: str) -> str:
     """Set when a page changed the thread's remote post (expires: one change a day from a page)."""
     return f"{_t(tid)}:relinked"
+
+
+def mastodon_app(server: str, redirect_uri: str) -> str:
+    """Our app registered on a Mastodon server for sign-in (auth/mastodon.py): its client id and secret."""
+    digest = hashlib.sha256(f"{server}\n{redirect_uri}".encode()).hexdigest()[:32]
+    return f"{PREFIX}:mastoapp:{digest}"
+
+
+def email_link(token_hash: str) -> str:
+    """An email sign-in link waiting to be used: its flow, its address, the browser that asked."""
+    return f"{PREFIX}:{{elink:{token_hash}}}"
+
+
+def email_gate(address_hash: str) -> str:
+    """Set while a sign-in link was just mailed to an address (one a minute at most)."""
+    return f"{PREFIX}:egate:{address_hash}"

@@ -38,6 +38,17 @@ return 1
 """
 
 
+# An email link is used once, from the browser that asked for it (its cookie's hash), or not at all.
+_TAKE_LINK = """
+local found = redis.call('HGET', KEYS[1], 'browser')
+if not found then return {'missing'} end
+if found ~= ARGV[1] then return {'wrong_browser'} end
+local data = redis.call('HGET', KEYS[1], 'data')
+redis.call('DEL', KEYS[1])
+return {'ok', data}
+"""
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:40]
 
@@ -57,6 +68,7 @@ class LoginStore:
         self.redis = redis
         self._take = redis.register_script(_TAKE)
         self._confirm = redis.register_script(_CONFIRM)
+        self._take_link = redis.register_script(_TAKE_LINK)
 
     async def start_flow(self, state: str, flow: dict[str, Any]) -> None:
         await self.redis.set(keys.login_flow(_digest(state)), orjson.dumps(flow), ex=FLOW_SECONDS)
@@ -85,3 +97,24 @@ class LoginStore:
         if outcome != "ok":
             return Taken(outcome)
         return Taken("ok", reply[1], reply[2] or "", reply[3])
+
+    # --- email links (api/auth.py) ----------------------------------------------------------
+
+    async def may_mail(self, address_hash: str, seconds: int) -> bool:
+        """Whether a sign-in link may be mailed to this address now (one per `seconds`)."""
+        return bool(await self.redis.set(keys.email_gate(address_hash), "1", nx=True, ex=seconds))
+
+    async def save_link(self, token: str, browser: str, data: dict[str, Any], seconds: int) -> None:
+        key = keys.email_link(_digest(token))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"browser": _digest(browser), "data": orjson.dumps(data).decode()})
+            pipe.expire(key, seconds)
+            await pipe.execute()
+
+    async def peek_link(self, token: str) -> bool:
+        return bool(await self.redis.exists(keys.email_link(_digest(token))))
+
+    async def take_link(self, token: str, browser: str) -> tuple[str, dict[str, Any] | None]:
+        """("ok", the link's data) once, from the browser that asked; ("wrong_browser" | "missing", None)."""
+        reply = await self._take_link(keys=[keys.email_link(_digest(token))], args=[_digest(browser or "-")])
+        return (reply[0], orjson.loads(reply[1])) if reply[0] == "ok" else (reply[0], None)

@@ -91,6 +91,10 @@ class NotifyStore:
 
     # --- the outbox ----------------------------------------------------------------
 
+    async def queue_mail(self, site: str, entry: dict[str, str]) -> None:
+        """A mail of its own (a sign-in link): into the site's outbox, sent by the worker like any other."""
+        await self.redis.xadd(keys.outbox(site), entry)
+
     async def outbox(self, site: str, count: int = 50) -> list[tuple[str, dict[str, str]]]:
         return await self.redis.xrange(keys.outbox(site), "-", "+", count=count)
 

@@ -56,6 +56,11 @@ class SubscriptionStore:
         return await self._request(keys=[keys.subscribers(tid), keys.subscriber_pending(tid, email_hash)],
                                    args=[email_hash, email, now_ms, RESEND_MS, event_id, self.pending_seconds])
 
+    async def add_confirmed(self, tid: str, email_hash: str, email: str) -> None:
+        """An address its owner proved (they signed in by a link mailed to it): subscribed with no mail."""
+        await self.redis.hset(keys.subscribers(tid), email_hash,
+                              orjson.dumps({"email": email, "state": "confirmed"}).decode())
+
     async def confirm(self, tid: str, email_hash: str) -> bool:
         """False if there is no such subscription (it was cancelled, or its request expired)."""
         return bool(await self._confirm(keys=[keys.subscribers(tid), keys.subscriber_pending(tid, email_hash)],
