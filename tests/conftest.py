@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import secrets
 import tempfile
 from pathlib import Path
@@ -56,9 +57,12 @@ def oauth_provider(app_port: int) -> Iterator[ProviderServer]:
 
 @pytest.fixture(scope="session")
 def bluesky_server() -> Iterator[BlueskyServer]:
-    """The local Bluesky AppView the app server asks (REJOINDER_BLUESKY_APPVIEW)."""
+    """The local Bluesky AppView every app server of the run asks (REJOINDER_BLUESKY_APPVIEW, in the
+    environment each one starts with: the worker of any node on the database may follow a site's posts)."""
     server = BlueskyServer().start()
+    os.environ["REJOINDER_BLUESKY_APPVIEW"] = server.base
     yield server
+    os.environ.pop("REJOINDER_BLUESKY_APPVIEW", None)
     server.stop()
 
 
@@ -73,10 +77,7 @@ def mastodon_server() -> Iterator[MastodonServer]:
 @pytest.fixture(scope="session")
 def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, bluesky_server: BlueskyServer,
                app_port: int) -> Iterator[AppServer]:
-    env = {**provider_env(oauth_provider.base), "REJOINDER_BLUESKY_APPVIEW": bluesky_server.base,
-           # Remote posts are looked at every half second here (a minute at least by default).
-           "REJOINDER_REMOTE_POLL_SECONDS": "0.5"}
-    server = AppServer(redis_server.url, port=app_port, env=env).start()
+    server = AppServer(redis_server.url, port=app_port, env=provider_env(oauth_provider.base)).start()
     yield server
     server.stop()
 

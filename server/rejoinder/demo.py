@@ -60,9 +60,9 @@ async def _seed(st: Any, settings: Settings) -> None:
     await st.comments.set_like(tid, str(ids[0]), "g:demo-seed-like", True)
 
 
-async def _register(settings: Settings, page_origin: str, seed: bool = False) -> str:
+async def _register(settings: Settings, page_origin: str, seed: bool = False, mastodon: str = "") -> str:
     """The demo site, registered for the demo page's origin (its post seeded with a first conversation when
-    `seed`); returns a one-time dashboard link."""
+    `seed`, and following `mastodon`'s replies when given); returns a one-time dashboard link."""
     from .app import build_state, connect
     from .store.sites import Site
 
@@ -76,6 +76,12 @@ async def _register(settings: Settings, page_origin: str, seed: bool = False) ->
         await st.origins.rebuild({o for s in await st.sites.list() for o in s.origins})
         if seed:
             await _seed(st, settings)
+        if mastodon:
+            from .store import keys
+
+            # As an admin links a thread to its post: the stand-in's ids are the same at every start, so
+            # the replies already brought in are recognised, not brought in twice.
+            await st.remote.link(SITE_ID, keys.thread_id(SITE_ID, SEED_PAGE), "mastodon", mastodon, by_admin=True)
         token = await st.admins.issue_link(SITE_ID, settings.admin_link_minutes * 60)
         return f"{settings.public_url}/admin/#token={token}"
     finally:
@@ -97,6 +103,46 @@ def _local_provider(port: int, redirect_base: str) -> tuple[subprocess.Popen[byt
     return proc, app_env(f"http://127.0.0.1:{port}")
 
 
+# The demo post's conversation on the local Mastodon stand-in (written for the demo): a status of the blog's
+# author and two replies, which the worker brings into the post's thread.
+FEDIVERSE = [("author", "New on the blog: the slow pleasure of mending things.", None),
+             ("ada", "Mending my jacket's elbow tonight because of this post.", 0),
+             ("brian", "Sashiko for the elbows! It looks better than new.", 1)]
+
+
+def _local_fediverse(port: int) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """From a clone, start the tests' local Mastodon server (a stand-in for the fediverse: "Log in with
+    Mastodon" by typing its address, and the demo post's replies there), and post the demo's conversation
+    on it. Returns the process and the status to follow ("" when it could not start)."""
+    import httpx2
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "tests" / "support" / "mastodon_server.py").exists():
+        return None, ""
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.mastodon_server", "--port", str(port)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    import time
+
+    for _ in range(100):
+        try:
+            posted: list[dict[str, str]] = []
+            for name, text, parent in FEDIVERSE:
+                body = {"username": name, "content": text, "display_name": name.title()}
+                if parent is not None:
+                    body["in_reply_to_id"] = posted[parent]["id"]
+                posted.append(httpx2.post(f"{base}/_admin/statuses", json=body, timeout=5).json())
+            httpx2.post(f"{base}/_admin/statuses", json={"id": posted[0]["id"], "favourites": 12, "reblogs": 4},
+                       timeout=5)
+            return proc, posted[0]["url"]
+        except httpx2.HTTPError:
+            if proc.poll() is not None:
+                return None, ""
+            time.sleep(0.1)
+    proc.terminate()
+    return None, ""
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -104,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
     db = Supervised(folder).start()
     provider, provider_env = (None, {}) if args.no_local_login else _local_provider(
         args.port + 1, f"http://localhost:{args.port}")
+    fediverse, status = (None, "") if args.no_local_login else _local_fediverse(args.port + 2)
+    if fediverse is not None:
+        # The stand-in listens on 127.0.0.1: let the demo reach it, and look at its post often.
+        provider_env = {**provider_env, "REJOINDER_FETCH_PRIVATE_OK": "1", "REJOINDER_REMOTE_POLL_SECONDS": "5"}
     try:
         # The page and the widget on two sites (127.0.0.1 vs localhost), so the
         # demo runs the same cross-site path a real blog does.
@@ -114,11 +164,14 @@ def run(args: argparse.Namespace) -> int:
         folder.remember_public_url(settings.public_url)
         page_origin = f"http://127.0.0.1:{args.port}"
         seeded = folder.path / "seeded"
-        dashboard = asyncio.run(_register(settings, page_origin, seed=not seeded.exists()))
+        dashboard = asyncio.run(_register(settings, page_origin, seed=not seeded.exists(), mastodon=status))
         seeded.touch()
         from .app import create_app
 
         login = f"local test provider on port {args.port + 1}" if provider else "off"
+        if fediverse is not None:
+            login += (f"; Mastodon: type http://127.0.0.1:{args.port + 2} (a local stand-in, whose replies "
+                      "to the post show in its thread)")
         found = "other commands find it from here" if args.data is None else f"give other commands --data {args.data}"
         print(f"\n  Rejoinder demo\n  blog post with comments: {page_origin}/demo/\n"
               f"  moderation dashboard (one-time link, {settings.admin_link_minutes} min): {dashboard}\n"
@@ -131,8 +184,9 @@ def run(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port,
                     **{**uvicorn_options(settings), "log_level": "warning"})
     finally:
-        if provider is not None:
-            provider.terminate()
-            provider.wait(10)
+        for child in (provider, fediverse):
+            if child is not None:
+                child.terminate()
+                child.wait(10)
         db.stop()
     return 0

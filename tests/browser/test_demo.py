@@ -20,23 +20,24 @@ from ..support.servers import ROOT
 pytestmark = pytest.mark.browser
 
 
-def two_free_ports() -> int:
-    """A port whose next one is free too (the demo's local sign-in provider listens there)."""
+def three_free_ports() -> int:
+    """A port whose next two are free too (the demo's local sign-in provider and Mastodon stand-in listen there)."""
+    import socket
+
     for _ in range(50):
         port = free_port()
         try:
-            import socket
-
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 1))
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port + 1))
+                b.bind(("127.0.0.1", port + 2))
             return port
         except OSError:
             continue
-    raise AssertionError("no two free ports in a row")
+    raise AssertionError("no three free ports in a row")
 
 
 def test_the_demo_from_a_fresh_clone_signs_in_with_every_provider(browser: Browser, tmp_path: Path) -> None:
-    port = two_free_ports()
+    port = three_free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REJOINDER_", "VIRTUAL_ENV", "PYTHONPATH"))}
     env["REJOINDER_VENV"] = str(tmp_path / "venv")
     log = (tmp_path / "demo.log").open("w")
@@ -75,6 +76,18 @@ def test_the_demo_from_a_fresh_clone_signs_in_with_every_provider(browser: Brows
                 popup.wait_for_event("close")
             frame.get_by_role("button", name="Log Out").click()
             frame.get_by_role("button", name=f"Log in with {provider}").wait_for()
+        # The post's replies on the local Mastodon stand-in are in its thread, and its sign-in works.
+        frame.locator("a.rj-via", has_text="on Mastodon").first.wait_for(timeout=20_000)
+        assert frame.locator(".rj-body", has_text="Sashiko for the elbows").count() == 1
+        with page.expect_popup() as opened:
+            frame.get_by_role("button", name="Log in with Mastodon").click()
+        popup = opened.value
+        popup.get_by_label("Your server").fill(f"http://127.0.0.1:{port + 2}")
+        popup.get_by_role("button", name="Continue").click()
+        popup.get_by_label("Signed in as").fill("maud")
+        popup.get_by_role("button", name="Authorize").click()
+        frame.get_by_text("You are commenting using your Mastodon account.", exact=False).first.wait_for(
+            timeout=15_000)
         assert not problems, problems
         context.close()
     finally:

@@ -15,7 +15,7 @@ from ..support import cli as support_cli
 from ..support.api import post
 from ..support.mailbox import SmtpServer, link
 from ..support.oauth_provider import app_env as provider_env
-from ..support.servers import AppServer, ProviderServer
+from ..support.servers import AppServer, BlueskyServer, ProviderServer
 
 # Short windows so a test waits seconds, not minutes: batches close after 1.5 s, the
 # worker looks every 0.2 s, a dead node's lease passes on after 3 s, SMTP retries
@@ -52,8 +52,9 @@ def mail_provider(mail_port: int) -> Iterator[ProviderServer]:
 
 
 @pytest.fixture(scope="session")
-def mail_server(redis_server, smtp_server: SmtpServer, mail_port: int, mail_provider: ProviderServer
-                ) -> Iterator[AppServer]:
+def mail_server(redis_server, smtp_server: SmtpServer, mail_port: int, mail_provider: ProviderServer,
+                bluesky_server: BlueskyServer) -> Iterator[AppServer]:
+    # (With mail on, its worker takes part in every site: it follows remote posts as the others do.)
     server = AppServer(redis_server.url, port=mail_port,
                        env={**smtp_server.env(), **NOTIFY_ENV, **provider_env(mail_provider.base)}).start()
     yield server

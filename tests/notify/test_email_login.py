@@ -10,9 +10,9 @@ from typing import Iterator
 import httpx
 import pytest
 
-from ..conftest import SITE
+from ..conftest import SITE, register_site
 from ..support import login
-from ..support.api import post
+from ..support.api import error_of, post
 from ..support.mailbox import SmtpServer, link, text_part
 from ..support.servers import AppServer
 from .conftest import address, open_thread, words
@@ -146,3 +146,17 @@ def test_notify_me_needs_no_confirmation_mail_after_an_email_sign_in(mail_server
     mails = smtp_server.wait_for(to, count=2)
     assert "New comment" in mails[1]["Subject"], [m["Subject"] for m in mails]
     assert "Other" in text_part(mails[1])
+
+
+def test_a_session_from_an_email_link_is_for_its_site_only(mail_server, smtp_server: SmtpServer, reader,
+                                                           redis_client) -> None:
+    register_site(redis_client, "elsewhere", ["https://elsewhere.example"])
+    to = address()
+    flow = ask(mail_server, to)
+    open_link(flow.popup, mail_server, link(smtp_server.wait_for(to)[0], "/auth/email/verify"))
+    token = reader.post("/api/auth/handover", json={"secret": flow.secret}).json()["token"]
+    r = reader.get("/api/auth/me", params={"site": "elsewhere"}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401 and error_of(r)["code"] == "invalid_session"
+    # Nor does it open the dashboard: it is a reader's session.
+    r = reader.get("/api/admin/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401, r.text

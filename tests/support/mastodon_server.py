@@ -34,6 +34,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
@@ -154,7 +155,7 @@ def create_app() -> Starlette:
     async def form_or_json(request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").startswith("application/json"):
             return await request.json()
-        return dict(await request.form())
+        return dict(parse_qsl((await request.body()).decode()))
 
     async def register_app(request: Request) -> Response:
         body = await form_or_json(request)
@@ -172,7 +173,7 @@ def create_app() -> Starlette:
                              "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M="})
 
     async def authorize(request: Request) -> Response:
-        q = dict(request.query_params) if request.method == "GET" else dict(await request.form())
+        q = dict(request.query_params) if request.method == "GET" else await form_or_json(request)
         app = apps.get(q.get("client_id", ""))
         if app is None:
             return HTMLResponse("<h1>Client authentication failed due to unknown client</h1>", status_code=401)

@@ -67,6 +67,9 @@ class AppServer:
             "REJOINDER_RATE_IDENTITY_WRITES": "100000",
             # The tests' webhook receivers listen on 127.0.0.1; the refusal has its own test.
             "REJOINDER_FETCH_PRIVATE_OK": "1",
+            # Remote posts are looked at every half second here (a minute at least by default). Every node
+            # of a run says so: the worker of any node on the database may hold a site's lease.
+            "REJOINDER_REMOTE_POLL_SECONDS": "0.5",
             # /metrics is closed without a token; the tests scrape it with this one (support/api.py).
             "REJOINDER_METRICS_TOKEN": METRICS_TOKEN,
         })
