@@ -15,7 +15,6 @@ Run: python -m tests.support.bluesky_server --port P
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import itertools
@@ -24,13 +23,12 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .remote_common import Control, misbehave, png, routes
+from .remote_common import Control, misbehave, png, routes, serve
 
 AT_URI = re.compile(r"^at://(did:plc:[a-z2-7]{24})/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]{1,512})$")
 
@@ -170,12 +168,5 @@ def create_app() -> Starlette:
     ])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="warning", timeout_graceful_shutdown=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve(create_app())

@@ -25,7 +25,6 @@ Run: python -m tests.support.mastodon_server --port P
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import html
@@ -36,13 +35,12 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .remote_common import Control, misbehave, png, routes
+from .remote_common import Control, misbehave, png, routes, serve
 
 DESCENDANTS_LIMIT = 60
 
@@ -267,12 +265,5 @@ def create_app() -> Starlette:
     ])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="warning", timeout_graceful_shutdown=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve(create_app())

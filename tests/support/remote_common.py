@@ -4,13 +4,16 @@ headers, a log of the requests they got, a picture for avatars, and failure mode
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import struct
 import time
 import zlib
-import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import uvicorn
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -88,3 +91,11 @@ async def misbehave(control: Control, request: Request, headers: dict[str, str])
     if control.mode == "rate_limited":
         return JSONResponse({"error": "Too many requests"}, status_code=429, headers=headers)
     return None
+
+
+def serve(app: Starlette) -> None:
+    """Run a stand-in on 127.0.0.1:--port (a request left waiting by "slow" does not hold up its stop)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", timeout_graceful_shutdown=2)
