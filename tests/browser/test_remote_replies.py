@@ -71,6 +71,8 @@ def test_the_dashboard_names_the_sites_own_accounts(reader: ReaderFactory, redis
     r, _ = open_dashboard(reader, redis_client, app_server)
     page = r.page
     page.get_by_role("button", name="Settings").click()
+    # The tab fills its form from the server first: type after that, as a reader would see it done.
+    expect(page.locator('#settings input[value="publish"]')).to_be_checked()
     accounts = page.get_by_label(re.compile("^Your Mastodon and Bluesky accounts"))
     accounts.fill("https://mastodon.social/@me\nme.bsky.social")
     page.get_by_role("button", name="Save settings").click()
