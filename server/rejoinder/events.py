@@ -89,7 +89,7 @@ def parse(entry_id: str, fields: dict[str, str]) -> Event:
         body = {"type": kind, "seq": seq, "to": fields.get("to", ""), "url": fields.get("url") or None}
         return Event(seq, kind, orjson.dumps(body).decode())
     if kind == THREAD_REMOTE:
-        body = {"type": kind, "seq": seq, "remote": models.thread_view({"remote": fields.get("remote", "")}, "")["remote"]}
+        body = {"type": kind, "seq": seq, "remote": models.remote_counts(fields.get("remote"))}
         return Event(seq, kind, orjson.dumps(body).decode())
     if kind == THREAD_PINNED:
         pinned = fields.get("pinned") or ""

@@ -214,11 +214,11 @@ def thread_view(meta: dict[str, str], tid: str) -> dict[str, Any]:
         "head": int(meta.get("seq", 0)),
         "epoch": meta.get("epoch", ""),
         # The post's likes, boosts and reposts on Mastodon and Bluesky, and a link to it there (social/).
-        "remote": _remote_counts(meta.get("remote")),
+        "remote": remote_counts(meta.get("remote")),
     }
 
 
-def _remote_counts(raw: str | None) -> dict[str, Any] | None:
+def remote_counts(raw: str | None) -> dict[str, Any] | None:
     if not raw:
         return None
     try:

@@ -117,6 +117,13 @@ def started_here(request: Request) -> bool:
     return request.headers.get("referer", "").startswith(state(request).settings.public_origin + "/")
 
 
+def posted_here(request: Request) -> bool:
+    """Whether a form POST came from one of our own pages (the popup's): its Origin is ours, and the
+    browser does not call it cross-site."""
+    return (request.headers.get("origin") == state(request).settings.public_origin
+            and request.headers.get("sec-fetch-site") in (None, "same-origin"))
+
+
 async def start_login(request: Request) -> Response:
     """GET /auth/{provider}/start?site=&h= (or ?for=admin&h=): the popup's first page; redirects to the provider.
 
@@ -269,8 +276,7 @@ async def start_mastodon(request: Request) -> Response:
         h, site_id, for_admin = q.get("h", ""), q.get("site", ""), q.get("for") == "admin"
         audience = await _audience(request, h, site_id, for_admin)
         return audience if isinstance(audience, Response) else _server_page(h, site_id, for_admin)
-    if request.headers.get("origin") != st.settings.public_origin or request.headers.get("sec-fetch-site") not in (
-            None, "same-origin"):
+    if not posted_here(request):
         return _page("Sign-in refused", "This sign-in did not start from the comments.", status=403)
     form = _posted_form(await request.body())
     h, site_id, for_admin, typed = form.get("h", ""), form.get("site", ""), form.get("for") == "admin", \
@@ -393,8 +399,7 @@ async def start_email(request: Request) -> Response:
         h, site_id = request.query_params.get("h", ""), request.query_params.get("site", "")
         audience = await _audience(request, h, site_id, False)
         return audience if isinstance(audience, Response) else _email_page(h, site_id)
-    if request.headers.get("origin") != st.settings.public_origin or request.headers.get("sec-fetch-site") not in (
-            None, "same-origin"):
+    if not posted_here(request):
         return _page("Sign-in refused", "This sign-in did not start from the comments.", status=403)
     form = _posted_form(await request.body())
     h, site_id, name, email = form.get("h", ""), form.get("site", ""), form.get("name", ""), form.get("email", "")
@@ -492,9 +497,7 @@ async def confirm_login(request: Request) -> Response:
     """POST /auth/confirm (form: h, code): the reader confirms, in the popup, a sign-in whose popup
     could not hand its code to an opener of ours. Only then may the frame collect the session by
     its secret alone. The code is on that popup's page only, so no other page can confirm."""
-    origin = request.headers.get("origin")
-    if origin != state(request).settings.public_origin or request.headers.get("sec-fetch-site") not in (
-            None, "same-origin"):
+    if not posted_here(request):
         return _page("Sign-in refused", "This confirmation did not come from the sign-in window.", status=403)
     form = _posted_form(await request.body())
     h, code = form.get("h", ""), form.get("code", "")

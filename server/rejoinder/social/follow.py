@@ -114,7 +114,8 @@ class Follower:
             return
         now = int(time.time() * 1000)
         notes = await st.remote.state(tid)
-        counts: dict[str, Any] = orjson.loads(meta.get("remote") or "{}")
+        before: dict[str, Any] = orjson.loads(meta.get("remote") or "{}")
+        counts = dict(before)
         waits: list[float] = []
         for source in SOURCES:
             ref_text = meta.get(source) or ""
@@ -126,7 +127,7 @@ class Follower:
             wait = await self._look_at(client, site, tid, source, ref_text, meta, notes, counts, now)
             if wait is not None:
                 waits.append(wait)
-        if counts != orjson.loads(meta.get("remote") or "{}"):
+        if counts != before:
             await st.remote.set_counts(tid, counts)
         if waits:
             await st.remote.schedule(site.id, tid, now + int(min(waits) * 1000))
