@@ -6,7 +6,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+import orjson
 import pytest
+
+from rejoinder.app import connect as redis_connect
+from rejoinder.live.hub import Hub
+from rejoinder.settings import Settings
 
 from ..conftest import SITE
 from ..support.api import post
@@ -123,3 +128,55 @@ async def test_readers_arriving_all_at_once_are_all_told_the_full_count(app_serv
     finally:
         for reader in readers:
             await reader.close()
+
+
+class Told:
+    """A subscriber of the hub itself that keeps the totals it is told."""
+
+    def __init__(self) -> None:
+        self.totals: list[int] = []
+
+    def push(self, event) -> None:
+        pass
+
+    def push_resync(self) -> None:
+        pass
+
+    def notice(self, notice) -> bool:
+        self.totals.append(orjson.loads(notice.text)["readers"])
+        return True
+
+    def close_soon(self, code: int) -> None:
+        return None
+
+    def waiting(self) -> int:
+        return 0
+
+
+async def _until_told(sub: Told, total: int, seconds: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (not sub.totals or sub.totals[-1] != total) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert sub.totals and sub.totals[-1] == total, f"told {sub.totals}, waited for {total}"
+
+
+async def test_a_reader_leaving_just_before_the_sweep_is_still_told(redis_server, thread) -> None:
+    """The sweep rewrites every count every few seconds without a word on the channel. A reader who
+    left a moment before it (inside the settle time) is in that silent write: the others must still
+    be told the new total (CI once saw ann wait 15 s for it)."""
+    redis = redis_connect(Settings.from_env({"REJOINDER_REDIS_URL": redis_server.url}))
+    hub = Hub(redis)
+    await hub.start()
+    try:
+        tid = thread["id"]
+        ann, bob = Told(), Told()
+        await hub.subscribe(tid, ann)
+        await hub.subscribe(tid, bob)
+        await _until_told(ann, 2, 5)
+        hub.unsubscribe(tid, bob)
+        await hub.presence.refresh()  # the sweep's turn, inside the settle time
+        await _until_told(ann, 1, 5)
+    finally:
+        await hub.stop()
+        await redis.aclose()

@@ -124,6 +124,9 @@ class Presence(_Heard):
         """Write this node's count of each thread's readers (and say so on its channel)."""
         if not tids:
             return
+        # A count that changed since it was last written is announced even by the sweep's silent
+        # rewrite: that write takes it out of _changed, so the settle task would announce nothing.
+        moved = self._changed.intersection(tids)
         self._changed.difference_update(tids)
         now = int(time.time() * 1000)
         node = self.hub.node
@@ -135,7 +138,7 @@ class Presence(_Heard):
                     pipe.pexpire(present(tid), KEEP_MS)
                 else:
                     pipe.hdel(present(tid), node)
-                if announce:
+                if announce or tid in moved:
                     pipe.spublish(keys.wake(tid), WORD)
             await pipe.execute()
 
