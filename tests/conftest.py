@@ -174,12 +174,15 @@ SINGLE_ONLY = ("tests/api/test_fuzz.py", "tests/notify/test_email_login_browser.
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests exercise the widget, not the database: they run on the single server only (and so do
-    the SINGLE_ONLY files)."""
+    the SINGLE_ONLY files, and tests marked single_only: what they test is on the network side, a mail's
+    words or a remote server's misbehaviour, while the database steps they take run on the cluster in
+    other tests)."""
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         path = str(item.fspath).replace("\\", "/")
-        single_only = "tests/browser/" in path or path.endswith(SINGLE_ONLY)
+        single_only = "tests/browser/" in path or path.endswith(SINGLE_ONLY) \
+            or item.get_closest_marker("single_only") is not None
         if single_only and callspec is not None and callspec.params.get("redis_server") == "cluster":
             drop.append(item)
         else:

@@ -6,6 +6,7 @@ import json
 import time
 
 import httpx
+import pytest
 
 from rejoinder.notify.webhooks import verify
 
@@ -81,6 +82,7 @@ def test_an_admin_sets_the_webhook_sees_its_deliveries_rotates_and_turns_it_off(
     assert len(log) == 2, json.dumps(log)
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_a_failing_receiver_shows_its_status_in_the_log(admin, api, thread, webhook_receiver) -> None:
     httpx.post(f"{webhook_receiver.base}/_plan", json={"statuses": [500]}).raise_for_status()
     assert admin.put(BASE, json={"url": webhook_receiver.url}).status_code == 200

@@ -43,6 +43,7 @@ async def test_comment_posted_on_one_node_reaches_reader_on_another(app_server, 
     await reader.close()
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 async def test_reader_that_stops_reading_is_cut_off_while_others_keep_up(app_server, redis_server, thread) -> None:
     node = AppServer(redis_server.url, env={"REJOINDER_LIVE_QUEUE": "8"}).start()
     try:

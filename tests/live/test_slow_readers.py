@@ -9,6 +9,7 @@ the cut, and hold only a small, bounded amount in the kernel meanwhile.
 from __future__ import annotations
 
 import httpx
+import pytest
 import websockets
 
 from ..support.live import Reader, connect
@@ -46,6 +47,7 @@ async def _read_to_close(reader: Reader, timeout: float = 10) -> tuple[list[int]
         return seqs, None
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 async def test_a_reader_that_pauses_for_fewer_events_than_its_queue_gets_them_all(app_server, redis_server,
                                                                                    thread) -> None:
     """A stalled reader (its buffers full) with a queue larger than what arrives meanwhile
@@ -73,6 +75,7 @@ async def test_a_reader_that_pauses_for_fewer_events_than_its_queue_gets_them_al
         node.stop()
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 async def test_a_reader_that_stays_away_is_cut_after_exactly_its_queue_and_counted(app_server, redis_server,
                                                                                   thread) -> None:
     """With REJOINDER_LIVE_QUEUE=16, a reader that stops reading is cut (4000: resume) when a

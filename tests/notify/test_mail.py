@@ -39,6 +39,7 @@ def test_confirmation_mail_then_a_mail_per_new_comment(reader, another, smtp_ser
     assert news["To"] == sub and "comments@blog.test" in news["From"]
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_every_mail_has_one_click_unsubscribe_headers_and_link(reader, another, smtp_server, mail_thread) -> None:
     sub = address("sub")
     subscribe(reader, smtp_server, mail_thread["id"], sub)
@@ -67,6 +68,7 @@ def test_an_unconfirmed_address_gets_only_the_confirmation(reader, another, smtp
     assert "Confirm" in only["Subject"]
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_nobody_is_mailed_their_own_comment(reader, another, smtp_server, mail_thread) -> None:
     sub = address("sub")
     subscribe(reader, smtp_server, mail_thread["id"], sub)
@@ -79,6 +81,7 @@ def test_nobody_is_mailed_their_own_comment(reader, another, smtp_server, mail_t
     assert "Someone else speaks." in text_part(mails[1]) and "Talking to myself." not in text_part(mails[1])
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_comments_within_the_window_come_in_one_mail(reader, another, smtp_server, mail_thread) -> None:
     sub = address("sub")
     subscribe(reader, smtp_server, mail_thread["id"], sub)
@@ -107,6 +110,7 @@ def test_a_reply_tells_the_parent_author(reader, another, smtp_server, mail_thre
     assert len(smtp_server.messages(sub)) == 2  # the reply is not mailed a second time in a batch
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_a_mention_tells_the_mentioned_reader_who_asked_for_mail(reader, another, smtp_server, mail_thread) -> None:
     sub = address("sub")
     mine = subscribe(reader, smtp_server, mail_thread["id"], sub, name="Gus")
@@ -197,6 +201,7 @@ def test_owner_can_unsubscribe_in_one_click(reader, smtp_server, mail_thread, re
     assert len(smtp_server.messages(owner)) == 1
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_nothing_is_lost_while_the_smtp_server_is_down(reader, another, smtp_server, mail_thread,
                                                       redis_client) -> None:
     sub = address("sub")
@@ -218,6 +223,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(reader, another, smtp_ser
     assert "mail:failed" not in day
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_mail_is_in_the_sites_language(reader, another, smtp_server, mail_thread, redis_server) -> None:
     cli(redis_server.url, "site", "update", SITE, "--language", "fr")
     sub = address("sub")
@@ -229,6 +235,7 @@ def test_mail_is_in_the_sites_language(reader, another, smtp_server, mail_thread
     assert "Se désabonner" in text_part(mails[1]) and 'lang="fr"' in html_part(mails[1])
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_html_part_escapes_a_name_with_markup(reader, another, smtp_server, mail_thread) -> None:
     sub = address("sub")
     subscribe(reader, smtp_server, mail_thread["id"], sub)

@@ -101,6 +101,7 @@ def test_mastodon_and_bluesky_replies_share_one_thread(api, redis_client, bluesk
 
 @pytest.mark.parametrize("mode,category", [("wrong_shape", "garbage"), ("fail", "http_error"),
                                            ("rate_limited", "rate_limited")])
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_a_misbehaving_appview_takes_nothing_down(api, admin, redis_client, bluesky, mode, category) -> None:
     own_accounts(redis_client, "owner.bsky.social")
     root, _, _ = conversation(bluesky)

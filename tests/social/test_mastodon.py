@@ -167,6 +167,7 @@ def test_a_banned_remote_account_goes_to_spam(api, admin, redis_client, mastodon
 
 @pytest.mark.parametrize("mode,category", [("garbage", "garbage"), ("fail", "http_error"), ("huge", "too_large"),
                                            ("wrong_shape", "garbage"), ("slow", "timeout")])
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_a_misbehaving_server_takes_nothing_down(api, admin, redis_client, mastodon, mode, category) -> None:
     own_accounts(redis_client, mastodon.profile("owner"))
     root, _, _ = conversation(mastodon)
@@ -184,6 +185,7 @@ def test_a_misbehaving_server_takes_nothing_down(api, admin, redis_client, masto
     wait_for(lambda: len(remote_comments(api, thread["id"])) == 3, timeout=30, what="the reply after recovery")
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_the_servers_rate_limit_is_kept(api, redis_client, mastodon) -> None:
     own_accounts(redis_client, mastodon.profile("owner"))
     root, _, _ = conversation(mastodon)
@@ -196,6 +198,7 @@ def test_the_servers_rate_limit_is_kept(api, redis_client, mastodon) -> None:
     assert len(mastodon.requests()) == asked == 2
 
 
+@pytest.mark.single_only  # network-side: its database steps run on the cluster elsewhere
 def test_a_429_is_waited_out(api, redis_client, mastodon) -> None:
     own_accounts(redis_client, mastodon.profile("owner"))
     root, _, _ = conversation(mastodon)

@@ -70,7 +70,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key", required=True)
     args = parser.parse_args()
-    uvicorn.run(create_app(args.key), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(create_app(args.key), host="127.0.0.1", port=args.port, log_level="warning",
+                timeout_graceful_shutdown=1)  # a "slow" answer still asleep must not hold the run up
 
 
 if __name__ == "__main__":
