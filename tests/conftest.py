@@ -21,7 +21,7 @@ from rejoinder.store import keys
 from .support.oauth_provider import app_env as provider_env
 from .support.cluster import ValkeyCluster
 from .support.mailbox import WebhookReceiver
-from .support.servers import AppServer, BlueskyServer, MastodonServer, ProviderServer
+from .support.servers import AppServer, AtprotoPds, BlueskyServer, MastodonServer, ProviderServer
 
 SITE = "demo"
 BLOG = "https://blog.example"
@@ -67,6 +67,19 @@ def bluesky_server() -> Iterator[BlueskyServer]:
 
 
 @pytest.fixture(scope="session")
+def atproto_pds(bluesky_server: BlueskyServer) -> Iterator[AtprotoPds]:
+    """The local atproto world of Bluesky sign-in (tests/support/atproto_pds.py): PLC directory, PDS and its
+    OAuth server in one. Accounts added to it are registered with the AppView too. REJOINDER_BLUESKY_PLC is
+    set for the app servers started after it (app_server depends on it)."""
+    server = AtprotoPds(appview=bluesky_server.base)
+    server.start()
+    os.environ["REJOINDER_BLUESKY_PLC"] = server.plc
+    yield server
+    os.environ.pop("REJOINDER_BLUESKY_PLC", None)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def mastodon_server() -> Iterator[MastodonServer]:
     """A local Mastodon server: a status's own server is named by its URL, so nothing is configured."""
     server = MastodonServer().start()
@@ -76,7 +89,7 @@ def mastodon_server() -> Iterator[MastodonServer]:
 
 @pytest.fixture(scope="session")
 def app_server(redis_server: EmbeddedRedis, oauth_provider: ProviderServer, bluesky_server: BlueskyServer,
-               app_port: int) -> Iterator[AppServer]:
+               atproto_pds: AtprotoPds, app_port: int) -> Iterator[AppServer]:
     server = AppServer(redis_server.url, port=app_port, env=provider_env(oauth_provider.base)).start()
     yield server
     server.stop()

@@ -7,8 +7,16 @@ Queries (GET, no authentication):
   /xrpc/app.bsky.feed.getPostThread?uri=&depth=&parentHeight=
         {"thread": threadViewPost}, replies nested to `depth`; 400 {"error": "NotFound"} for a missing post
   /xrpc/app.bsky.feed.getPosts?uris=…  (at most 25)     {"posts": [postView]}, missing ones left out
+  /xrpc/app.bsky.actor.getProfile?actor=<did or handle>  {"did", "handle", "displayName", "avatar"};
+        400 {"error": "InvalidRequest"} for a malformed or unknown actor
 Parameters are checked as the lexicons say (an at:// URI with a DID, depth 0-1000, …): a bad one is
 400 {"error": "InvalidRequest"}.
+
+Accounts: the AppView knows only the accounts it was told about (resolveHandle and getProfile do not make
+up DIDs): the sign-in accounts of SIGN_IN_ACCOUNTS from the start (and again after /_admin/reset), the
+authors of posts made with /_admin/posts, and those of POST /_admin/accounts {handle, displayName}. A test
+adds a sign-in account through the atproto stand-in (tests/support/atproto_pds.py, POST /_admin/accounts),
+which hosts it and registers it here too; the DIDs on both sides are did_of(handle).
 
 Run: python -m tests.support.bluesky_server --port P
 """
@@ -33,6 +41,11 @@ from .remote_common import Control, misbehave, png, routes, serve
 AT_URI = re.compile(r"^at://(did:plc:[a-z2-7]{24})/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]{1,512})$")
 
 
+# The accounts the atproto stand-in (atproto_pds.py) hosts from the start, handle -> display name: the
+# AppView knows them too, so a Bluesky sign-in test has someone to sign in as without any set-up.
+SIGN_IN_ACCOUNTS = {"ann.test": "Ann Atwood", "bob.test": "Bob Bramble"}
+
+
 def did_of(handle: str) -> str:
     return "did:plc:" + base64.b32encode(hashlib.sha256(handle.encode()).digest()).decode().lower()[:24]
 
@@ -42,6 +55,11 @@ def create_app() -> Starlette:
     posts: dict[str, dict[str, Any]] = {}  # uri -> post
     rkeys = itertools.count(1)
     control = Control(limit=3000)
+
+    def know_sign_in_accounts() -> None:
+        for handle, name in SIGN_IN_ACCOUNTS.items():
+            accounts.setdefault(did_of(handle), {"handle": handle, "displayName": name})
+    know_sign_in_accounts()
 
     def base(request: Request) -> str:
         return f"{request.url.scheme}://{request.headers['host']}"
@@ -122,8 +140,29 @@ def create_app() -> Starlette:
         return JSONResponse({"posts": [view(request, posts[u]) for u in uris if u in posts
                                        and not posts[u].get("deleted")]}, headers=headers)
 
+    async def get_profile(request: Request) -> Response:
+        headers = limits()
+        bad = await misbehave(control, request, headers)
+        if bad is not None:
+            return bad
+        actor = request.query_params.get("actor", "")
+        actor = actor if actor.startswith("did:") else actor.lower()  # handles are case-insensitive
+        found = next((did for did, a in accounts.items() if actor in (did, a["handle"])), None)
+        if found is None:
+            return invalid("Profile not found", headers)
+        account = accounts[found]
+        return JSONResponse({"did": found, "handle": account["handle"], "displayName": account["displayName"],
+                             "avatar": f"{base(request)}/img/avatar/{found}.png"}, headers=headers)
+
     async def avatar(request: Request) -> Response:
         return Response(png((200, 120, 60)), media_type="image/png")
+
+    async def add_account(request: Request) -> JSONResponse:
+        """A test (or the atproto stand-in, for its own accounts) makes an account known: {handle, displayName}."""
+        body = await request.json()
+        handle = body["handle"].lower()
+        accounts[did_of(handle)] = {"handle": handle, "displayName": body.get("displayName", handle)}
+        return JSONResponse({"did": did_of(handle), "handle": handle})
 
     async def post(request: Request) -> JSONResponse:
         """A test posts or edits: {handle, text, display_name?, reply_to? (uri), uri? (edit), likes?, reposts?,
@@ -156,14 +195,17 @@ def create_app() -> Starlette:
     def reset() -> None:
         accounts.clear()
         posts.clear()
+        know_sign_in_accounts()
 
     return Starlette(routes=[
         Route("/xrpc/com.atproto.identity.resolveHandle", resolve_handle),
         Route("/xrpc/app.bsky.feed.getPostThread", get_post_thread),
         Route("/xrpc/app.bsky.feed.getPosts", get_posts),
+        Route("/xrpc/app.bsky.actor.getProfile", get_profile),
         Route("/img/avatar/{did}.png", avatar),
         Route("/_admin/posts", post, methods=["POST"]),
         Route("/_admin/posts", delete, methods=["DELETE"]),
+        Route("/_admin/accounts", add_account, methods=["POST"]),
         *routes(control, reset),
     ])
 

@@ -188,6 +188,21 @@ class MastodonServer(ModuleServer):
     ready_path = "/_admin/requests"
 
 
+class AtprotoPds(ModuleServer):
+    """The stand-in as a child process on a free port: .base is the issuer, the PDS and the PLC host."""
+
+    module = "tests.support.atproto_pds"
+    ready_path = "/_admin/requests"
+
+    def __init__(self, appview: str | None = None, port: int | None = None) -> None:
+        super().__init__(*(("--appview", appview) if appview else ()), port=port)
+
+    @property
+    def plc(self) -> str:
+        """What REJOINDER_BLUESKY_PLC is set to."""
+        return f"{self.base}/plc"
+
+
 class BlueskyServer(ModuleServer):
     """The local Bluesky AppView (tests/support/bluesky_server.py)."""
 
