@@ -28,10 +28,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Match, Mount, Route
 
 from . import __version__, admin_pages, frame
-from .api import admin, admin_moving, admin_overview, admin_sso, admin_porting, admin_webhook, auth, avatars, comments, feeds, notify, openapi, sites, threads
+from .api import admin, admin_moving, admin_overview, admin_sso, admin_porting, admin_webhook, auth, avatars, bluesky_login, comments, feeds, notify, openapi, passkeys, sites, threads
 from .assets import Assets, static_dir
 from .auth import providers
 from .store.logins import LoginStore
+from .store.passkeys import PasskeyStore
 from .store.sessions import SessionStore
 from .store.users import UserStore
 from .errors import ApiError, error_response, handle_api_error, redis_down, redis_out_of_reach
@@ -138,6 +139,7 @@ def build_state(settings: Settings, redis: aioredis.Redis) -> State:
         oauth=providers.registry(settings, redis),
         users=UserStore(redis),
         logins=LoginStore(redis),
+        passkeys=PasskeyStore(redis),
         admins=AdminStore(redis),
         bans=BanStore(redis),
         moderation=ModerationStore(redis, scripts, events_maxlen=settings.events_maxlen),
@@ -298,11 +300,11 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz, methods=["GET"], name="ops:readyz"),
         Route("/metrics", get_metrics, methods=["GET"], name="ops:metrics"),
         *threads.routes, *comments.routes, *sites.routes, *avatars.routes, *openapi.routes, *frame.routes,
-        *live_socket.routes, *live_stream.routes, *auth.routes, *admin.routes, *admin_webhook.routes, *admin_porting.routes,
+        *live_socket.routes, *live_stream.routes, *auth.routes, *passkeys.routes, *admin.routes, *admin_webhook.routes, *admin_porting.routes,
         *admin_overview.routes, *admin_moving.routes, *admin_sso.routes, *feeds.routes, *feeds.page_routes,
         *admin_socket.routes, *admin_pages.routes,
         *notify.routes,
-        Mount("/auth", routes=auth.popup_routes, middleware=[Middleware(
+        Mount("/auth", routes=passkeys.popup_routes + bluesky_login.popup_routes + auth.popup_routes, middleware=[Middleware(
             SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
             same_site="lax", https_only=settings.public_url.startswith("https://"))]),
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),

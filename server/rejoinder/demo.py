@@ -143,6 +143,19 @@ def _local_fediverse(port: int) -> tuple[subprocess.Popen[bytes] | None, str]:
     return None, ""
 
 
+def _local_atproto(port: int) -> tuple[subprocess.Popen[bytes] | None, dict[str, str]]:
+    """From a clone, start the tests' local AT Protocol stand-in (a PLC directory, a PDS and its OAuth server:
+    "Log in with Bluesky" as ann.test or bob.test) and the settings that point sign-in at it."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "tests" / "support" / "atproto_pds.py").exists():
+        return None, {"REJOINDER_BLUESKY_LOGIN": "false"}  # the real network is not the demo's to use
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.atproto_pds", "--port", str(port)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    # It answers resolveHandle and getProfile for its accounts: all that sign-in asks of an AppView.
+    return proc, {"REJOINDER_BLUESKY_PLC": f"{base}/plc", "REJOINDER_BLUESKY_APPVIEW": base}
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -151,8 +164,11 @@ def run(args: argparse.Namespace) -> int:
     provider, provider_env = (None, {}) if args.no_local_login else _local_provider(
         args.port + 1, f"http://localhost:{args.port}")
     fediverse, status = (None, "") if args.no_local_login else _local_fediverse(args.port + 2)
-    if fediverse is not None:
-        # The stand-in listens on 127.0.0.1: let the demo reach it, and look at its post often.
+    atproto, atproto_env = (None, {"REJOINDER_BLUESKY_LOGIN": "false"}) if args.no_local_login \
+        else _local_atproto(args.port + 3)
+    provider_env = {**provider_env, **atproto_env}
+    if fediverse is not None or atproto is not None:
+        # The stand-ins listen on 127.0.0.1: let the demo reach them, and look at the post often.
         provider_env = {**provider_env, "REJOINDER_FETCH_PRIVATE_OK": "1", "REJOINDER_REMOTE_POLL_SECONDS": "5"}
     try:
         # The page and the widget on two sites (127.0.0.1 vs localhost), so the
@@ -172,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
         if fediverse is not None:
             login += (f"; Mastodon: type http://127.0.0.1:{args.port + 2} (a local stand-in, whose replies "
                       "to the post show in its thread)")
+        if atproto is not None:
+            login += "; Bluesky: type ann.test or bob.test (a local stand-in)"
         found = "other commands find it from here" if args.data is None else f"give other commands --data {args.data}"
         print(f"\n  Rejoinder demo\n  blog post with comments: {page_origin}/demo/\n"
               f"  moderation dashboard (one-time link, {settings.admin_link_minutes} min): {dashboard}\n"
@@ -184,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port,
                     **{**uvicorn_options(settings), "log_level": "warning"})
     finally:
-        for child in (provider, fediverse):
+        for child in (provider, fediverse, atproto):
             if child is not None:
                 child.terminate()
                 child.wait(10)

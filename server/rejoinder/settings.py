@@ -207,6 +207,15 @@ class Settings(BaseSettings):
     mastodon_login: bool = True
     # The name readers see on their server's "authorize" page.
     mastodon_client_name: str = "Rejoinder comments"
+    # Passkeys (auth/passkeys.py): a signed-in reader may add one and later sign in with it alone. Browsers
+    # allow them only on https (or localhost); false hides them.
+    passkeys: bool = True
+    # Sign-in with Bluesky (AT Protocol OAuth: PAR, PKCE, DPoP; auth/bluesky.py): the reader types their
+    # handle. Needs nothing registered (the client is described by a document this server serves), but an
+    # https public URL; false hides it. Handles are resolved through REJOINDER_BLUESKY_APPVIEW, did:plc
+    # identities through this PLC directory.
+    bluesky_login: bool = True
+    bluesky_plc: str = "https://plc.directory"
     # Replies from Mastodon and Bluesky (social/): the shortest wait between two looks at one followed
     # post. A new or lively post is looked at this often; quieter and older ones less (up to 6 hours).
     remote_poll_seconds: float = 60.0

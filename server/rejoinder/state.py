@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # only names of types: state.py imports nothing above it
     from .live.hub import Hub, Limits
     from .metrics import Metrics
     from .store.logins import LoginStore
+    from .store.passkeys import PasskeyStore
     from .store.users import UserStore
     from .store.comments import CommentStore
     from .store.feed import FeedStore
@@ -51,6 +52,7 @@ class State:
     oauth: "OAuth"
     users: "UserStore"
     logins: "LoginStore"
+    passkeys: "PasskeyStore"
     metrics: "Metrics"
     live_limits: "Limits"
     admins: "AdminStore"

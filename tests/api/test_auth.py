@@ -47,7 +47,7 @@ def test_x_profile_link_and_enabled_providers(app_server, api, thread) -> None:
     assert comment["author"]["profile"] == "https://x.com/xavier"
     providers = api.get(f"/api/sites/{SITE}").json()["site"]["providers"]
     # The four configured, then Mastodon, which needs no registration (no mail here, so no email link).
-    assert [p["id"] for p in providers] == ["x", "facebook", "github", "google", "mastodon"]
+    assert [p["id"] for p in providers] == ["x", "facebook", "github", "google", "mastodon", "bluesky", "passkey"]
 
 
 def test_provider_email_is_never_shown_to_others(app_server, api, other_reader, thread) -> None:
@@ -220,10 +220,11 @@ def test_disabled_or_unknown_provider_is_refused(app_server, redis_server) -> No
     _, h = secret_pair()
     r = httpx.get(f"{app_server.base}/auth/myspace/start", params={"site": SITE, "h": h})
     assert r.status_code == 404
-    # No provider configured, and Mastodon (which needs none) turned off.
-    bare = AppServer(redis_server.url, env={"REJOINDER_MASTODON_LOGIN": "false"}).start()
+    # No provider configured, and those that need none (Mastodon, Bluesky, passkeys) turned off.
+    bare = AppServer(redis_server.url, env={"REJOINDER_MASTODON_LOGIN": "false", "REJOINDER_BLUESKY_LOGIN": "false",
+                                            "REJOINDER_PASSKEYS": "false"}).start()
     try:
-        for provider in ("x", "mastodon"):
+        for provider in ("x", "mastodon", "bluesky", "passkey"):
             r = httpx.get(f"{bare.base}/auth/{provider}/start", params={"site": SITE, "h": h}, headers=FROM_FRAME)
             assert r.status_code == 404 and "not enabled" in r.text
         assert httpx.get(f"{bare.base}/api/sites/{SITE}").json()["site"]["providers"] == []

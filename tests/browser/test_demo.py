@@ -20,24 +20,26 @@ from ..support.servers import ROOT
 pytestmark = pytest.mark.browser
 
 
-def three_free_ports() -> int:
-    """A port whose next two are free too (the demo's local sign-in provider and Mastodon stand-in listen there)."""
+def four_free_ports() -> int:
+    """A port whose next three are free too (the demo's local sign-in provider, Mastodon stand-in and AT Protocol
+    stand-in listen there)."""
     import socket
 
     for _ in range(50):
         port = free_port()
         try:
-            with socket.socket() as a, socket.socket() as b:
+            with socket.socket() as a, socket.socket() as b, socket.socket() as c:
                 a.bind(("127.0.0.1", port + 1))
                 b.bind(("127.0.0.1", port + 2))
+                c.bind(("127.0.0.1", port + 3))
             return port
         except OSError:
             continue
-    raise AssertionError("no three free ports in a row")
+    raise AssertionError("no four free ports in a row")
 
 
 def test_the_demo_from_a_fresh_clone_signs_in_with_every_provider(browser: Browser, tmp_path: Path) -> None:
-    port = three_free_ports()
+    port = four_free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REJOINDER_", "VIRTUAL_ENV", "PYTHONPATH"))}
     env["REJOINDER_VENV"] = str(tmp_path / "venv")
     log = (tmp_path / "demo.log").open("w")
@@ -87,6 +89,18 @@ def test_the_demo_from_a_fresh_clone_signs_in_with_every_provider(browser: Brows
         popup.get_by_label("Signed in as").fill("maud")
         popup.get_by_role("button", name="Authorize").click()
         frame.get_by_text("You are commenting using your Mastodon account.", exact=False).first.wait_for(
+            timeout=15_000)
+        if not popup.is_closed():
+            popup.wait_for_event("close")
+        frame.get_by_role("button", name="Log Out").click()
+        # And Bluesky, on the local AT Protocol stand-in (a PLC directory, a PDS and its OAuth server).
+        with page.expect_popup() as opened:
+            frame.get_by_role("button", name="Log in with Bluesky").click()
+        popup = opened.value
+        popup.get_by_label("Your handle").fill("bob.test")
+        popup.get_by_role("button", name="Continue").click()
+        popup.locator("#accept").click()
+        frame.get_by_text("You are commenting using your Bluesky account.", exact=False).first.wait_for(
             timeout=15_000)
         assert not problems, problems
         context.close()

@@ -642,7 +642,10 @@ async def download_my_data(request: Request) -> JSON:
         "account": {"identity": key, "provider": user.get("provider"), "name": user.get("name"),
                     "email": user.get("email") or None, "avatar": user.get("avatar") or None,
                     "profile": user.get("profile") or None,
-                    "sessions": await st.sessions.count(session.uid)},
+                    "sessions": await st.sessions.count(session.uid),
+                    "passkeys": [{"id": k, "created": models.iso(v["created"]),
+                                  "used": models.iso(v["used"]) if v.get("used") else None}
+                                 for k, v in (await st.passkeys.list(session.uid)).items()]},
         "threads": mine.get("threads", []),
         "likes": likes,
         "reactions": reactions,
@@ -652,8 +655,8 @@ async def download_my_data(request: Request) -> JSON:
 async def delete_me(request: Request) -> JSON:
     """DELETE /api/auth/me?site= {"confirm": true}: the signed-in reader deletes their account and their
     comments on the site (GDPR art. 17): each comment loses everything of them (one with replies stays as
-    a "deleted" placeholder), their likes and reactions go, every session of theirs ends and the account
-    record goes. Signing in again later starts afresh.
+    a "deleted" placeholder), their likes and reactions go, every session and passkey of theirs ends and the
+    account record goes. Signing in again later starts afresh.
 
     Errors: auth_required 401, invalid_session 401, forbidden 403 (a session the blog page holds),
     missing_field 422 (confirm), site_not_found, origin_not_allowed 403, malformed_json 400,
@@ -670,6 +673,7 @@ async def delete_me(request: Request) -> JSON:
     report = await forget.run(site.id, tids, email="", identity=key, porting=st.porting, feed=st.feed,
                               secret=st.settings.secret_key)
     ended = await st.sessions.revoke_all(session.uid)
+    await st.passkeys.remove_all(session.uid)
     await st.users.delete(session.uid)
     return JSON({"deleted": {"comments": report["comments"], "placeholders": report["placeholders"],
                              "likes": report["likes"], "sessions": ended}})

@@ -448,6 +448,35 @@ PATHS: dict[str, Any] = {
         "security": [{"session": []}], "parameters": [_q("site", {"type": "string"}, True)],
         "responses": {"200": {"description": "Their data (JSON attachment)", "content": {"application/json": {}}},
                       **_errors(401, 403, 404, 429)}}},
+    "/api/auth/passkeys": {
+        "get": {"summary": "The signed-in reader's passkeys: when each was added and last used (never a key)",
+                "security": [{"session": []}], "parameters": [_q("site", {"type": "string"}, True)],
+                "responses": {"200": {"description": "Their passkeys", "content": {"application/json": {}}},
+                              **_errors(401, 403, 404, 429)}},
+        "post": {"summary": "From the passkey popup: keep the passkey the browser made (PublicKeyCredential JSON); "
+                            "uses the ticket up",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["ticket", "credential"], "properties": {
+                         "ticket": {"type": "string"}, "credential": {"type": "object"}}}}}},
+                 "responses": {"201": {"description": "The passkey", "content": {"application/json": {}}},
+                               **_errors(400, 403, 404, 409, 410, 415, 422)}}},
+    "/api/auth/passkeys/ticket": {"post": {
+        "summary": "Leave for the passkey popup to add a passkey to the signed-in reader (five minutes, once; only a "
+                   "session the comments frame keeps itself)",
+        "security": [{"session": []}], "parameters": [_q("site", {"type": "string"}, True)],
+        "responses": {"201": {"description": "A ticket, handed to the popup by postMessage",
+                              "content": {"application/json": {}}}, **_errors(401, 403, 404, 429)}}},
+    "/api/auth/passkeys/options": {"post": {
+        "summary": "From the passkey popup: the options for navigator.credentials.create()",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["ticket"], "properties": {"ticket": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "The creation options (WebAuthn JSON)", "content": {"application/json": {}}},
+                      **_errors(400, 403, 404, 410, 415, 422)}}},
+    "/api/auth/passkeys/{credential}": {"delete": {
+        "summary": "Remove one of the signed-in reader's passkeys", "security": [{"session": []}],
+        "parameters": [_p("credential", {"type": "string"}), _q("site", {"type": "string"}, True)],
+        "responses": {"200": {"description": "Removed", "content": {"application/json": {}}},
+                      **_errors(401, 403, 404, 429)}}},
     "/api/auth/sso": {"post": {
         "summary": "Trade the blog's signed token for its member (HS256 JWT: aud, sub, name, iat, exp, jti) "
                    "for a reader session of the site, once",

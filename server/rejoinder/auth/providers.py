@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from ..settings import Settings
 from ..store import keys
+from . import bluesky, passkeys
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,15 @@ def registry(settings: Settings, redis: Redis) -> OAuth:
 
 def choices(settings: Settings) -> list[dict[str, str]]:
     """The ways to sign in a reader is offered: each configured OAuth provider, then a link by mail (where
-    mail is configured), then Mastodon (which needs no registration: the reader names their server)."""
+    mail is configured), then Mastodon and Bluesky (which need no registration: the reader names their server or
+    handle), then a passkey (added to an account signed in another way)."""
     out = [{"id": p.id, "name": p.label} for p in enabled(settings)]
     if settings.email_login and settings.mail_enabled:
         out.append({"id": "email", "name": "Email"})
     if settings.mastodon_login:
         out.append({"id": "mastodon", "name": "Mastodon"})
+    if bluesky.usable(settings):
+        out.append({"id": "bluesky", "name": "Bluesky"})
+    if passkeys.usable(settings):
+        out.append({"id": "passkey", "name": "Passkey"})
     return out

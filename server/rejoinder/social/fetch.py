@@ -44,6 +44,8 @@ class Answer:
     data: Any
     # When the server asked us to wait until (ms), from its rate-limit headers; 0: it did not.
     wait_until_ms: int = 0
+    status: int = 200
+    headers: httpx2.Headers | None = None
 
 
 def _reset_ms(value: str, now: float) -> int:
@@ -114,8 +116,10 @@ async def get_json(client: httpx2.AsyncClient, settings: Settings, url: str, par
 
 
 async def request_json(client: httpx2.AsyncClient, settings: Settings, method: str, url: str, *,
-                       headers: dict[str, str] | None = None, **body: Any) -> Answer:
-    """One request whose answer is JSON (as get_json), with `body` as httpx takes it (data=, json=)."""
+                       headers: dict[str, str] | None = None, statuses: tuple[int, ...] = (200,),
+                       **body: Any) -> Answer:
+    """One request whose answer is JSON (as get_json), with `body` as httpx takes it (data=, json=).
+    `statuses`: the answers whose JSON is returned (with their status and headers) rather than refused."""
     policy = netguard.Policy.of(settings)
     limit = settings.remote_max_bytes
     try:
@@ -129,9 +133,9 @@ async def request_json(client: httpx2.AsyncClient, settings: Settings, method: s
                     raise NotFound()
                 if response.status_code == 429:
                     raise RemoteError("rate_limited", wait)
-                if response.status_code == 400 and await _xrpc_not_found(response):
+                if response.status_code == 400 and 400 not in statuses and await _xrpc_not_found(response):
                     raise NotFound()  # how XRPC says "no such post" (Bluesky)
-                if response.status_code != 200:
+                if response.status_code not in statuses:
                     raise RemoteError("http_error", wait, f"status {response.status_code}")
                 length = response.headers.get("content-length", "")
                 if length.isdigit() and int(length) > limit:
@@ -151,4 +155,4 @@ async def request_json(client: httpx2.AsyncClient, settings: Settings, method: s
         data = orjson.loads(bytes(body))
     except orjson.JSONDecodeError:
         raise RemoteError("garbage", wait) from None
-    return Answer(data, wait)
+    return Answer(data, wait, response.status_code, response.headers)

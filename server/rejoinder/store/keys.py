@@ -406,6 +406,21 @@ def mastodon_app(server: str, redirect_uri: str) -> str:
     return f"{PREFIX}:mastoapp:{digest}"
 
 
+def passkeys(user_digest: str) -> str:
+    """A user's passkeys (credential id -> its public key, counter and dates), in the user's slot."""
+    return f"{PREFIX}:{{u:{user_digest}}}:passkeys"
+
+
+def passkey(credential_digest: str) -> str:
+    """Whose passkey a credential id is (a passkey sign-in names only the credential)."""
+    return f"{PREFIX}:pk:{credential_digest}"
+
+
+def passkey_ticket(ticket_digest: str) -> str:
+    """A signed-in reader's leave to add a passkey in the popup, and the ceremony's challenge."""
+    return f"{PREFIX}:{{pkt:{ticket_digest}}}"
+
+
 def email_link(token_hash: str) -> str:
     """An email sign-in link waiting to be used: its flow, its address, the browser that asked."""
     return f"{PREFIX}:{{elink:{token_hash}}}"

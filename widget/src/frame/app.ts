@@ -13,7 +13,7 @@ import type { Host } from "./host";
 import type { I18n } from "./i18n";
 import { Live, type LiveEvent } from "./live";
 import type { Params } from "./params";
-import { Login } from "./login";
+import { addPasskey, Login } from "./login";
 import { signIn, signOut } from "./session";
 import { ownStorage, read, write } from "./storage";
 import { tokenFor } from "./tokens";
@@ -185,6 +185,8 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         ctx.announcer.say(i18n.t("myDataReady"));
       }, (e) => ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError")));
     },
+    addPasskey: () => addPasskey(api, params.site, (outcome) =>
+      ctx.announcer.say(outcome === "added" ? i18n.t("passkeyAdded") : outcome || i18n.t("loginFailed"))),
     deleteMe: (button) => {
       // Two clicks: the first asks, the second (within a few seconds) deletes.
       if (button.dataset.armed !== "1") {

@@ -42,7 +42,7 @@ export class Compose {
   private readonly mentions: Mentions;
 
   constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void;
-    myData(): void; deleteMe(button: HTMLButtonElement): void }) {
+    myData(): void; deleteMe(button: HTMLButtonElement): void; addPasskey(): void }) {
     this.pow = ctx.site?.pow ? new Pow(ctx.api, ctx.params.site) : null;
     this.form = new CommentForm(ctx.i18n, ctx.site, {
       submit: (v) => void this.submit(v),
@@ -56,6 +56,7 @@ export class Compose {
       logOut: hooks.logOut,
       myData: hooks.myData,
       deleteMe: hooks.deleteMe,
+      addPasskey: hooks.addPasskey,
     });
     this.form.setMe(ctx.me);
     this.mentions = new Mentions(this.form.textArea, () => this.participants(), ctx.i18n);

@@ -98,3 +98,40 @@ export class Login {
     void this.prepare(); // a secret is used for one login only
   }
 }
+
+let passkeyListener: ((event: MessageEvent) => void) | null = null;
+
+/** Add a passkey to the signed-in reader's account. Browsers run no WebAuthn ceremony in this cross-site
+ * frame, so it runs in a popup on our own origin, which gets its leave (a one-time ticket) from us by
+ * postMessage, never in its URL. `done`: "added", or a message (null: the popup was blocked). */
+export function addPasskey(api: Api, site: string, done: (outcome: string | null) => void): void {
+  const popup = window.open("/auth/passkey/add", "rejoinder-passkey", "popup,width=520,height=680");
+  if (passkeyListener) removeEventListener("message", passkeyListener);
+  if (!popup) return done(null);
+  let ticket = "";
+  let ready = false;
+  const send = (): void => {
+    if (ticket && ready) popup.postMessage({ rejoinder: { type: "passkey.ticket", ticket } }, location.origin);
+  };
+  const listener = (event: MessageEvent): void => {
+    if (event.source !== popup || event.origin !== location.origin) return;
+    const type = (event.data as { rejoinder?: { type?: unknown } } | null)?.rejoinder?.type;
+    if (type === "passkey.ready") {
+      ready = true;
+      send();
+    } else if (type === "passkey.added") {
+      removeEventListener("message", listener);
+      done("added");
+    }
+  };
+  passkeyListener = listener;
+  addEventListener("message", listener);
+  api.passkeyTicket(site).then((r) => {
+    ticket = r.ticket;
+    send();
+  }, (e) => {
+    removeEventListener("message", listener);
+    popup.close();
+    done(e instanceof ApiError && e.code !== "network" ? e.message : null);
+  });
+}

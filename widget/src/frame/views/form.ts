@@ -32,6 +32,7 @@ export interface FormHooks {
   /** The reader's own data (download), and deleting their account and comments here. */
   myData(): void;
   deleteMe(button: HTMLButtonElement): void;
+  addPasskey(): void;
 }
 
 type Field = "text" | "name" | "email" | "website";
@@ -204,12 +205,17 @@ export class CommentForm {
         ? h("img", { class: "rj-avatar", src: me.avatar, alt: "" })
         : h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, (me.name || "?").charAt(0).toUpperCase());
       // Their data and their account: only where the frame keeps the session itself (the server refuses too).
+      // A passkey is a way back into this account (not for a site's own members: the site signs them in).
+      const passkey = me.provider !== "sso" && this.site?.providers?.some((p) => p.id === "passkey");
       const mine = me.kept === "page" ? null
         : h("span", { class: "rj-mine" },
           h("button", { type: "button", class: "rj-link", "data-mine": "data" }, this.i18n.t("myData")), " · ",
-          h("button", { type: "button", class: "rj-link", "data-mine": "delete" }, this.i18n.t("deleteMe")));
+          h("button", { type: "button", class: "rj-link", "data-mine": "delete" }, this.i18n.t("deleteMe")),
+          ...(passkey ? [" · ", h("button", { type: "button", class: "rj-link", "data-mine": "passkey" },
+            this.i18n.t("addPasskey"))] : []));
       mine?.querySelectorAll<HTMLButtonElement>("button").forEach((b) => on(b, "click", () => {
-        if (b.dataset.mine === "data") this.hooks.myData(); else this.hooks.deleteMe(b);
+        const what = b.dataset.mine;
+        if (what === "data") this.hooks.myData(); else if (what === "passkey") this.hooks.addPasskey(); else this.hooks.deleteMe(b);
       }));
       this.signedIn.replaceChildren(face, h("strong", { class: "rj-me" }, me.name || ""),
         h("span", {}, this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }), " ", out, " / ",

@@ -1,0 +1,282 @@
+"""Passkeys: adding one to the signed-in reader's account, signing in with one, listing and removing them
+(the ceremonies are in auth/passkeys.py).
+
+Adding. The comments frame (bearer session) asks for a ticket, opens the popup /auth/passkey/add and hands
+the ticket to it by postMessage (the popup's page and the frame share our origin; the ticket is never in a
+URL). The popup's script asks for the options with the ticket, runs navigator.credentials.create() when
+the reader presses the button, and sends the result back with the ticket, which is then used up.
+
+Signing in. The frame opens /auth/passkey/start?site=&h= like any sign-in; the page carries the options
+(their challenge is kept in the login flow), the reader presses the button, the browser signs, and the
+form posts the assertion to /auth/passkey/finish. A good one ends like every other sign-in: a one-time
+handover only the frame that started it can redeem.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import secrets
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from .. import models
+from ..auth import identity, passkeys
+from ..auth.providers import PROVIDERS
+from ..errors import ApiError
+from ..state import state
+from ..store.passkeys import MAX_PER_USER
+from ..store.sessions import FRAME
+from .auth import (DASHBOARD, POPUP_CONFIRM_CSP, _audience, _headers, _page, _signed_in_page, _where, posted_here,
+                   started_here)
+from .common import JSON, read_json, site_for
+
+log = logging.getLogger("rejoinder.auth")
+
+# The popup's pages post their form to us, and the adding page asks our API (nothing else).
+PASSKEY_CSP = POPUP_CONFIRM_CSP.replace("default-src 'none';", "default-src 'none'; connect-src 'self';")
+TICKET = 43  # characters of a ticket: secrets.token_urlsafe(32)
+MAX_FORM = passkeys.MAX_CREDENTIAL + 1024
+
+
+def _label(provider: str) -> str:
+    spec = PROVIDERS.get(provider)
+    return spec.label if spec else {"mastodon": "Mastodon", "email": "Email"}.get(provider, provider)
+
+
+def _enabled(request: Request) -> None:
+    if not passkeys.usable(state(request).settings):
+        raise ApiError("not_found", "Passkeys are not offered here.")
+
+
+def _ours(request: Request) -> None:
+    """The popup's calls come from our own page: a blog page (or any other) may not make them."""
+    if request.headers.get("origin") != state(request).settings.public_origin:
+        raise ApiError("origin_not_allowed")
+
+
+def _public(credential_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": credential_id, "created": models.iso(record["created"]),
+            "used": models.iso(record["used"]) if record.get("used") else None, "synced": bool(record.get("synced"))}
+
+
+async def _reader(request: Request) -> tuple[Any, Any]:
+    """The reader session of ?site=, kept by the frame itself, of an account that may have passkeys."""
+    _enabled(request)
+    token = identity.bearer(request)
+    if token is None:
+        raise ApiError("auth_required")
+    site = await site_for(request, request.query_params.get("site"))
+    session = await identity.reader_session(request, token, site.id)
+    if session.kept != FRAME:
+        raise ApiError("forbidden", "Open the comments where they keep their own storage to add a passkey.")
+    if session.user.get("provider") == "sso":
+        raise ApiError("forbidden", "Members of this site sign in through the site itself.")
+    return site, session
+
+
+async def new_ticket(request: Request) -> JSON:
+    """POST /api/auth/passkeys/ticket?site=: leave for the popup to add a passkey to the signed-in reader's
+    account, for five minutes, once. Errors: auth_required 401, invalid_session 401, forbidden 403 (a session
+    the blog page holds, or a site's own member), not_found 404 (no passkeys here), site_not_found,
+    origin_not_allowed 403, rate_limited 429."""
+    st = state(request)
+    site, session = await _reader(request)
+    await st.limiter.hit(site.id, [("passkey:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
+    ticket = secrets.token_urlsafe(32)
+    await st.passkeys.new_ticket(ticket, session.uid, site.id)
+    return JSON({"ticket": ticket}, status_code=201)
+
+
+async def _ticket(request: Request, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ticket = body.get("ticket")
+    if not isinstance(ticket, str) or len(ticket) != TICKET:
+        raise ApiError("missing_field", "ticket is required.", field="ticket")
+    data = await state(request).passkeys.ticket(ticket)
+    if data is None:
+        raise ApiError("passkey_expired")
+    return ticket, data
+
+
+async def registration_options(request: Request) -> JSON:
+    """POST /api/auth/passkeys/options {"ticket"}: the options for navigator.credentials.create(), from the
+    popup only. Errors: passkey_expired 410, missing_field 422, origin_not_allowed 403, not_found 404,
+    malformed_json 400, unsupported_media_type 415."""
+    _enabled(request)
+    _ours(request)
+    st = state(request)
+    ticket, data = await _ticket(request, await read_json(request))
+    user = await st.users.get(data["uid"])
+    if user is None:
+        raise ApiError("passkey_expired")
+    existing = list(await st.passkeys.list(user["id"]))
+    options, challenge = passkeys.registration(st.settings, user, _label(user["provider"]), existing)
+    if not await st.passkeys.set_challenge(ticket, data, challenge):
+        raise ApiError("passkey_expired")
+    return JSON({"options": options, "name": user["name"], "provider": _label(user["provider"])})
+
+
+async def add_passkey(request: Request) -> JSON:
+    """POST /api/auth/passkeys {"ticket", "credential"}: keep the passkey the browser made (credential: its
+    JSON, as PublicKeyCredential.toJSON() gives it), from the popup only; the ticket is used up.
+    Errors: passkey_invalid 422, passkey_exists 409, passkey_expired 410, missing_field 422,
+    origin_not_allowed 403, not_found 404, malformed_json 400, unsupported_media_type 415."""
+    _enabled(request)
+    _ours(request)
+    st = state(request)
+    body = await read_json(request)
+    ticket, data = await _ticket(request, body)
+    if "challenge" not in data:
+        raise ApiError("passkey_expired")
+    credential = body.get("credential")
+    if not isinstance(credential, (str, dict)):
+        raise ApiError("missing_field", "credential is required.", field="credential")
+    raw = credential if isinstance(credential, str) else orjson.dumps(credential).decode()
+    taken = await st.passkeys.take_ticket(ticket)  # used up whatever comes of it: a challenge signs once
+    if taken is None or taken.get("challenge") != data["challenge"]:
+        raise ApiError("passkey_expired")
+    try:
+        credential_id, record = passkeys.verify_registration(st.settings, raw, data["challenge"])
+    except passkeys.PasskeyError as exc:
+        raise ApiError("passkey_invalid", str(exc)) from None
+    if len(await st.passkeys.list(data["uid"])) >= MAX_PER_USER or await st.users.get(data["uid"]) is None:
+        raise ApiError("forbidden", "This account has as many passkeys as it may keep: remove one first.")
+    if not await st.passkeys.add(data["uid"], credential_id, record):
+        raise ApiError("passkey_exists")
+    return JSON({"passkey": _public(credential_id, record)}, status_code=201)
+
+
+async def list_passkeys(request: Request) -> JSON:
+    """GET /api/auth/passkeys?site=: the signed-in reader's passkeys (when added, last used; no keys).
+    Errors: auth_required 401, invalid_session 401, forbidden 403, not_found 404 (no passkeys here),
+    site_not_found, origin_not_allowed 403."""
+    site, session = await _reader(request)
+    found = await state(request).passkeys.list(session.uid)
+    return JSON({"passkeys": sorted((_public(k, v) for k, v in found.items()), key=lambda p: p["created"])})
+
+
+async def remove_passkey(request: Request) -> JSON:
+    """DELETE /api/auth/passkeys/{credential}?site=: the reader removes one of their passkeys (it signs no one
+    in any more). Errors: auth_required 401, invalid_session 401, forbidden 403, not_found 404 (no such
+    passkey, or none here), site_not_found, origin_not_allowed 403."""
+    site, session = await _reader(request)
+    if not await state(request).passkeys.remove(session.uid, request.path_params["credential"]):
+        raise ApiError("not_found", "You have no such passkey.")
+    return JSON({"removed": True})
+
+
+# --- the popup's pages ----------------------------------------------------------------------------
+
+
+def _popup(title: str, main: str, *, status: int = 200) -> HTMLResponse:
+    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="stylesheet" href="/login.css"></head><body><main>{main}</main>'
+            '<script src="/passkey.js"></script></body></html>')
+    return HTMLResponse(body, status_code=status, headers={**_headers(), "content-security-policy": PASSKEY_CSP})
+
+
+_REFUSED = ("Sign-in refused", "This did not start from the comments. Close this window and use the buttons under "
+            "the comments.")
+
+
+async def add_page(request: Request) -> Response:
+    """GET /auth/passkey/add: the popup where a signed-in reader adds a passkey (its frame hands it a ticket)."""
+    if not passkeys.usable(state(request).settings):
+        return _page("Passkeys unavailable", "Passkeys are not offered here.", status=404)
+    if not started_here(request):
+        return _page(*_REFUSED, status=403)
+    return _popup("Add a passkey", (
+        '<div id="passkey-add" data-state="waiting"><h1>Add a passkey</h1>'
+        '<p id="passkey-who">Waiting for the comments…</p>'
+        '<p><button type="button" id="passkey-create" disabled>Create a passkey</button></p>'
+        '<p id="passkey-error" class="error" role="alert" hidden></p>'
+        '<p class="hint">Your device keeps the passkey (with your fingerprint, face or screen lock). Next time, '
+        'choose “Log in with a passkey” under the comments: nothing else to type.</p></div>'))
+
+
+async def start_page(request: Request) -> Response:
+    """GET /auth/passkey/start?site=&h= (or ?for=admin&h=): the popup where a reader signs in with a passkey."""
+    st = state(request)
+    if not passkeys.usable(st.settings):
+        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+    if not started_here(request):
+        return _page(*_REFUSED, status=403)
+    q = request.query_params
+    h, site_id, for_admin = q.get("h", ""), q.get("site", ""), q.get("for") == "admin"
+    audience = await _audience(request, h, site_id, for_admin)
+    if isinstance(audience, Response):
+        return audience
+    try:
+        await st.limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
+    except ApiError:
+        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
+                     status=429)
+    options, challenge = passkeys.authentication(st.settings)
+    flow_state = secrets.token_urlsafe(24)
+    await st.logins.start_flow(flow_state, {"h": h, "site": site_id, "provider": passkeys.PROVIDER, "aud": audience,
+                                            "challenge": challenge})
+    e = html.escape
+    return _popup("Log in with a passkey", (
+        '<h1>Log in with a passkey</h1>'
+        f'<form id="passkey-login" method="post" action="/auth/passkey/finish" data-options="{e(orjson.dumps(options).decode())}">'
+        f'<input type="hidden" name="state" value="{e(flow_state)}"><input type="hidden" name="credential" value="">'
+        '<p><button type="button" id="passkey-use">Use my passkey</button></p>'
+        '<p id="passkey-error" class="error" role="alert" hidden></p>'
+        '<p class="hint">Your device asks for your fingerprint, face or screen lock. No passkey yet? Sign in another '
+        'way first, then choose “Add a passkey” under the comments.</p></form>'))
+
+
+async def finish(request: Request) -> Response:
+    """POST /auth/passkey/finish (form: state, credential): check the assertion and offer the handover."""
+    st = state(request)
+    if not passkeys.usable(st.settings):
+        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+    if not posted_here(request):
+        return _page(*_REFUSED, status=403)
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        return _page("Sign-in failed", "The browser sent too much. Start again from the comments.", status=413)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("latin-1")).items()}
+    flow = await st.logins.take_flow(form.get("state", ""))
+    if flow is None or flow.get("provider") != passkeys.PROVIDER:
+        return _page("Sign-in failed", "This sign-in expired or was already used. Start again.", status=400)
+    credential = form.get("credential", "").encode("latin-1").decode("utf-8", "replace")
+    try:
+        credential_id = passkeys.credential_of(credential)
+        found = await st.passkeys.owner(credential_id)
+        if found is None:
+            raise passkeys.PasskeyError("This passkey is not known here (it may have been removed). Sign in another "
+                                        "way, then add it again.")
+        uid, record = found
+        record = passkeys.verify_authentication(st.settings, credential, flow["challenge"], uid, record)
+    except passkeys.PasskeyError as exc:
+        log.info("passkey sign-in refused: %s", exc)
+        return _page("Sign-in failed", str(exc), status=400)
+    user = await st.users.get(uid)
+    if user is None:
+        await st.passkeys.remove_all(uid)
+        return _page("Sign-in failed", "The account of this passkey was deleted.", status=400)
+    await st.passkeys.used(uid, credential_id, record)
+    code = secrets.token_urlsafe(16)
+    await st.logins.offer(flow["h"], code, uid, flow.get("site", ""), flow["aud"])
+    return _signed_in_page(flow["h"], code, f"{user['name']} ({passkeys.LABEL})", await _where(request, flow))
+
+
+routes = [
+    Route("/api/auth/passkeys", list_passkeys, methods=["GET"], name="passkeys:list"),
+    Route("/api/auth/passkeys", add_passkey, methods=["POST"], name="passkeys:add"),
+    Route("/api/auth/passkeys/ticket", new_ticket, methods=["POST"], name="passkeys:ticket"),
+    Route("/api/auth/passkeys/options", registration_options, methods=["POST"], name="passkeys:options"),
+    Route("/api/auth/passkeys/{credential}", remove_passkey, methods=["DELETE"], name="passkeys:remove"),
+]
+popup_routes = [
+    Route("/passkey/add", add_page, methods=["GET"], name="auth:passkey_add"),
+    Route("/passkey/start", start_page, methods=["GET"], name="auth:passkey_start"),
+    Route("/passkey/finish", finish, methods=["POST"], name="auth:passkey_finish"),
+]
