@@ -30,6 +30,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "thread_locked": (403, "This thread is closed for new comments."),
     "forbidden": (403, "You are not allowed to do this."),
     "cannot_report_own": (403, "You cannot report your own comment."),
+    "reauth_required": (403, "Sign in again first: this needs a fresh sign-in."),
     "handover_mismatch": (403, "This sign-in does not belong to you."),
     "not_site_admin": (403, "You do not administer this site."),
     "not_found": (404, "Nothing is here."),

@@ -14,6 +14,9 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
+from rejoinder.store import keys
+from rejoinder.store.sessions import token_hash
+
 from ..conftest import SITE, register_site
 from ..support import authenticator, login
 from ..support.api import error_of
@@ -272,3 +275,65 @@ def test_a_removed_passkey_and_a_deleted_account_sign_no_one_in(app_server, api,
     assert r.status_code == 200, r.text
     flow = SignIn(app_server)
     refused(flow.finish(authenticator.get(second, flow.options, app_server.base)), "not known here")
+
+
+def test_a_passkey_is_added_only_just_after_signing_in(app_server, api, redis_client) -> None:
+    """A session taken from a browser later (a token that leaked) cannot add a key of its holder's choosing."""
+    token = login.login(api, app_server.base, "github")
+    digest, _ = token.split(".", 1)
+    key = keys.user_session(digest, token_hash(token))
+    record = json.loads(redis_client.get(key))
+    record["iat"] -= 11 * 60 * 1000  # signed in eleven minutes ago
+    redis_client.set(key, json.dumps(record), keepttl=True)
+    r = api.post("/api/auth/passkeys/ticket", params={"site": SITE}, headers=bearer(token))
+    assert r.status_code == 403 and error_of(r)["code"] == "reauth_required"
+
+
+def test_the_dashboard_takes_no_passkey(app_server, api) -> None:
+    """A reader's way in must never open the dashboard."""
+    _, h = login.secret_pair()
+    r = httpx.get(f"{app_server.base}/auth/passkey/start", params={"for": "admin", "h": h}, headers=login.FROM_FRAME)
+    assert r.status_code == 404 and "data-options" not in r.text
+    assert "passkey" not in [p["id"] for p in api.get("/api/admin/providers").json()["providers"]]
+
+
+def test_adding_comes_from_the_popup_and_one_ticket_adds_one(app_server, api) -> None:
+    t = ticket(api, token := login.login(api, app_server.base, "github"))
+    window = popup(app_server)
+    options = window.post("/api/auth/passkeys/options", json={"ticket": t}).json()["options"]
+    _, credential = authenticator.create(options, app_server.base)
+    r = httpx.post(f"{app_server.base}/api/auth/passkeys", json={"ticket": t, "credential": credential},
+                   headers={"Origin": "https://blog.example"})
+    assert r.status_code == 403 and error_of(r)["code"] == "origin_not_allowed"
+    assert window.post("/api/auth/passkeys", json={"ticket": t, "credential": credential}).status_code == 201
+    assert window.post("/api/auth/passkeys", json={"ticket": t, "credential": credential}).status_code == 410
+    listed = api.get("/api/auth/passkeys", params={"site": SITE}, headers=bearer(token)).json()["passkeys"]
+    assert len(listed) == 1
+
+
+@pytest.mark.parametrize("credential", ["[" * 5000 + "]" * 5000, "x" * 20_000, "123", "null", '{"id": 5}', [1, 2]])
+def test_a_made_up_passkey_is_refused_in_words(app_server, api, credential) -> None:
+    t = ticket(api, login.login(api, app_server.base, "github"))
+    window = popup(app_server)
+    window.post("/api/auth/passkeys/options", json={"ticket": t}).raise_for_status()
+    r = window.post("/api/auth/passkeys", json={"ticket": t, "credential": credential})
+    assert r.status_code == 422 and error_of(r)["code"] in ("passkey_invalid", "missing_field")
+
+
+@pytest.mark.parametrize("body", [b"state=S&credential=%FF%FE", b"state=S&credential=" + b"%5B" * 5000,
+                                  b"state=S&credential=" + b"a" * 17_000, b"state=S&credential=%7B%22id%22%3A5%7D",
+                                  b"state=S&credential=%E2%82%AC", b"state=S"])
+def test_a_made_up_assertion_is_refused_in_words(app_server, body) -> None:
+    flow = SignIn(app_server)
+    page = flow.window.post(f"{app_server.base}/auth/passkey/finish", content=body.replace(b"S", flow.state.encode(), 1),
+                            headers={"Origin": app_server.base, "Sec-Fetch-Site": "same-origin",
+                                     "Content-Type": "application/x-www-form-urlencoded"})
+    assert page.status_code in (400, 413) and "Sign-in failed" in page.text and login.code_of(page) is None
+
+
+def test_an_assertion_without_its_user_handle_is_refused(app_server, api) -> None:
+    passkey = add_passkey(app_server, api, login.login(api, app_server.base, "github"))
+    flow = SignIn(app_server)
+    assertion = authenticator.get(passkey, flow.options, app_server.base)
+    del assertion["response"]["userHandle"]
+    refused(flow.finish(assertion), "another account")

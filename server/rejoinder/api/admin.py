@@ -192,8 +192,8 @@ async def _me_body(conn: HTTPConnection, user: dict[str, Any]) -> dict[str, Any]
 
 async def list_admin_providers(request: Request) -> JSON:
     """GET /api/admin/providers: the sign-in providers the dashboard offers (no session needed)."""
-    # The dashboard signs in with an account of a provider; a mailed link is for readers.
-    return JSON({"providers": [c for c in choices(state(request).settings) if c["id"] != "email"]})
+    # The dashboard signs in with an account of a provider; a mailed link and passkeys are for readers.
+    return JSON({"providers": [c for c in choices(state(request).settings) if c["id"] not in ("email", "passkey")]})
 
 
 async def get_admin_me(request: Request) -> JSON:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import logging
 import secrets
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -80,13 +81,21 @@ async def _reader(request: Request) -> tuple[Any, Any]:
     return site, session
 
 
+# A passkey is a way into the account for good: it is added only just after a sign-in (a session taken
+# from a browser later cannot add one of its owner's choosing).
+FRESH_MS = 10 * 60 * 1000
+
+
 async def new_ticket(request: Request) -> JSON:
     """POST /api/auth/passkeys/ticket?site=: leave for the popup to add a passkey to the signed-in reader's
-    account, for five minutes, once. Errors: auth_required 401, invalid_session 401, forbidden 403 (a session
-    the blog page holds, or a site's own member), not_found 404 (no passkeys here), site_not_found,
-    origin_not_allowed 403, rate_limited 429."""
+    account, for five minutes, once; only within ten minutes of signing in. Errors: auth_required 401,
+    invalid_session 401, reauth_required 403 (signed in longer ago), forbidden 403 (a session the blog page
+    holds, or a site's own member), not_found 404 (no passkeys here), site_not_found, origin_not_allowed 403,
+    rate_limited 429."""
     st = state(request)
     site, session = await _reader(request)
+    if time.time() * 1000 - session.issued > FRESH_MS:
+        raise ApiError("reauth_required")
     await st.limiter.hit(site.id, [("passkey:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
     ticket = secrets.token_urlsafe(32)
     await st.passkeys.new_ticket(ticket, session.uid, site.id)
@@ -136,12 +145,11 @@ async def add_passkey(request: Request) -> JSON:
     credential = body.get("credential")
     if not isinstance(credential, (str, dict)):
         raise ApiError("missing_field", "credential is required.", field="credential")
-    raw = credential if isinstance(credential, str) else orjson.dumps(credential).decode()
     taken = await st.passkeys.take_ticket(ticket)  # used up whatever comes of it: a challenge signs once
     if taken is None or taken.get("challenge") != data["challenge"]:
         raise ApiError("passkey_expired")
     try:
-        credential_id, record = passkeys.verify_registration(st.settings, raw, data["challenge"])
+        credential_id, record = passkeys.verify_registration(st.settings, credential, data["challenge"])
     except passkeys.PasskeyError as exc:
         raise ApiError("passkey_invalid", str(exc)) from None
     if len(await st.passkeys.list(data["uid"])) >= MAX_PER_USER or await st.users.get(data["uid"]) is None:
@@ -201,15 +209,18 @@ async def add_page(request: Request) -> Response:
 
 
 async def start_page(request: Request) -> Response:
-    """GET /auth/passkey/start?site=&h= (or ?for=admin&h=): the popup where a reader signs in with a passkey."""
+    """GET /auth/passkey/start?site=&h=: the popup where a reader signs in with a passkey (readers only)."""
     st = state(request)
     if not passkeys.usable(st.settings):
         return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
     if not started_here(request):
         return _page(*_REFUSED, status=403)
     q = request.query_params
-    h, site_id, for_admin = q.get("h", ""), q.get("site", ""), q.get("for") == "admin"
-    audience = await _audience(request, h, site_id, for_admin)
+    if q.get("for") == "admin":
+        # Readers add passkeys; a reader's way in must never open the dashboard.
+        return _page("Sign-in unavailable", "The dashboard does not take passkeys: sign in another way.", status=404)
+    h, site_id = q.get("h", ""), q.get("site", "")
+    audience = await _audience(request, h, site_id, False)
     if isinstance(audience, Response):
         return audience
     try:
@@ -242,13 +253,12 @@ async def finish(request: Request) -> Response:
     raw = await request.body()
     if len(raw) > MAX_FORM:
         return _page("Sign-in failed", "The browser sent too much. Start again from the comments.", status=413)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("latin-1")).items()}
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     flow = await st.logins.take_flow(form.get("state", ""))
     if flow is None or flow.get("provider") != passkeys.PROVIDER:
         return _page("Sign-in failed", "This sign-in expired or was already used. Start again.", status=400)
-    credential = form.get("credential", "").encode("latin-1").decode("utf-8", "replace")
     try:
-        credential_id = passkeys.credential_of(credential)
+        credential_id, credential = passkeys.assertion(form.get("credential", ""))
         found = await st.passkeys.owner(credential_id)
         if found is None:
             raise passkeys.PasskeyError("This passkey is not known here (it may have been removed). Sign in another "

@@ -25,6 +25,7 @@ Our client is described by a document we serve (its URL is the client_id), so no
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -50,6 +51,7 @@ CALLBACK_PATH = "/auth/bluesky/callback"
 # The handle syntax of the AT Protocol: a domain name whose last label does not start with a digit.
 HANDLE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 DID = re.compile(r"^did:(plc:[a-z2-7]{24}|web:[a-z0-9.-]{1,253})$")
+DEADLINE_SECONDS = 15  # the whole look-up and push: up to six requests, each with its own time limit
 PROFILE_URL = re.compile(r"^https?://[^/]+/profile/([^/?#]+)")
 
 
@@ -109,6 +111,17 @@ def _url(value: object, settings: Settings) -> str:
     return ""
 
 
+def _list(value: object) -> list[Any]:
+    """A list from a remote document, or an empty one (a hostile server may put anything there)."""
+    return value if isinstance(value, list) else []
+
+
+def _origin(value: object, settings: Settings) -> str:
+    """A server named by a document (a PDS, an issuer): a bare origin, nothing after it."""
+    url = _url(value, settings)
+    return url if url and urlsplit(url).path in ("", "/") else ""
+
+
 async def _get(client: httpx2.AsyncClient, settings: Settings, url: str) -> dict[str, Any]:
     answer = await request_json(client, settings, "GET", url)
     if not isinstance(answer.data, dict):
@@ -134,7 +147,7 @@ async def resolve(client: httpx2.AsyncClient, settings: Settings, typed: str) ->
                                         statuses=(200, 400))  # 400: XRPC's "Unable to resolve handle"
             did = answer.data.get("did", "") if answer.status == 200 and isinstance(answer.data, dict) else ""
             if not isinstance(did, str) or not DID.match(did):
-                raise SignInError("No Bluesky account has this handle.", "garbage")
+                raise SignInError("No Bluesky account has this handle.", "not_found")
         if did.startswith("did:plc:"):
             doc = await _get(client, settings, f"{settings.bluesky_plc.rstrip('/')}/{quote(did)}")
         else:
@@ -146,14 +159,13 @@ async def resolve(client: httpx2.AsyncClient, settings: Settings, typed: str) ->
     if doc.get("id") != did:
         raise SignInError("This account's identity document is not valid.", "garbage")
     pds = ""
-    for service in doc.get("service") or []:
+    for service in _list(doc.get("service")):
         if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds") \
                 and service.get("type") == "AtprotoPersonalDataServer":
-            pds = _url(service.get("serviceEndpoint"), settings)
+            pds = _origin(service.get("serviceEndpoint"), settings)
     if not pds:
         raise SignInError("This account names no server of its own.", "garbage")
-    known = doc.get("alsoKnownAs") or []
-    claimed = handle if handle and isinstance(known, list) and f"at://{handle}" in known else ""
+    claimed = handle if handle and f"at://{handle}" in _list(doc.get("alsoKnownAs")) else ""
     return Identity(did, claimed, pds)
 
 
@@ -169,19 +181,20 @@ async def authorization_server(client: httpx2.AsyncClient, settings: Settings, p
     """The authorization server a PDS names, with its metadata checked."""
     try:
         resource = await _get(client, settings, f"{pds}/.well-known/oauth-protected-resource")
-        servers = resource.get("authorization_servers")
-        issuer = _url(servers[0], settings) if isinstance(servers, list) and servers else ""
-        if not issuer:
+        servers = _list(resource.get("authorization_servers"))
+        # The issuer exactly as named (compared as a string with the metadata's and the callback's iss).
+        issuer = servers[0] if servers and _origin(servers[0], settings) else ""
+        if not issuer or _origin(resource.get("resource"), settings) != pds:
             raise SignInError("Your server does not say where to sign in.", "garbage")
-        meta = await _get(client, settings, f"{issuer}/.well-known/oauth-authorization-server")
+        meta = await _get(client, settings, f"{issuer.rstrip('/')}/.well-known/oauth-authorization-server")
     except RemoteError as exc:
         raise SignInError("Your Bluesky server could not be reached. Please try again.", exc.category) from None
     endpoints = [_url(meta.get(k), settings) for k in ("pushed_authorization_request_endpoint",
                                                        "authorization_endpoint", "token_endpoint")]
-    if _url(meta.get("issuer"), settings) != issuer or not all(endpoints) \
-            or "S256" not in (meta.get("code_challenge_methods_supported") or []) \
-            or "ES256" not in (meta.get("dpop_signing_alg_values_supported") or []) \
-            or SCOPE not in (meta.get("scopes_supported") or []):
+    if meta.get("issuer") != issuer or not all(endpoints) \
+            or "S256" not in _list(meta.get("code_challenge_methods_supported")) \
+            or "ES256" not in _list(meta.get("dpop_signing_alg_values_supported")) \
+            or SCOPE not in _list(meta.get("scopes_supported")):
         raise SignInError("Your server's sign-in is not one we can use.", "garbage")
     return Server(issuer, *endpoints)
 
@@ -219,7 +232,15 @@ class Start:
 
 
 async def begin(client: httpx2.AsyncClient, settings: Settings, typed: str) -> Start:
-    """Find the reader's authorization server and push our request to it."""
+    """Find the reader's authorization server and push our request to it, all within DEADLINE_SECONDS."""
+    try:
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            return await _begin(client, settings, typed)
+    except TimeoutError:
+        raise SignInError("Bluesky took too long to answer. Please try again.", "timeout") from None
+
+
+async def _begin(client: httpx2.AsyncClient, settings: Settings, typed: str) -> Start:
     identity = await resolve(client, settings, typed)
     server = await authorization_server(client, settings, identity.pds)
     key = ECKey.generate_key("P-256")
@@ -278,6 +299,8 @@ async def profile(client: httpx2.AsyncClient, settings: Settings, did: str, hand
         data = {}  # signed in all the same: named by their DID until the profile answers
     if data.get("did") == did and HANDLE.match(str(data.get("handle", ""))):
         handle = data["handle"]
+    if handle == "handle.invalid":  # the AppView's word for a handle that no longer checks out
+        handle = ""
     name = posts.text(data.get("displayName"), 80).strip() if data.get("did") == did else ""
-    return Account(did=did, name=name or (f"@{handle}" if handle else did), handle=handle or "",
+    return Account(did=did, name=(name or (f"@{handle}" if handle else did))[:80], handle=handle or "",
                    avatar=posts.web_url(data.get("avatar")) if data.get("did") == did else "")

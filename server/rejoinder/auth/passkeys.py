@@ -67,22 +67,42 @@ def registration(settings: Settings, user: dict[str, Any], provider_label: str,
         user_id=user_handle(settings, user["id"]), user_name=f"{user['name']} ({provider_label})",
         user_display_name=user["name"], timeout=TIMEOUT_MS,
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.PREFERRED),
+            resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.REQUIRED),
         exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in existing])
     return orjson.loads(options_to_json(options)), bytes_to_base64url(options.challenge)
 
 
-def verify_registration(settings: Settings, credential: str, challenge: str) -> tuple[str, dict[str, Any]]:
-    """The new passkey's credential id and the record to keep, or PasskeyError."""
-    if not isinstance(credential, str) or not 0 < len(credential) <= MAX_CREDENTIAL:
+# What the webauthn package may raise on a credential a browser (or an attacker) made up.
+_BAD = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, RecursionError)
+MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn: credential ids are at most 1,023 bytes)
+
+
+def _json(credential: object) -> dict[str, Any]:
+    """The browser's credential JSON as an object: a string (at most MAX_CREDENTIAL characters, parsed by
+    orjson, which caps nesting) or an object already; anything else is PasskeyError."""
+    if isinstance(credential, str):
+        if not 0 < len(credential) <= MAX_CREDENTIAL:
+            raise PasskeyError("The browser did not send a passkey.")
+        try:
+            credential = orjson.loads(credential)
+        except orjson.JSONDecodeError:
+            raise PasskeyError("The browser did not send a passkey.") from None
+    if not isinstance(credential, dict):
         raise PasskeyError("The browser did not send a passkey.")
+    return credential
+
+
+def verify_registration(settings: Settings, credential: object, challenge: str) -> tuple[str, dict[str, Any]]:
+    """The new passkey's credential id and the record to keep, or PasskeyError."""
     try:
-        parsed = parse_registration_credential_json(credential)
+        parsed = parse_registration_credential_json(_json(credential))
         verified = verify_registration_response(
             credential=parsed, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp_id(settings),
-            expected_origin=settings.public_origin)
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+            expected_origin=settings.public_origin, require_user_verification=True)
+    except _BAD as exc:
         raise PasskeyError("The passkey could not be checked. Please try again.") from exc
+    if verified.credential_id != parsed.raw_id or len(verified.credential_id) > MAX_CREDENTIAL_ID:
+        raise PasskeyError("The passkey could not be checked. Please try again.")
     now = int(time.time() * 1000)
     transports = [t.value for t in (parsed.response.transports or [])]
     return bytes_to_base64url(verified.credential_id), {
@@ -93,33 +113,36 @@ def verify_registration(settings: Settings, credential: str, challenge: str) -> 
 def authentication(settings: Settings) -> tuple[dict[str, Any], str]:
     """The options for signing in with any passkey of this host, and their challenge."""
     options = generate_authentication_options(rp_id=rp_id(settings), timeout=TIMEOUT_MS,
-                                              user_verification=UserVerificationRequirement.PREFERRED)
+                                              user_verification=UserVerificationRequirement.REQUIRED)
     return orjson.loads(options_to_json(options)), bytes_to_base64url(options.challenge)
 
 
-def credential_of(credential: str) -> str:
-    """The credential id an assertion names (to find its owner), or PasskeyError."""
-    if not isinstance(credential, str) or not 0 < len(credential) <= MAX_CREDENTIAL:
-        raise PasskeyError("The browser did not send a passkey.")
+def assertion(credential: object) -> tuple[str, dict[str, Any]]:
+    """The credential id an assertion names (to find its owner) and the assertion as an object, or
+    PasskeyError."""
+    data = _json(credential)
     try:
-        return bytes_to_base64url(parse_authentication_credential_json(credential).raw_id)
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        return bytes_to_base64url(parse_authentication_credential_json(data).raw_id), data
+    except _BAD as exc:
         raise PasskeyError("The passkey could not be checked. Please try again.") from exc
 
 
-def verify_authentication(settings: Settings, credential: str, challenge: str, uid: str,
+def verify_authentication(settings: Settings, credential: dict[str, Any], challenge: str, uid: str,
                           record: dict[str, Any]) -> dict[str, Any]:
-    """Check an assertion made with the passkey `record` of `uid`; the record as it is after, or PasskeyError."""
+    """Check an assertion made with the passkey `record` of `uid`; the record as it is after, or PasskeyError.
+    The user handle is required (a discoverable credential returns it) and must be the one given this account."""
     try:
         parsed = parse_authentication_credential_json(credential)
         handle = parsed.response.user_handle
-        if handle is not None and not hmac.compare_digest(handle, user_handle(settings, uid)):
+        if handle is None or not hmac.compare_digest(handle, user_handle(settings, uid)):
             raise PasskeyError("This passkey belongs to another account.")
         verified = verify_authentication_response(
             credential=parsed, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp_id(settings),
             expected_origin=settings.public_origin, credential_public_key=base64url_to_bytes(record["pk"]),
-            credential_current_sign_count=int(record.get("count", 0)))
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+            credential_current_sign_count=int(record.get("count", 0)), require_user_verification=True)
+    except PasskeyError:
+        raise
+    except _BAD as exc:
         # A counter that went back is reported here too: the passkey may have been copied.
         raise PasskeyError("The passkey could not be checked. Please try again.") from exc
     return {**record, "count": verified.new_sign_count, "used": int(time.time() * 1000)}

@@ -6,8 +6,9 @@ add one in the popup (auth/passkeys.py has the ceremonies).
     rj:{pkt:<ticket>}        -> {"uid", "site", "challenge"?}, five minutes, taken once
 
 The record and the index are in two slots (the index is looked up before the user is known), so they
-are written record first and removed index first: a crash in between leaves at most an index that
-names no record, which a sign-in treats as no passkey and removes.
+are written record first and removed record first: a crash in between leaves at most an index that
+names no record (a sign-in treats it as no passkey; a new registration of that credential replaces it)
+or a record with no index (it signs no one in, and is listed and removable).
 """
 
 from __future__ import annotations
@@ -28,9 +29,17 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+# Update a passkey's record only if it is still there (a removal may have come first).
+_UPDATE = "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end"
+# Drop a credential's index only if it still names this user.
+_UNINDEX = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
+
+
 class PasskeyStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._update = redis.register_script(_UPDATE)
+        self._unindex = redis.register_script(_UNINDEX)
 
     async def list(self, uid: str) -> dict[str, dict[str, Any]]:
         found = await self.redis.hgetall(keys.passkeys(_digest(uid)))
@@ -42,41 +51,43 @@ class PasskeyStore:
         if not uid:
             return None
         raw = await self.redis.hget(keys.passkeys(_digest(uid)), credential_id)
-        if raw is None:
-            await self.redis.delete(keys.passkey(_digest(credential_id)))  # an index left by a crash
-            return None
-        return uid, orjson.loads(raw)
+        return (uid, orjson.loads(raw)) if raw is not None else None
 
     async def add(self, uid: str, credential_id: str, record: dict[str, Any]) -> bool:
-        """Keep a new passkey of `uid`. False when the credential is someone's already (never taken over)."""
-        if not await self.redis.set(keys.passkey(_digest(credential_id)), uid, nx=True):
-            if await self.owner(credential_id) is not None:
-                return False
-            await self.redis.set(keys.passkey(_digest(credential_id)), uid)
+        """Keep a new passkey of `uid`: its record first, then the index. False when the credential is
+        someone else's already (never taken over); then nothing of it is kept."""
         await self.redis.hset(keys.passkeys(_digest(uid)), credential_id, orjson.dumps(record))
+        index = keys.passkey(_digest(credential_id))
+        if await self.redis.set(index, uid, nx=True):
+            return True
+        holder = await self.redis.get(index)
+        if holder == uid:
+            return True
+        if holder and await self.redis.hexists(keys.passkeys(_digest(holder)), credential_id):
+            await self.redis.hdel(keys.passkeys(_digest(uid)), credential_id)
+            return False
+        # An index left by a crash between a removal's two steps, naming no record: ours now.
+        await self.redis.set(index, uid)
         return True
 
     async def used(self, uid: str, credential_id: str, record: dict[str, Any]) -> None:
-        """A sign-in with it: its new signature counter and the time."""
-        key = keys.passkeys(_digest(uid))
-        if await self.redis.hexists(key, credential_id):
-            await self.redis.hset(key, credential_id, orjson.dumps(record))
+        """A sign-in with it: its new signature counter and the time (unless it was removed meanwhile)."""
+        await self._update(keys=[keys.passkeys(_digest(uid))], args=[credential_id, orjson.dumps(record)])
 
     async def remove(self, uid: str, credential_id: str) -> bool:
-        key = keys.passkeys(_digest(uid))
-        if not await self.redis.hexists(key, credential_id):
+        """The record first, then the index if it still names this user."""
+        if not await self.redis.hdel(keys.passkeys(_digest(uid)), credential_id):
             return False
-        await self.redis.delete(keys.passkey(_digest(credential_id)))
-        await self.redis.hdel(key, credential_id)
+        await self._unindex(keys=[keys.passkey(_digest(credential_id))], args=[uid])
         return True
 
     async def remove_all(self, uid: str) -> int:
         """Every passkey of a user (their account is deleted)."""
         key = keys.passkeys(_digest(uid))
         ids = await self.redis.hkeys(key)
-        for credential_id in ids:
-            await self.redis.delete(keys.passkey(_digest(credential_id)))
         await self.redis.delete(key)
+        for credential_id in ids:
+            await self._unindex(keys=[keys.passkey(_digest(credential_id))], args=[uid])
         return len(ids)
 
     # --- tickets: the frame's leave for the popup to add a passkey to its reader ------------------------

@@ -125,12 +125,12 @@ export class Api {
     return this.call("GET", `/api/auth/me/data?site=${enc(site)}`);
   }
 
-  /** Delete the signed-in reader's account and their comments on the site. */
   /** Leave for the passkey popup to add a passkey to this reader's account (handed to it by postMessage). */
   passkeyTicket(site: string): Promise<{ ticket: string }> {
     return this.call("POST", `/api/auth/passkeys/ticket?site=${enc(site)}`);
   }
 
+  /** Delete the signed-in reader's account and their comments on the site. */
   deleteMe(site: string): Promise<{ deleted: Record<string, number> }> {
     return this.call("DELETE", `/api/auth/me?site=${enc(site)}`, { confirm: true });
   }

@@ -105,7 +105,9 @@ let passkeyListener: ((event: MessageEvent) => void) | null = null;
  * frame, so it runs in a popup on our own origin, which gets its leave (a one-time ticket) from us by
  * postMessage, never in its URL. `done`: "added", or a message (null: the popup was blocked). */
 export function addPasskey(api: Api, site: string, done: (outcome: string | null) => void): void {
-  const popup = window.open("/auth/passkey/add", "rejoinder-passkey", "popup,width=520,height=680");
+  // A window name of its own each time: a page cannot have opened a window by that name first.
+  const popup = window.open("/auth/passkey/add", `rejoinder-passkey-${b64url(crypto.getRandomValues(new Uint8Array(9)))}`,
+    "popup,width=520,height=680");
   if (passkeyListener) removeEventListener("message", passkeyListener);
   if (!popup) return done(null);
   let ticket = "";
