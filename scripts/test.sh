@@ -22,6 +22,17 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# CJK text in the browser tests' screenshots (Japanese, Chinese, Korean threads) needs a font that has it.
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-wqy-zenhei >/dev/null
+  else
+    echo "A CJK font is missing: run this as root once, or: sudo apt-get install --no-install-recommends fonts-wqy-zenhei" >&2
+    exit 1
+  fi
+fi
+
 # The integration tests build real sites: Debian's WordPress (with PHP and a MariaDB server the test
 # starts), Hugo and Jekyll.
 if ! command -v php >/dev/null || ! php -m | grep -qi '^simplexml$' || [ ! -x /usr/sbin/mariadbd ] \

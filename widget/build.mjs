@@ -9,7 +9,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,15 +65,67 @@ function frameHtml(js, css) {
 `;
 }
 
+// The widget's languages: one file each in locales/, checked against English and written minified to
+// static/locales/ (the server puts the reader's language's file into the frame document).
+const PLACEHOLDER = /\{\w+\}/g;
+const placeholders = (text, dropN = false) =>
+  (String(text).match(PLACEHOLDER) || []).filter((p) => !(dropN && p === "{n}")).sort().join(",");
+
+function locales() {
+  const dir = join(here, "locales");
+  const en = JSON.parse(readFileSync(join(dir, "en.json"), "utf8"));
+  const out = {};
+  const problems = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const lang = file.slice(0, -5);
+    const messages = JSON.parse(readFileSync(join(dir, file), "utf8"));
+    const categories = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
+    const missing = Object.keys(en).filter((k) => !(k in messages));
+    const extra = Object.keys(messages).filter((k) => !(k in en));
+    if (missing.length) problems.push(`${file} lacks ${missing.join(", ")}`);
+    if (extra.length) problems.push(`${file} has keys English lacks: ${extra.join(", ")}`);
+    for (const [key, ref] of Object.entries(en)) {
+      const entry = messages[key];
+      if (entry === undefined) continue;
+      if (typeof ref === "string") {
+        if (typeof entry !== "string") problems.push(`${file} ${key}: a text, not plural forms`);
+        else if (placeholders(entry) !== placeholders(ref)) problems.push(`${file} ${key}: placeholders differ`);
+        continue;
+      }
+      const want = [...categories, ...("=0" in ref ? ["=0"] : [])].sort().join(",");
+      const got = Object.keys(entry || {}).sort().join(",");
+      if (typeof entry !== "object" || got !== want) {
+        problems.push(`${file} ${key}: plural forms ${got}, the language has ${want}`);
+        continue;
+      }
+      // A form may say the number in words ("one", "two"): every other placeholder stays.
+      for (const [form, text] of Object.entries(entry)) {
+        if (placeholders(text, true) !== placeholders(ref[form] ?? ref.other, true)) {
+          problems.push(`${file} ${key}.${form}: placeholders differ`);
+        }
+      }
+    }
+    out[`locales/${lang}.json`] = new TextEncoder().encode(JSON.stringify(messages));
+  }
+  return { out, problems };
+}
+
 async function buildAll() {
   const out = {};
   for (const [name, entry] of Object.entries(ENTRIES)) out[name] = await bundle(entry);
   out["frame.html"] = new TextEncoder().encode(frameHtml(out["frame.js"], out["frame.css"]));
-  return out;
+  const languages = locales();
+  if (languages.problems.length) {
+    languages.problems.forEach((p) => console.error("locale: " + p));
+    process.exit(1);
+  }
+  return { ...out, ...languages.out };
 }
 
 function budget(out) {
-  const sizes = Object.fromEntries(Object.entries(out).map(([name, bytes]) => [name, { raw: bytes.length, gzip: gz(bytes) }]));
+  const sizes = Object.fromEntries(Object.entries(out).filter(([name]) => !name.startsWith("locales/"))
+    .map(([name, bytes]) => [name, { raw: bytes.length, gzip: gz(bytes) }]));
+  const biggest = Math.max(...Object.entries(out).filter(([name]) => name.startsWith("locales/")).map(([, b]) => gz(b)));
   const app = sizes["frame.js"].gzip + sizes["frame.css"].gzip;
   const problems = [];
   for (const loader of ["embed.js", "count.js"]) {
@@ -82,6 +134,9 @@ function budget(out) {
   if (app > APP_BUDGET) problems.push(`frame.js + frame.css are ${app} B gzip, over ${APP_BUDGET}`);
   for (const [name, s] of Object.entries(sizes)) console.log(`${name.padEnd(11)} ${String(s.raw).padStart(7)} B  ${String(s.gzip).padStart(6)} B gzip`);
   console.log(`app total   ${String(app).padStart(17)} B gzip (budget ${APP_BUDGET}); loader budget ${LOADER_BUDGET}`);
+  // A language's messages travel inside the frame document: they count with the app.
+  console.log(`largest language ${String(biggest).padStart(12)} B gzip; app + it ${app + biggest} B`);
+  if (app + biggest > APP_BUDGET) problems.push(`frame.js + frame.css + the largest language are ${app + biggest} B gzip`);
   return problems;
 }
 
@@ -103,6 +158,7 @@ async function main() {
     try {
       const stale = [];
       for (const [name, bytes] of Object.entries(out)) {
+        mkdirSync(dirname(join(tmp, name)), { recursive: true });
         writeFileSync(join(tmp, name), bytes);
         const committed = join(staticDir, name);
         if (!existsSync(committed) || !readFileSync(committed).equals(readFileSync(join(tmp, name)))) stale.push(name);
@@ -117,7 +173,10 @@ async function main() {
     }
     return;
   }
-  for (const [name, bytes] of Object.entries(out)) writeFileSync(join(staticDir, name), bytes);
+  for (const [name, bytes] of Object.entries(out)) {
+    mkdirSync(dirname(join(staticDir, name)), { recursive: true });
+    writeFileSync(join(staticDir, name), bytes);
+  }
   console.log("built into " + staticDir);
 }
 

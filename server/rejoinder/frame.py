@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import zlib
@@ -14,7 +15,7 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .api.threads import open_thread_body
-from .assets import static_text
+from .assets import static_dir, static_text
 from .errors import ApiError
 from .models import Identity
 from .state import state
@@ -29,7 +30,44 @@ NOBODY = Identity(kind="guest", key="")
 # Where the thread goes in the built frame.html (widget/build.mjs writes it).
 SLOT = "</body>"
 # A 200-comment thread is about 90 KB of JSON, 5 KB gzipped; level 6 takes about 1 ms.
+# Languages written right to left: their frame is dir="rtl" (the CSS uses logical properties).
+RTL = {"ar", "he", "fa", "ur"}
 GZIP_LEVEL = 6
+
+
+@functools.lru_cache(maxsize=1)
+def locales() -> dict[str, str]:
+    """The widget's languages (static/locales/<lang>.json, built from widget/locales/): lang -> its messages."""
+    folder = static_dir() / "locales"
+    return {f.stem.lower(): f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+
+def pick_language(asked: str, accept_language: str) -> str:
+    """The reader's language among ours: the page's (data-lang, else its <html lang>), else the browser's
+    (Accept-Language, in its order of preference); a region falls back to its language (pt-BR -> pt); else
+    English."""
+    known = locales()
+    tags = [asked]
+    weighed = []
+    for i, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        weighed.append((-q, i, tag.strip()))
+    tags += [tag for _, _, tag in sorted(weighed)]
+    for tag in tags:
+        tag = tag.strip().lower().replace("_", "-")[:35]
+        if not tag or tag == "*":
+            continue
+        if tag in known:
+            return tag
+        if tag.split("-")[0] in known:
+            return tag.split("-")[0]
+    return "en"
 
 
 def frame_csp(public_url: str, origins: list[str], stylesheet: str = "") -> str:
@@ -54,6 +92,8 @@ async def get_frame(request: Request) -> Response:
         return HTMLResponse("<!doctype html><title>Unknown site</title><p>This site is not registered.</p>",
                             status_code=404)
     head, tail = static_text("frame.html").split(SLOT, 1)
+    lang = pick_language(request.query_params.get("lang", ""), request.headers.get("accept-language", ""))
+    head = head.replace('<html lang="en">', f'<html lang="{lang}" dir="{"rtl" if lang.split("-")[0] in RTL else "ltr"}">', 1)
     if site.stylesheet:
         # After ours, so the site's rules win; its variables are the documented --rj-* ones (README).
         head = head.replace("</head>", f'<link rel="stylesheet" href="{html.escape(site.stylesheet)}" '
@@ -64,7 +104,7 @@ async def get_frame(request: Request) -> Response:
         "content-security-policy": frame_csp(st.settings.public_url, site.origins, site.stylesheet),
         # The document holds the thread as it is now: never reuse it, not even for the same reader.
         "cache-control": "no-store",
-        "vary": "Accept-Encoding",
+        "vary": "Accept-Encoding, Accept-Language",
     }
     if packed:
         # Safe to compress: the document carries no secret for a length side channel to reveal.
@@ -81,6 +121,9 @@ async def get_frame(request: Request) -> Response:
         # The head goes first: the browser commits the iframe's document and asks
         # for frame.css and frame.js while the thread is read.
         yield out(head)
+        if lang != "en":
+            # The reader's language's messages (English is built into frame.js).
+            yield out(inert_json("rj-messages", orjson.Fragment(locales()[lang]), lang=lang))
         if with_thread:
             try:
                 # The thread's first page as anyone sees it, so the widget can show it
@@ -101,13 +144,14 @@ def stylesheet_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def inert_json(element_id: str, data: object) -> str:
+def inert_json(element_id: str, data: object, lang: str = "") -> str:
     """Data for the page's script as a JSON script block: the browser never runs it
     (not a script type), so the CSP stays script-src 'self'. Every "<" is escaped,
     so no comment text can close the element ("</script>") or open markup."""
     raw = orjson.dumps(data).decode()
     raw = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{element_id}">{raw}</script>\n'
+    attrs = f' data-lang="{html.escape(lang)}"' if lang else ""
+    return f'<script type="application/json" id="{element_id}"{attrs}>{raw}</script>\n'
 
 
 async def get_demo_post(request: Request) -> Response:

@@ -4,7 +4,7 @@ import { Api, type Session } from "./api";
 import { startApp } from "./app";
 import { savedClientId } from "./client-id";
 import { Host } from "./host";
-import { makeI18n, pickLanguage } from "./i18n";
+import { embeddedMessages, isRtl, makeI18n } from "./i18n";
 import { readParams, takeSso } from "./params";
 import { loadSession } from "./session";
 import { ownStorage, useRelay } from "./storage";
@@ -13,8 +13,11 @@ import type { FirstPage } from "./types";
 
 const params = readParams(location.search);
 params.sso = takeSso();
-const i18n = makeI18n(pickLanguage(params.lang, navigator.languages || [navigator.language]));
-document.documentElement.lang = i18n.lang;
+// The server chose the language (the page's, else the browser's) and put its messages in the document.
+const { lang, messages } = embeddedMessages();
+const i18n = makeI18n(lang, messages);
+document.documentElement.lang = lang;
+document.documentElement.dir = isRtl(lang) ? "rtl" : "ltr";
 document.title = i18n.t("comments");
 applyTheme(params);
 

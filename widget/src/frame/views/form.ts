@@ -6,6 +6,7 @@
 import { h, on, uid } from "../dom";
 import type { I18n, Key } from "../i18n";
 import { renderPreview } from "../preview";
+import { ownStorage } from "../storage";
 import type { Me, Site } from "../types";
 
 /** A provider's display name as the server gives it ("github" -> "GitHub"). */
@@ -205,8 +206,10 @@ export class CommentForm {
         ? h("img", { class: "rj-avatar", src: me.avatar, alt: "" })
         : h("span", { class: "rj-avatar rj-initial", "aria-hidden": "true" }, (me.name || "?").charAt(0).toUpperCase());
       // Their data and their account: only where the frame keeps the session itself (the server refuses too).
-      // A passkey is a way back into this account (not for a site's own members: the site signs them in).
-      const passkey = me.provider !== "sso" && this.site?.providers?.some((p) => p.id === "passkey");
+      // A passkey is a way back into this account (not for a site's own members: the site signs them in),
+      // added only where the frame keeps the session itself: a session the blog page handed back could be
+      // anyone's, and the reader's passkey would then open that account.
+      const passkey = ownStorage && me.provider !== "sso" && this.site?.providers?.some((p) => p.id === "passkey");
       const mine = me.kept === "page" ? null
         : h("span", { class: "rj-mine" },
           h("button", { type: "button", class: "rj-link", "data-mine": "data" }, this.i18n.t("myData")), " · ",

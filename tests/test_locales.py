@@ -1,0 +1,75 @@
+"""The widget's languages: one file per locale in widget/locales/, each with exactly English's keys, and the
+frame document in the reader's language (the page's, else the browser's, a region falling back to its
+language, else English), right to left where the language is."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rejoinder.frame import pick_language
+
+from .conftest import SITE
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "widget" / "locales"
+ENGLISH = json.loads((LOCALES / "en.json").read_text())
+FILES = sorted(LOCALES.glob("*.json"))
+MESSAGES = re.compile(r'<script type="application/json" id="rj-messages" data-lang="([^"]+)">(.*?)</script>', re.S)
+
+
+def test_there_are_at_least_twenty_languages_with_right_to_left_and_cjk() -> None:
+    langs = {f.stem for f in FILES}
+    assert len(langs) >= 20, sorted(langs)
+    assert {"ar", "he", "ja", "zh", "ko"} <= langs
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_a_locale_has_every_key_english_has_and_no_other(path: Path) -> None:
+    messages = json.loads(path.read_text())
+    assert sorted(set(ENGLISH) - set(messages)) == [], f"{path.name} lacks these"
+    assert sorted(set(messages) - set(ENGLISH)) == [], f"{path.name} has keys English lacks"
+    for key, text in messages.items():
+        assert isinstance(text, (str, dict)) and (isinstance(text, str) == isinstance(ENGLISH[key], str)), key
+        assert text, key
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_the_built_copy_is_the_source(path: Path) -> None:
+    built = ROOT / "static" / "locales" / path.name
+    assert json.loads(built.read_text()) == json.loads(path.read_text()), "run the widget build"
+
+
+@pytest.mark.parametrize("asked, accept, chosen", [
+    ("ar", "", "ar"),
+    ("pt-BR", "", "pt"),                        # a region falls back to its language
+    ("", "ja-JP,ja;q=0.9,en;q=0.8", "ja"),     # no page language: the browser's
+    ("", "xx;q=1.0, he;q=0.5, de;q=0.7", "de"),  # in the browser's order of preference
+    ("xx-YY", "", "en"),                        # nobody's language: English
+    ("", "", "en"),
+    ("zh-Hans-CN", "", "zh"),
+])
+def test_the_language_is_the_pages_then_the_browsers_then_english(asked: str, accept: str, chosen: str) -> None:
+    assert pick_language(asked, accept) == chosen
+
+
+def test_the_frame_document_is_in_the_readers_language(app_server) -> None:
+    with httpx.Client(base_url=app_server.base, timeout=10) as client:
+        r = client.get("/frame", params={"site": SITE, "page": "lang-doc", "title": "T", "lang": "ar"})
+        assert r.status_code == 200 and '<html lang="ar" dir="rtl">' in r.text
+        found = MESSAGES.findall(r.text)
+        assert len(found) == 1 and found[0][0] == "ar"
+        assert json.loads(found[0][1]) == json.loads((LOCALES / "ar.json").read_text())
+        assert "accept-language" in r.headers["vary"].lower()
+
+        r = client.get("/frame", params={"site": SITE, "page": "lang-doc", "title": "T"},
+                       headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+        assert '<html lang="ko" dir="ltr">' in r.text and MESSAGES.findall(r.text)[0][0] == "ko"
+
+        # English is built into frame.js: nothing to carry.
+        r = client.get("/frame", params={"site": SITE, "page": "lang-doc", "title": "T", "lang": "en-GB"})
+        assert '<html lang="en" dir="ltr">' in r.text and not MESSAGES.findall(r.text)
