@@ -73,3 +73,34 @@ def test_the_frame_document_is_in_the_readers_language(app_server) -> None:
         # English is built into frame.js: nothing to carry.
         r = client.get("/frame", params={"site": SITE, "page": "lang-doc", "title": "T", "lang": "en-GB"})
         assert '<html lang="en" dir="ltr">' in r.text and not MESSAGES.findall(r.text)
+
+
+MAIL_LOCALES = ROOT / "server" / "rejoinder" / "notify" / "locales"
+MAIL_ENGLISH = json.loads((MAIL_LOCALES / "en.json").read_text())
+PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+def test_the_mails_are_in_as_many_languages_as_the_widget() -> None:
+    assert {f.stem for f in MAIL_LOCALES.glob("*.json")} == {f.stem for f in FILES}
+
+
+@pytest.mark.parametrize("path", sorted(MAIL_LOCALES.glob("*.json")), ids=lambda p: p.stem)
+def test_a_mail_locale_has_every_key_english_has_and_no_other(path: Path) -> None:
+    texts = json.loads(path.read_text())
+    assert sorted(set(MAIL_ENGLISH) - set(texts)) == [], f"{path.name} lacks these"
+    assert sorted(set(texts) - set(MAIL_ENGLISH)) == [], f"{path.name} has keys English lacks"
+    for key, text in texts.items():
+        assert isinstance(text, str) and text.strip(), key
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(MAIL_ENGLISH[key])), key
+
+
+def test_a_mail_in_arabic_reads_right_to_left_and_a_region_falls_back() -> None:
+    from rejoinder.notify import templates
+
+    item = {"name": "ليلى", "text": "تعليق", "html": "<p>تعليق</p>"}
+    mail = templates.reply("ar", title="عنوان", url="https://blog.example/p", item=item,
+                           unsubscribe_url="https://c.example/u")
+    assert '<html lang="ar" dir="rtl">' in mail.html and "border-right:3px" in mail.html
+    assert mail.subject == json.loads((MAIL_LOCALES / "ar.json").read_text())["reply_subject"].format(
+        name="ليلى", title="عنوان")
+    assert templates.language("pt-BR") == "pt" and templates.language("xx") == "en"

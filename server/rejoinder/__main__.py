@@ -578,7 +578,7 @@ def parser() -> argparse.ArgumentParser:
                        "default 👍,❤️,😂,😮,😢)")
         s.add_argument("--hold-reports", type=int, help="readers' reports that hold a comment for an admin "
                        "(0: never)")
-        s.add_argument("--language", help="language of mail and mail pages: en | fr | de")
+        s.add_argument("--language", help="language of mail and mail pages: en, fr, de, es, ar, ja… (notify/locales/)")
         s.add_argument("--owner-email", action="append",
                        help="gets a mail for each comment held for moderation (repeat; '' for none)")
         if name == "update":

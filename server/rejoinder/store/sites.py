@@ -70,7 +70,7 @@ class Site:
     moderation: str = "publish"
     created: int = 0
     blocklist: list[str] = field(default_factory=list)
-    # The language of mail to readers and owners (en, fr, de).
+    # The language of mail to readers and owners (one of notify/locales/: en, fr, de, ar, ja…).
     language: str = "en"
     # Who gets a mail when a comment is held for moderation.
     owner_emails: list[str] = field(default_factory=list)
