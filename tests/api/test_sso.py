@@ -112,3 +112,53 @@ def test_members_are_the_sites_own_and_its_sessions_open_nothing_elsewhere(
     r = api.post("/api/auth/sso", json={"site": SITE, "token": token(secret)},
                  headers={"Origin": app_server.page_origin})
     assert (r.status_code, error_of(r)["code"]) == (403, "origin_not_allowed")
+
+
+def import_token(secret: str, site: str = SITE, **claims) -> str:
+    now = int(time.time())
+    body = {"aud": site, "scope": "import", "iat": now, "exp": now + 300, "jti": secrets.token_hex(8), **claims}
+    return jwt.encode({"alg": "HS256"}, {k: v for k, v in body.items() if v is not None},
+                      OctKey.import_key(secret.encode()))
+
+
+def send_import(app_server, tok: str, site: str = SITE) -> httpx.Response:
+    from ..support.exports import wxr
+    return httpx.post(f"{app_server.base}/api/admin/sites/{site}/import", params={"format": "wxr"},
+                      content=wxr(2, posts=1), headers={"Authorization": f"Bearer {tok}",
+                                                        "Content-Type": "application/xml"}, timeout=60)
+
+
+def test_the_blog_imports_its_own_comments_with_a_token_of_its_secret_once(app_server, api, secret) -> None:
+    """The WordPress plugin copies the blog's comments in with an import token (scope "import"), once each."""
+    tok = import_token(secret)
+    r = send_import(app_server, tok)
+    assert r.status_code == 200, r.text
+    again = send_import(app_server, tok)
+    assert again.status_code == 409 and error_of(again)["code"] == "sso_used"
+    # A second token: the same file adds nothing twice.
+    r = send_import(app_server, import_token(secret))
+    assert r.status_code == 200 and r.json()["report"]["comments"]["imported"] == 0, r.text
+
+
+def test_an_import_token_is_nothing_else_and_a_member_token_imports_nothing(app_server, api, redis_client,
+                                                                            secret) -> None:
+    now = int(time.time())
+    refused = {
+        "a member's token": token(secret),
+        "expired": import_token(secret, iat=now - 700, exp=now - 100),
+        "living longer than ten minutes": import_token(secret, exp=now + 3600),
+        "for another site": import_token(secret, site=OTHER),
+        "another use": import_token(secret, scope="admin"),
+        "signed with another secret": import_token(secrets.token_urlsafe(32)),
+        "no jti": import_token(secret, jti=None),
+    }
+    for why, tok in refused.items():
+        r = send_import(app_server, tok)
+        assert r.status_code == 401 and error_of(r)["code"] in ("sso_invalid", "sso_expired"), (why, r.text)
+    # An import token signs no one in.
+    r = api.post("/api/auth/sso", json={"site": SITE, "token": import_token(secret)})
+    assert r.status_code == 401 and error_of(r)["code"] == "sso_invalid"
+    # A site with no secret takes no import token at all.
+    register_site(redis_client, OTHER, ["https://other.example"])
+    r = send_import(app_server, import_token(secret, site=OTHER), site=OTHER)
+    assert r.status_code == 401 and error_of(r)["code"] == "sso_invalid"

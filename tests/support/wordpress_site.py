@@ -75,9 +75,11 @@ class MariaDB:
 class WordPress:
     """One WordPress site: a copy of the package, its own database on `db`, installed."""
 
-    def __init__(self, db: MariaDB, name: str) -> None:
+    def __init__(self, db: MariaDB, name: str, home: str = "http://localhost") -> None:
         self.db = db
         self.name = name
+        self.home = home
+        self.server: subprocess.Popen[bytes] | None = None
         self.root = db.dir / name
         shutil.copytree(WORDPRESS, self.root, symlinks=False)
         for script in SCRIPTS.glob("*.php"):
@@ -95,8 +97,8 @@ define('DB_CHARSET', 'utf8mb4');
 define('DB_COLLATE', '');
 {salts}
 $table_prefix = 'wp_';
-define('WP_HOME', 'http://localhost');
-define('WP_SITEURL', 'http://localhost');
+define('WP_HOME', '{home}');
+define('WP_SITEURL', '{home}');
 define('WP_CONTENT_DIR', __DIR__ . '/wp-content');
 define('WP_AUTO_UPDATE_CORE', false);
 define('AUTOMATIC_UPDATER_DISABLED', true);
@@ -113,6 +115,28 @@ require_once ABSPATH . 'wp-settings.php';
         if result.returncode != 0:
             raise RuntimeError(f"{script} failed ({result.returncode}): {result.stderr[-3000:]}")
         return result.stdout
+
+    def serve(self, port: int) -> "WordPress":
+        """Serve it over HTTP with PHP's built-in server on 127.0.0.1 (its home must name that port)."""
+        self.server = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(self.root)], cwd=self.root,
+                                       env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        import socket
+
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return self
+            if time.monotonic() > deadline or self.server.poll() is not None:
+                raise RuntimeError("PHP's server did not start")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(10)
+        self.server = None
 
     def seed(self, posts: list[dict[str, Any]]) -> dict[str, int]:
         return json.loads(self.php("seed.php", stdin=json.dumps(posts)))

@@ -17,12 +17,15 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from ..auth import identity, sso
 from ..errors import ApiError
 from ..middleware import Larger
 from ..porting import exporter, importer
 from ..porting.source import FORMATS, ImportFailed
 from ..settings import Settings
 from ..state import state
+from ..store import keys
+from ..store.sites import Site
 from .admin import SITE, require_admin
 from .common import JSON, enum_param
 
@@ -85,6 +88,28 @@ async def _read_file(request: Request, limit: int, progress: importer.Progress) 
     return b"".join(parts)
 
 
+async def _importer(request: Request) -> Site:
+    """The site a caller may import into: one they administer, or (a bearer JWT, not a session) the blog
+    itself, with a token signed by the site's single sign-on secret for this use (auth/sso.py verify_import),
+    each token once."""
+    st = state(request)
+    token = identity.bearer(request)
+    if token is None or token.count(".") != 2:
+        site, _ = await require_admin(request)
+        return site
+    site_id = request.path_params["site"]
+    site = await st.sites.get(site_id) if keys.SITE_ID.match(site_id) else None
+    secret = await st.redis.get(keys.sso_secret(site_id)) if site is not None else None
+    if site is None or not secret:
+        raise ApiError("sso_invalid", "This site takes no import token (it has no single sign-on secret).")
+    claims = sso.verify_import(token, secret, site.id)
+    ttl = max(1, int(claims["exp"] - time.time()) + sso.SKEW)
+    if not await st.redis.set(keys.sso_used(site.id, sso.jti_digest(site.id, "import:" + claims["jti"])), "1",
+                              nx=True, ex=ttl):
+        raise ApiError("sso_used", "This import token was used already.")
+    return site
+
+
 async def import_site(request: Request) -> JSON:
     """POST /api/admin/sites/{site}/import?format=wxr|disqus&threads=url|id, the export file as the body:
     import it and answer with the importer's report (as `rejoinder import` prints it).
@@ -92,12 +117,15 @@ async def import_site(request: Request) -> JSON:
     The file is read and checked whole before anything is written: a bad file imports
     nothing. Running the same file again adds only what is missing. `format` is found
     from the file when left out.
-    Errors: auth_required 401, invalid_session 401, not_site_admin 403, origin_not_allowed 403,
-    invalid_field 422, import_invalid 422, import_unsafe 422, import_too_large 413,
-    import_running 409.
+    The caller is a site admin, or the blog itself with an import token (a JWT signed with the site's
+    single sign-on secret: {"aud": site, "scope": "import", "iat", "exp", "jti"}, at most ten minutes, once;
+    the WordPress plugin sends one).
+    Errors: auth_required 401, invalid_session 401, sso_invalid 401, sso_expired 401, sso_used 409,
+    not_site_admin 403, origin_not_allowed 403, invalid_field 422, import_invalid 422, import_unsafe 422,
+    import_too_large 413, import_running 409.
     """
     st = state(request)
-    site, _ = await require_admin(request)  # before the body is read: a stranger's upload is never buffered
+    site = await _importer(request)  # before the body is read: a stranger's upload is never buffered
     fmt = enum_param(request, "format", tuple(FORMATS), None)
     by = enum_param(request, "threads", ("url", "id"), "url")
     token = await st.porting.lock_import(site.id, IMPORT_LOCK_SECONDS)

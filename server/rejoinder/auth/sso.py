@@ -59,6 +59,8 @@ def verify(token: Any, secret: str, site: str, now: float | None = None) -> dict
         raise ApiError("sso_expired")
     if iat > now + SKEW or exp - iat > MAX_LIFETIME:
         raise ApiError("sso_invalid", "The sign-in from the site must be issued now and live at most a day.")
+    if "scope" in claims:
+        raise ApiError("sso_invalid", "This token is for the site's own use, not a member's sign-in.")
     sub, jti = claims.get("sub"), claims.get("jti")
     if not isinstance(sub, str) or not 0 < len(sub) <= 100 or not isinstance(jti, str) or not 8 <= len(jti) <= 200:
         raise ApiError("sso_invalid", "The sign-in from the site needs sub (the member) and jti (once).")
@@ -77,3 +79,30 @@ def verify(token: Any, secret: str, site: str, now: float | None = None) -> dict
         links[field] = value if isinstance(value, str) and value.startswith("https://") and len(value) <= 512 else ""
     return {"sub": sub, "jti": jti, "exp": float(exp), "name": name, "email": email,
             "avatar": links["avatar"], "url": links["url"]}
+
+
+IMPORT_LIFETIME = 600  # seconds: an import token is made for one request
+
+
+def verify_import(token: str, secret: str, site: str, now: float | None = None) -> dict[str, Any]:
+    """A token the blog signs with the same secret to import its own comments (the WordPress plugin does, on
+    activation): {"aud": site, "scope": "import", "iat", "exp" (at most ten minutes later), "jti"}.
+    ApiError sso_invalid or sso_expired otherwise."""
+    if not 0 < len(token) <= MAX_TOKEN:
+        raise ApiError("sso_invalid", "The import token is missing or too long.")
+    try:
+        claims = jwt.decode(token, OctKey.import_key(secret.encode()), algorithms=["HS256"]).claims
+    except (JoseError, ValueError, TypeError):
+        raise ApiError("sso_invalid", "The import token is not signed with the site's secret.") from None
+    now = time.time() if now is None else now
+    iat, exp, jti = claims.get("iat"), claims.get("exp"), claims.get("jti")
+    if claims.get("aud") != site or claims.get("scope") != "import":
+        raise ApiError("sso_invalid", "The import token is for another site or another use.")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (iat, exp)) \
+            or not isinstance(jti, str) or not 8 <= len(jti) <= 200:
+        raise ApiError("sso_invalid", "The import token needs iat, exp and jti.")
+    if exp <= now:
+        raise ApiError("sso_expired", "The import token has expired.")
+    if iat > now + SKEW or exp - iat > IMPORT_LIFETIME:
+        raise ApiError("sso_invalid", "The import token must be issued now and live at most ten minutes.")
+    return {"jti": jti, "exp": float(exp)}

@@ -171,9 +171,12 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
   const compose = new Compose(ctx, {
     logIn: (provider) => login.start(provider),
     logOut: async (everywhere = false) => {
-      await api.logout(everywhere).catch(() => undefined); // revoke if we can; forget it either way
+      // Revoke if we can (the request takes the token now), forget it either way, and at once: a slow or
+      // lost answer must not leave the reader looking signed in.
+      const revoking = api.logout(everywhere).catch(() => undefined);
       signOut(session);
       await becomes({ kind: "guest" });
+      await revoking;
     },
     myData: () => {
       api.myData(params.site).then((data) => {
