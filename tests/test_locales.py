@@ -104,3 +104,39 @@ def test_a_mail_in_arabic_reads_right_to_left_and_a_region_falls_back() -> None:
     assert mail.subject == json.loads((MAIL_LOCALES / "ar.json").read_text())["reply_subject"].format(
         name="ليلى", title="عنوان")
     assert templates.language("pt-BR") == "pt" and templates.language("xx") == "en"
+
+
+ADMIN = ROOT / "static" / "admin"
+ADMIN_LOCALES = ADMIN / "locales"
+ADMIN_ENGLISH = json.loads((ADMIN_LOCALES / "en.json").read_text())
+
+
+def _placeholders(entry: object) -> set[str]:
+    texts = [entry] if isinstance(entry, str) else list(entry.values()) if isinstance(entry, dict) else []
+    return {p for text in texts for p in PLACEHOLDER.findall(text) if p != "{n}"}
+
+
+def test_the_dashboard_is_in_as_many_languages_as_the_widget() -> None:
+    assert {f.stem for f in ADMIN_LOCALES.glob("*.json")} == {f.stem for f in FILES}
+
+
+@pytest.mark.parametrize("path", sorted(ADMIN_LOCALES.glob("*.json")), ids=lambda p: p.stem)
+def test_a_dashboard_locale_has_every_key_english_has_and_no_other(path: Path) -> None:
+    texts = json.loads(path.read_text())
+    assert sorted(set(ADMIN_ENGLISH) - set(texts)) == [], f"{path.name} lacks these"
+    assert sorted(set(texts) - set(ADMIN_ENGLISH)) == [], f"{path.name} has keys English lacks"
+    for key, text in texts.items():
+        english = ADMIN_ENGLISH[key]
+        assert isinstance(text, str) == isinstance(english, str), key
+        if isinstance(text, dict):
+            assert "other" in text and all(isinstance(v, str) and v for v in text.values()), key
+        assert _placeholders(text) == _placeholders(english), key
+
+
+def test_every_word_the_dashboard_names_is_in_english() -> None:
+    """The page's data-i18n keys and the script's literal t("...") keys all have an English text."""
+    html = (ADMIN / "index.html").read_text()
+    named = set(re.findall(r'data-i18n(?:-[a-z-]+)?="([^"]+)"', html))
+    for script in ("admin.js", "charts.js"):
+        named |= set(re.findall(r'\bt(?:Nodes)?\("([A-Za-z]+\.[A-Za-z.]+)"', (ADMIN / script).read_text()))
+    assert sorted(named - set(ADMIN_ENGLISH)) == []

@@ -9,13 +9,13 @@
   var SITE_KEY = "rejoinder.admin.site";
   var PAGE = 50;
   var ACTIONS = { a: "approve", s: "spam", n: "ham", r: "reject", d: "delete", u: "restore" };
-  var LABELS = { approve: "Approve", reject: "Reject", spam: "Spam", ham: "Not spam", delete: "Delete",
-                 restore: "Restore", dismiss: "Dismiss reports" };
-  var REPORT_REASONS = { spam: "spam", abuse: "abusive", off_topic: "off topic", other: "other" };
-  var DONE = { approve: "approved", reject: "rejected", spam: "marked spam", ham: "marked not spam",
-               delete: "deleted", restore: "restored", dismiss: "reports dismissed" };
+  // Message keys by report reason (locales/en.json); the actions' own are actions.<action>, done.<action>
+  // and bulkDone.<action>.
+  var REPORT_REASONS = { spam: "report.spam", abuse: "report.abuse", off_topic: "report.offTopic",
+                         other: "report.other" };
 
   var $ = function (id) { return document.getElementById(id); };
+
   var token = null;
   var site = null;
   var view = "pending";
@@ -27,6 +27,128 @@
   var refreshTimer = 0;
   var overviewSpan = 30;
   var overviewTimer = 0;
+
+  // --- words -------------------------------------------------------------------------
+  // The dashboard's words are locales/<lang>.json: flat keys, a count's text as {"one": ..., "other": ...}
+  // picked by Intl.PluralRules ("=0" optional), a value as {name} in a whole sentence. English fills any
+  // key a language lacks; index.html carries the English too, so the page reads right if no file loads.
+  var LANGS = ["ar", "cs", "de", "en", "es", "fr", "he", "hi", "id", "it", "ja", "ko", "nl", "pl", "pt", "ru",
+               "sv", "tr", "uk", "zh"];
+  var RTL = ["ar", "he"];
+  var LANG = pick(navigator.languages || [navigator.language]);
+  var messages = {};
+  var plurals, numbers, tenths, percents, dates, lists;
+  useLanguage(LANG);
+
+  // The first of the browser's languages that we have: its exact tag, else its language ("pt-BR" -> "pt").
+  function pick(wanted) {
+    for (var i = 0; i < wanted.length; i++) {
+      var tag = String(wanted[i] || "").toLowerCase();
+      if (LANGS.indexOf(tag) >= 0) return tag;
+      if (LANGS.indexOf(tag.split("-")[0]) >= 0) return tag.split("-")[0];
+    }
+    return "en";
+  }
+
+  function useLanguage(lang) {
+    LANG = lang;
+    plurals = new Intl.PluralRules(LANG);
+    numbers = new Intl.NumberFormat(LANG);
+    tenths = new Intl.NumberFormat(LANG, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    percents = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 0 });
+    // The shape Date.prototype.toLocaleString() gives: numeric date and time, to the second.
+    dates = new Intl.DateTimeFormat(LANG, { year: "numeric", month: "numeric", day: "numeric",
+                                            hour: "numeric", minute: "numeric", second: "numeric" });
+    lists = Intl.ListFormat ? new Intl.ListFormat(LANG, { type: "conjunction", style: "narrow" }) : null;
+    if (window.RejoinderCharts) window.RejoinderCharts.use(LANG, t);
+  }
+
+  function own(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
+
+  // Small whole numbers as they are (they read the same in every language we have), others grouped.
+  function number(n) {
+    return Math.abs(n) < 1000 && Number.isInteger(n) ? String(n) : numbers.format(n);
+  }
+
+  function message(key, vars) {
+    var m = own(messages, key) ? messages[key] : key;
+    if (typeof m === "string") return m;
+    var n = Number(vars.n) || 0;
+    return (n === 0 && m["=0"]) || m[plurals.select(n)] || m.other || key;
+  }
+
+  // The message of `key` with each {name} replaced by vars.name; a count's text picked by vars.n.
+  function t(key, vars) {
+    vars = vars || {};
+    return message(key, vars).replace(/\{(\w+)\}/g, function (whole, name) {
+      if (!own(vars, name)) return whole;
+      return typeof vars[name] === "number" ? number(vars[name]) : String(vars[name]);
+    });
+  }
+
+  // The same as text and nodes, for append(): a value that is a Node (a link, a <code>) goes in as it is.
+  function tNodes(key, vars) {
+    vars = vars || {};
+    return message(key, vars).split(/\{(\w+)\}/).map(function (piece, i) {
+      if (i % 2 === 0) return piece;
+      if (!own(vars, piece)) return "{" + piece + "}";
+      var v = vars[piece];
+      return v instanceof Node ? v : typeof v === "number" ? number(v) : String(v);
+    }).filter(function (piece) { return piece !== ""; });
+  }
+
+  // A message's own text if the language has one, else `fallback` (a code the server sent, shown as it is).
+  function tOr(key, fallback, vars) { return own(messages, key) ? t(key, vars) : fallback; }
+
+  // "1 abusive, 2 spam": a list of figures, the language's way.
+  function listOf(items) { return lists ? lists.format(items) : items.join(", "); }
+
+  function percent(fraction) { return percents.format(fraction); }
+
+  function fetchMessages(lang) {
+    return fetch("/admin/locales/" + lang + ".json", { credentials: "omit" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (data) {
+      if (!data || typeof data !== "object" || Array.isArray(data)) throw new Error("not a locale");
+      return data;
+    });
+  }
+
+  // Resolves (never rejects) once the words are in: the language's over English's; English
+  // (the page's own) when the language's file cannot be read.
+  function loadMessages() {
+    var english = fetchMessages("en");
+    var wanted = LANG === "en" ? english : fetchMessages(LANG);
+    return Promise.all([english.catch(function () { return {}; }), wanted.catch(function () { return null; })])
+      .then(function (got) {
+        useLanguage(got[1] ? LANG : "en");
+        messages = Object.assign({}, got[0], got[1] || {});
+        translatePage();
+      });
+  }
+
+  // data-i18n="key" replaces an element's text (its children marked data-slot="name" stay, at {name});
+  // data-i18n-placeholder, -aria-label and -title set those attributes. A key with no message keeps the HTML's.
+  function translatePage() {
+    document.querySelectorAll("[data-i18n]").forEach(function (node) {
+      var key = node.getAttribute("data-i18n");
+      if (!own(messages, key)) return;
+      var slots = {};
+      Array.prototype.forEach.call(node.children, function (child) {
+        if (child.hasAttribute("data-slot")) slots[child.getAttribute("data-slot")] = child;
+      });
+      node.replaceChildren.apply(node, tNodes(key, slots));
+    });
+    ["placeholder", "aria-label", "title"].forEach(function (attr) {
+      document.querySelectorAll("[data-i18n-" + attr + "]").forEach(function (node) {
+        var key = node.getAttribute("data-i18n-" + attr);
+        if (own(messages, key)) node.setAttribute(attr, t(key));
+      });
+    });
+    document.documentElement.lang = LANG;
+    document.documentElement.dir = RTL.indexOf(LANG) >= 0 ? "rtl" : "ltr";
+  }
 
   function store(key, value) {
     try {
@@ -62,7 +184,7 @@
   function ApiFailure(status, error) {
     this.status = status;
     this.code = (error && error.code) || "network";
-    this.message = (error && error.message) || "The server could not be reached.";
+    this.message = (error && error.message) || t("error.network");
   }
 
   // One request with the session; resolves to the Response when it is a success,
@@ -76,7 +198,7 @@
       .then(function (r) {
         if (r.ok) return r;
         return r.json().catch(function () { return {}; }).then(function (data) {
-          if (r.status === 401 && token) signedOut("Your session ended. Sign in again.");
+          if (r.status === 401 && token) signedOut(t("error.sessionEnded"));
           throw new ApiFailure(r.status, data.error);
         });
       });
@@ -123,11 +245,11 @@
     if (box.childElementCount) return;
     api("GET", "/api/admin/providers").then(function (data) {
       data.providers.forEach(function (p) {
-        var button = el("button", { type: "button", "data-provider": p.id, text: "Sign in with " + p.name });
+        var button = el("button", { type: "button", "data-provider": p.id, text: t("signIn.with", { provider: p.name }) });
         button.addEventListener("click", function () { startLogin(p.id); });
         box.append(button);
       });
-      if (!data.providers.length) box.append(el("p", { text: "No sign-in provider is set up: use a one-time link." }));
+      if (!data.providers.length) box.append(el("p", { text: t("signIn.noProviders") }));
     }, function (e) { $("signin-status").textContent = e.message; });
     prepareLogin();
   }
@@ -137,8 +259,7 @@
     var q = new URLSearchParams({ for: "admin", h: login.hash });
     login.popup = window.open("/auth/" + encodeURIComponent(provider) + "/start?" + q.toString(),
                               "rejoinder-login", "popup,width=520,height=680");
-    $("signin-status").textContent = login.popup ? "Finish signing in in the window that opened." :
-      "Your browser blocked the sign-in window: allow pop-ups for this page.";
+    $("signin-status").textContent = login.popup ? t("signIn.finishInPopup") : t("signIn.popupBlocked");
   }
 
   window.addEventListener("message", function (event) {
@@ -154,18 +275,21 @@
     }, function (e) { $("signin-status").textContent = e.message; });
   });
 
-  function exchangeLink() {
+  // A one-time link's token, taken out of the address bar (and history) before anything else happens.
+  function takeLink() {
     var match = /^#token=([A-Za-z0-9_-]{10,200})$/.exec(location.hash);
-    // Out of the address bar (and history) before anything else happens.
     history.replaceState(null, "", location.pathname);
-    if (!match) return Promise.resolve();
-    return api("POST", "/api/admin/session", { token: match[1] }).then(function (data) {
+    return match ? match[1] : null;
+  }
+
+  function exchangeLink(link) {
+    if (!link) return Promise.resolve();
+    return api("POST", "/api/admin/session", { token: link }).then(function (data) {
       token = data.token;
       store(TOKEN_KEY, token);
       if (data.sites.length) store(SITE_KEY, data.sites[0].id);
     }, function (e) {
-      $("signin-status").textContent = e.code === "link_invalid" ?
-        "That sign-in link expired or was already used. Ask for a new one." : e.message;
+      $("signin-status").textContent = e.code === "link_invalid" ? t("signIn.linkInvalid") : e.message;
     });
   }
 
@@ -180,7 +304,7 @@
       }
       var picker = $("site");
       picker.replaceChildren.apply(picker, data.sites.map(function (s) {
-        return el("option", { value: s.id, text: s.name ? s.name + " (" + s.id + ")" : s.id });
+        return el("option", { value: s.id, text: s.name ? t("header.siteOption", { name: s.name, id: s.id }) : s.id });
       }));
       var wanted = stored(SITE_KEY);
       picker.value = data.sites.some(function (s) { return s.id === wanted; }) ? wanted : data.sites[0].id;
@@ -226,16 +350,23 @@
 
   // --- the overview ------------------------------------------------------------------
 
+  // What held or caught a comment: message keys by the server's reason; Akismet is a name, not a word.
   var REASONS = {
-    honeypot: "Honeypot field filled", too_fast: "Sent too fast", too_many_links: "Too many links",
-    blocked_word: "Blocked words", akismet: "Akismet", banned: "Banned commenter",
-    policy_hold_all: "Held: all comments wait", policy_hold_links: "Held: has links",
-    policy_first_guest: "Held: a guest's first comment", akismet_unavailable: "Held: Akismet unreachable",
-    akismet_error: "Held: Akismet answered an error"
+    honeypot: "reason.honeypot", too_fast: "reason.tooFast", too_many_links: "reason.tooManyLinks",
+    blocked_word: "reason.blockedWord", banned: "reason.banned",
+    policy_hold_all: "reason.policyHoldAll", policy_hold_links: "reason.policyHoldLinks",
+    policy_first_guest: "reason.policyFirstGuest", akismet_unavailable: "reason.akismetUnavailable",
+    akismet_error: "reason.akismetError"
   };
-  var SERIES = [{ key: "approved", label: "Published", cls: "s-approved" },
-                { key: "pending", label: "Held", cls: "s-pending" },
-                { key: "spam", label: "Spam", cls: "s-spam" }];
+  function reasonLabel(reason) {
+    if (reason === "akismet") return "Akismet";
+    return REASONS[reason] ? tOr(REASONS[reason], reason) : reason;
+  }
+  function series() {
+    return [{ key: "approved", label: t("overview.published"), countKey: "overview.publishedCount", cls: "s-approved" },
+            { key: "pending", label: t("overview.held"), countKey: "overview.heldCount", cls: "s-pending" },
+            { key: "spam", label: t("overview.spam"), countKey: "overview.spamCount", cls: "s-spam" }];
+  }
 
   function loadOverview() {
     var forSite = site;
@@ -254,34 +385,39 @@
     var recent = location.origin + "/recent/" + encodeURIComponent(site) + "?count=5";
     $("overview-feed").href = feed;
     $("overview-recent").href = recent;
-    $("overview-recent-code").textContent = '<iframe src="' + recent + '" title="Recent comments" ' +
+    // The snippet is pasted into the blog: its title is in the moderator's language, the likely blog's.
+    var iframeTitle = t("overview.iframeTitle").replace(/[&"<>]/g, function (c) {
+      return "&#" + c.charCodeAt(0) + ";";
+    });
+    $("overview-recent-code").textContent = '<iframe src="' + recent + '" title="' + iframeTitle + '" ' +
       'style="border:0;width:100%;height:24em"></iframe>';
-    var t = data.totals, all = t.approved + t.pending + t.spam;
+    var totals = data.totals, all = totals.approved + totals.pending + totals.spam;
     var mail = data.deliveries.mail, hooks = data.deliveries.webhooks;
-    var n = new Intl.NumberFormat(undefined);
     $("overview-stats").replaceChildren(
-      C.figure("Reading now", n.format(data.readers_now), "readers on a live thread", "readers"),
-      C.figure("New comments", n.format(all), "in the last " + overviewSpan + " days", "new"),
-      C.figure("Caught as spam", n.format(t.spam), all ? Math.round(t.spam / all * 100) + "% of new comments" : "", "spam"),
-      C.rate("Mail delivered", mail.success_rate, n.format(mail.sent) + " sent, " + n.format(mail.deferred + mail.failed) +
-             " failed tries", "mail"),
-      C.rate("Webhook deliveries", hooks.success_rate, n.format(hooks.ok) + " delivered, " + n.format(hooks.failed) +
-             " failed", "webhooks"));
-    $("overview-days").replaceChildren(C.stackedDays(data.days, SERIES, "New comments per day"));
+      C.figure(t("overview.readingNow"), numbers.format(data.readers_now),
+               t("overview.readersNote", { n: data.readers_now }), "readers"),
+      C.figure(t("overview.newComments"), numbers.format(all), t("overview.inLastDays", { n: overviewSpan }), "new"),
+      C.figure(t("overview.caughtAsSpam"), numbers.format(totals.spam),
+               all ? t("overview.shareOfNew", { percent: percent(Math.round(totals.spam / all * 100) / 100) }) : "", "spam"),
+      C.rate(t("overview.mailDelivered"), mail.success_rate,
+             t("overview.mailDetail", { sent: mail.sent, n: mail.deferred + mail.failed }), "mail"),
+      C.rate(t("overview.webhookDeliveries"), hooks.success_rate,
+             t("overview.webhookDetail", { delivered: hooks.ok, n: hooks.failed }), "webhooks"));
+    $("overview-days").replaceChildren(C.stackedDays(data.days, series(), t("overview.perDay")));
     $("overview-caught").replaceChildren(C.bars(data.caught.map(function (c) {
-      return { key: c.reason, label: REASONS[c.reason] || c.reason, value: c.comments };
-    }), "What held or caught comments", "Nothing was held or caught."));
+      return { key: c.reason, label: reasonLabel(c.reason), value: c.comments };
+    }), t("overview.caughtTitle"), t("overview.caughtEmpty")));
     $("overview-busiest").replaceChildren(C.bars(data.busiest.map(function (b) {
       return { key: b.id, label: b.title || b.url || b.page, value: b.new_comments,
                href: b.url && /^https?:\/\//.test(b.url) ? b.url : null };
-    }), "Busiest threads in the last 7 days", "No new comments this week."));
+    }), t("overview.busiestTitle"), t("overview.busiestEmpty")));
   }
 
   function loadCounts() {
     return api("GET", base()).then(function (data) {
-      $("count-pending").textContent = "(" + data.counts.pending + ")";
-      $("count-spam").textContent = "(" + data.counts.spam + ")";
-      $("count-reported").textContent = data.counts.reported ? "(" + data.counts.reported + ")" : "";
+      $("count-pending").textContent = t("tabs.count", { n: data.counts.pending });
+      $("count-spam").textContent = t("tabs.count", { n: data.counts.spam });
+      $("count-reported").textContent = data.counts.reported ? t("tabs.count", { n: data.counts.reported }) : "";
       return data;
     }, function () {});
   }
@@ -326,13 +462,15 @@
 
   function when(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString();
+    return isNaN(d) ? "" : dates.format(d);
   }
 
   function row(c) {
     var k = key(c);
     var title = c.thread.title || c.thread.url || c.thread.id;
-    var check = el("input", { type: "checkbox", "aria-label": "Select comment by " + (c.author.name || "anonymous") });
+    var name = c.author.name || t("row.anonymous");
+    var status = tOr("status." + c.status, c.status);
+    var check = el("input", { type: "checkbox", "aria-label": t("row.select", { name: name }) });
     check.checked = selected.has(k);
     check.addEventListener("change", function () {
       if (check.checked) selected.add(k); else selected.delete(k);
@@ -341,26 +479,30 @@
     var thread = c.thread.url ? el("a", { href: c.thread.url, target: "_blank", rel: "noopener noreferrer", text: title })
                               : el("span", { text: title });
     var meta = el("p", { class: "meta" }, [
-      el("strong", { class: "author", text: c.author.name || "anonymous" }),
-      el("span", { class: "badge status-" + c.status, text: c.status }),
-      c.pinned ? el("span", { class: "badge", text: "pinned" }) : null,
-      c.thread.locked ? el("span", { class: "badge", text: "thread locked" }) : null,
+      el("strong", { class: "author", text: name }),
+      el("span", { class: "badge status-" + c.status, text: status }),
+      c.pinned ? el("span", { class: "badge", text: t("row.pinned") }) : null,
+      c.thread.locked ? el("span", { class: "badge", text: t("row.threadLocked") }) : null,
       el("span", { class: "when", text: when(c.created) }),
-      el("span", { class: "where" }, [document.createTextNode("on "), thread]),
+      el("span", { class: "where" }, tNodes("row.on", { thread: thread })),
     ]);
     var body = el("div", { class: "body" });
     body.innerHTML = c.html;  // sanitised by the server (render.py): the only HTML we insert
-    var reports = c.reports && c.reports.count ? Object.keys(c.reports.reasons).map(function (r) {
-      return c.reports.reasons[r] + " " + (REPORT_REASONS[r] || r);
-    }).join(", ") : "";
+    var reports = c.reports && c.reports.count ? listOf(Object.keys(c.reports.reasons).map(function (r) {
+      var n = c.reports.reasons[r];
+      return REPORT_REASONS[r] ? t(REPORT_REASONS[r], { n: n }) : t("report.unknown", { n: n, reason: r });
+    })) : "";
     var facts = el("p", { class: "facts" }, [
-      reports ? el("span", { class: "reports", text: "Reported by " + c.reports.count +
-        (c.reports.count === 1 ? " reader: " : " readers: ") + reports }) : null,
-      c.reasons.length ? el("span", { text: "Why: " + c.reasons.join(", ") }) : null,
-      el("span", { text: (c.author.kind === "user" ? (c.author.provider || "user") : "guest") }),
-      c.identity ? el("span", { class: "hash", title: "identity", text: "id " + c.identity }) : null,
-      c.email_hash ? el("span", { class: "hash", title: "email hash", text: "email# " + c.email_hash }) : null,
-      c.ip_hash ? el("span", { class: "hash", title: "IP hash", text: "IP# " + c.ip_hash }) : null,
+      reports ? el("span", { class: "reports", text: t("row.reportedBy", { n: c.reports.count, reasons: reports }) }) : null,
+      // The server's own codes (spam.py), as they are: what a moderator looks up.
+      c.reasons.length ? el("span", { text: t("row.why", { reasons: listOf(c.reasons) }) }) : null,
+      el("span", { text: (c.author.kind === "user" ? (c.author.provider || t("row.user")) : t("row.guest")) }),
+      c.identity ? el("span", { class: "hash", title: t("row.identity"),
+                                text: t("row.identityValue", { value: c.identity }) }) : null,
+      c.email_hash ? el("span", { class: "hash", title: t("row.emailHash"),
+                                  text: t("row.emailHashValue", { value: c.email_hash }) }) : null,
+      c.ip_hash ? el("span", { class: "hash", title: t("row.ipHash"),
+                               text: t("row.ipHashValue", { value: c.ip_hash }) }) : null,
     ]);
     var buttons = el("div", { class: "actions" });
     var actions = c.status === "deleted" ? (c.restorable ? ["restore"] : []) :
@@ -371,19 +513,20 @@
     if (reports && c.status === "approved") actions.unshift("dismiss");
     actions.forEach(function (a) {
       buttons.append(el("button", { type: "button", "data-act": a, class: a === "approve" ? "primary" : "",
-                                    text: LABELS[a] }));
+                                    text: t("actions." + a) }));
     });
     if (c.status === "approved" && c.parent === null) {
-      buttons.append(el("button", { type: "button", "data-pin": c.pinned ? "off" : "on", text: c.pinned ? "Unpin" : "Pin" }));
+      buttons.append(el("button", { type: "button", "data-pin": c.pinned ? "off" : "on",
+                                    text: c.pinned ? t("row.unpin") : t("row.pin") }));
     }
     buttons.append(el("button", { type: "button", "data-lock": c.thread.locked ? "off" : "on",
-                                  text: c.thread.locked ? "Unlock thread" : "Lock thread" }));
-    if (c.identity) buttons.append(el("button", { type: "button", "data-ban": "identity", text: "Ban identity" }));
-    if (c.email_hash) buttons.append(el("button", { type: "button", "data-ban": "email", text: "Ban email" }));
-    if (c.ip_hash) buttons.append(el("button", { type: "button", "data-ban": "ip", text: "Ban IP" }));
-    buttons.append(el("button", { type: "button", "data-more": "1", text: "More by author" }));
+                                  text: c.thread.locked ? t("row.unlockThread") : t("row.lockThread") }));
+    if (c.identity) buttons.append(el("button", { type: "button", "data-ban": "identity", text: t("row.banIdentity") }));
+    if (c.email_hash) buttons.append(el("button", { type: "button", "data-ban": "email", text: t("row.banEmail") }));
+    if (c.ip_hash) buttons.append(el("button", { type: "button", "data-ban": "ip", text: t("row.banIp") }));
+    buttons.append(el("button", { type: "button", "data-more": "1", text: t("row.moreByAuthor") }));
     var li = el("li", { class: "row", tabindex: "0", "data-key": k,
-                        "aria-label": (c.author.name || "anonymous") + ", " + c.status + ", on " + title },
+                        "aria-label": t("row.label", { name: name, status: status, thread: title }) },
                 [check, el("div", { class: "main" }, [meta, body, facts, buttons])]);
     li.commentData = c;
     return li;
@@ -398,14 +541,14 @@
   }
 
   function updateSelection() {
-    $("selected-count").textContent = selected.size + " selected";
+    $("selected-count").textContent = t("bulk.selected", { n: selected.size });
     $("select-all").checked = rows.length > 0 && selected.size === rows.length;
   }
 
   function act(c, action) {
     return api("POST", base() + "/comments/" + c.tid + "/" + c.id + "/" + action).then(function (data) {
-      say("Comment by " + (c.author.name || "anonymous") + " " + DONE[action] + ".");
-      if (data.akismet === "failed") fail("Done, but Akismet could not be told (it will not learn from this one).");
+      say(t("done." + action, { name: c.author.name || t("row.anonymous") }));
+      if (data.akismet === "failed") fail(t("done.akismetFailed"));
       return refreshSoon(0);
     }, function (e) { fail(e.message); });
   }
@@ -413,10 +556,10 @@
   function bulk(action) {
     var items = rows.filter(function (c) { return selected.has(key(c)); })
       .map(function (c) { return { tid: c.tid, cid: c.id }; });
-    if (!items.length) return say("Select comments first (x, or the boxes).");
+    if (!items.length) return say(t("bulk.selectFirst"));
     api("POST", base() + "/bulk", { action: action, items: items }).then(function (data) {
       var ok = data.results.filter(function (r) { return r.ok; }).length;
-      say(ok + " of " + items.length + " comments " + DONE[action] + ".");
+      say(t("bulkDone." + action, { ok: ok, n: items.length }));
       selected.clear();
       refreshSoon(0);
     }, function (e) { fail(e.message); });
@@ -424,16 +567,17 @@
 
   function setThread(c, body) {
     return api("PATCH", base() + "/threads/" + c.tid, body).then(function () {
-      say(body.locked === true ? "Thread locked." : body.locked === false ? "Thread unlocked." :
-          body.pinned ? "Comment pinned." : "Comment unpinned.");
+      say(t(body.locked === true ? "thread.locked" : body.locked === false ? "thread.unlocked" :
+            body.pinned ? "thread.pinned" : "thread.unpinned"));
       refreshSoon(0);
     }, function (e) { fail(e.message); });
   }
 
-  function ban(kind, value, label) {
+  // done: the message key of what is said after (banned.identity, .email, .ip or .address).
+  function ban(kind, value, done) {
     var body = kind === "email" && value.indexOf("@") > 0 ? { kind: kind, email: value } : { kind: kind, value: value };
     return api("POST", base() + "/bans", body).then(function () {
-      say("Banned " + label + ". Their new comments go to spam.");
+      say(t(done));
       if (view === "bans") loadBans();
     }, function (e) { fail(e.message); });
   }
@@ -449,7 +593,7 @@
     else if (button.dataset.lock) setThread(c, { locked: button.dataset.lock === "on" });
     else if (button.dataset.ban) {
       var value = { identity: c.identity, email: c.email_hash, ip: c.ip_hash }[button.dataset.ban];
-      ban(button.dataset.ban, value, "this " + (button.dataset.ban === "ip" ? "IP" : button.dataset.ban));
+      ban(button.dataset.ban, value, "banned." + button.dataset.ban);
     } else if (button.dataset.more) {
       $("q").value = "";
       $("author").value = c.identity || c.author.name;
@@ -461,8 +605,9 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || $("desk").hidden || $("comments-view").hidden) return;
-    var t = event.target;
-    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) && t.type !== "checkbox") return;
+    var typing = event.target;
+    if (typing && (typing.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(typing.tagName)) &&
+        typing.type !== "checkbox") return;
     var current = focusedRow();
     var index = current ? Array.prototype.indexOf.call($("list").children, current) : -1;
     var k = event.key;
@@ -474,7 +619,7 @@
     } else if (current && ACTIONS[k]) {
       var c = current.commentData;
       var allowed = current.querySelector('[data-act="' + ACTIONS[k] + '"]');
-      if (allowed) act(c, ACTIONS[k]); else say(LABELS[ACTIONS[k]] + " does not apply to this comment.");
+      if (allowed) act(c, ACTIONS[k]); else say(t("actions.notApplicable", { action: t("actions." + ACTIONS[k]) }));
     } else if (current && k === "x") {
       var box = current.querySelector("input[type=checkbox]");
       box.checked = !box.checked;
@@ -516,7 +661,7 @@
       try { data = JSON.parse(m.data); } catch (e) { return; }
       if (data.type === "ready") {
         socketDelay = 500;
-        $("live-state").textContent = "Live";
+        $("live-state").textContent = t("live.on");
       } else if (data.type === "changed") {
         refreshSoon(150);  // a burst of comments is one refresh
       }
@@ -524,7 +669,7 @@
     ws.onclose = function () {
       if (socket !== ws) return;
       socket = null;
-      $("live-state").textContent = "Reconnecting…";
+      $("live-state").textContent = t("live.reconnecting");
       window.setTimeout(function () { if (!socket && token) { openSocket(); refreshSoon(0); } }, socketDelay);
       socketDelay = Math.min(socketDelay * 2, 30000);
     };
@@ -543,12 +688,14 @@
     api("GET", base() + "/bans").then(function (data) {
       var list = $("bans");
       list.replaceChildren.apply(list, data.bans.map(function (b) {
-        var lift = el("button", { type: "button", text: "Lift ban" });
+        var lift = el("button", { type: "button", text: t("bans.lift") });
         lift.addEventListener("click", function () {
           api("DELETE", base() + "/bans/" + encodeURIComponent(b.kind) + "/" + encodeURIComponent(b.value))
-            .then(function () { say("Ban lifted."); loadBans(); }, function (e) { fail(e.message); });
+            .then(function () { say(t("bans.lifted")); loadBans(); }, function (e) { fail(e.message); });
         });
-        return el("li", {}, [el("span", { class: "badge", text: b.kind }), el("code", { text: b.value }),
+        var kind = { identity: "bans.kindIdentity", email: "bans.kindEmail", ip: "bans.kindIp" }[b.kind];
+        return el("li", {}, [el("span", { class: "badge", text: kind ? tOr(kind, b.kind) : b.kind }),
+                             el("code", { text: b.value }),
                              b.note ? el("span", { text: b.note }) : null,
                              el("span", { class: "when", text: when(new Date(b.created).toISOString()) }), lift]);
       }));
@@ -576,13 +723,13 @@
     var accounts = $("remote-authors").value.split("\n").map(function (a) { return a.trim(); }).filter(Boolean);
     api("PATCH", base(), { moderation: picked ? picked.value : "publish", blocklist: words, pow: $("pow").checked,
                            hold_reports: holdAt, remote_authors: accounts })
-      .then(function () { say("Settings saved."); }, function (e) { fail(e.message); });
+      .then(function () { say(t("settings.saved")); }, function (e) { fail(e.message); });
   });
 
   $("ban-email").addEventListener("submit", function (event) {
     event.preventDefault();
     var input = $("ban-email-input");
-    ban("email", input.value.trim(), "that address").then(function () { input.value = ""; });
+    ban("email", input.value.trim(), "banned.address").then(function () { input.value = ""; });
   });
 
   // --- webhook ------------------------------------------------------------------------
@@ -598,20 +745,20 @@
   }
 
   function renderWebhook(hook) {
-    $("webhook-state").textContent = hook.enabled ?
-      "On: events go to " + hook.url + (hook.since ? " (since " + when(hook.since) + ")" : "") + "." :
-      "Off: no events are sent.";
+    $("webhook-state").textContent = !hook.enabled ? t("webhook.offState") :
+      hook.since ? t("webhook.onSince", { url: hook.url, date: when(hook.since) }) : t("webhook.on", { url: hook.url });
     if (hook.enabled && document.activeElement !== $("webhook-url")) $("webhook-url").value = hook.url;
     $("webhook-rotate").hidden = !hook.enabled;
     $("webhook-off").hidden = !hook.enabled;
     var body = $("webhook-rows");
     body.replaceChildren.apply(body, hook.log.map(function (d) {
       var ok = d.status !== null && d.status >= 200 && d.status < 300;
-      var result = d.status !== null ? "HTTP " + d.status : (d.error || "no answer");
+      // d.error is the worker's category (netguard.py): a code, shown as it is.
+      var result = d.status !== null ? t("webhook.http", { status: String(d.status) }) : (d.error || t("webhook.noAnswer"));
       return el("tr", { class: ok ? "" : "failed" }, [
         el("td", { text: when(d.time) }), el("td", {}, [el("code", { text: d.event })]),
         el("td", { text: String(d.attempt) }), el("td", { class: "result", text: result }),
-        el("td", { text: Math.round(d.duration_ms) + " ms" }),
+        el("td", { text: t("webhook.ms", { ms: Math.round(d.duration_ms) }) }),
       ]);
     }));
     $("webhook-log").hidden = !hook.log.length;
@@ -642,18 +789,18 @@
   $("webhook-form").addEventListener("submit", function (event) {
     event.preventDefault();
     fail("");
-    setWebhook($("webhook-url").value.trim(), "Webhook saved. Copy the new secret.");
+    setWebhook($("webhook-url").value.trim(), t("webhook.saved"));
   });
   $("webhook-rotate").addEventListener("click", function () {
     fail("");
-    setWebhook($("webhook-url").value.trim(), "New secret made. The old one no longer signs.");
+    setWebhook($("webhook-url").value.trim(), t("webhook.rotated"));
   });
   $("webhook-off").addEventListener("click", function () {
     api("DELETE", base() + "/webhook").then(function (data) {
       renderWebhook(data.webhook);
       showSecret("");
       $("webhook-url").value = "";
-      say("Webhook turned off.");
+      say(t("webhook.turnedOff"));
     }, function (e) { fail(e.message); });
   });
   $("webhook-refresh").addEventListener("click", loadWebhook);
@@ -670,7 +817,7 @@
 
   function download(format) {
     fail("");
-    say("Preparing the export…");
+    say(t("export.preparing"));
     send("GET", base() + "/export?format=" + encodeURIComponent(format)).then(function (r) {
       var name = filename(r, site + (format === "wxr" ? ".xml" : ".json"));
       return r.blob().then(function (blob) {
@@ -680,9 +827,9 @@
         a.click();
         a.remove();
         window.setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-        say("Export downloaded: " + name + ".");
+        say(t("export.downloaded", { file: name }));
       });
-    }).catch(function (e) { fail(e.message || "The export could not be downloaded."); });
+    }).catch(function (e) { fail(e.message || t("error.exportFailed")); });
   }
 
   // --- import, with its progress ------------------------------------------------------
@@ -694,9 +841,9 @@
   var watchGen = 0;        // answers to older polls are dropped: they may predate this tab's "Done"
 
   function size(bytes) {
-    return bytes >= 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1e3)) + " kB";
+    if (bytes < 1e6) return t("size.kb", { size: Math.max(1, Math.round(bytes / 1e3)) });
+    return t("size.mb", { size: tenths.format(bytes / 1e6) });
   }
-  function count(n) { return Number(n).toLocaleString("en"); }
 
   function showProgress(fraction, text) {
     var bar = $("import-progress");
@@ -707,17 +854,19 @@
   }
 
   function describe(p) {
-    if (!p || p.phase === "receiving") return [undefined, "An import is starting: the file is arriving" +
-                                               (p && p.bytes ? " (" + size(p.bytes) + " so far)…" : "…")];
-    if (p.phase === "checking") return [undefined, "Checking the file (" + size(p.bytes) + ")…"];
+    if (!p || p.phase === "receiving") {
+      return [undefined, p && p.bytes ? t("import.startingSoFar", { size: size(p.bytes) }) : t("import.starting")];
+    }
+    if (p.phase === "checking") return [undefined, t("import.checking", { size: size(p.bytes) })];
     var done = p.comments_done, total = p.comments_total;
-    var text = "Writing: " + count(p.threads_done) + " of " + count(p.threads_total) + " threads, " +
-      count(done) + " of " + count(total) + " comments";
+    var vars = { threads: p.threads_done, threadsTotal: p.threads_total, done: done, n: total };
+    var key = "import.writing";
     if (done > 0 && done < total && p.writing_ms > 1000) {
       var left = Math.ceil(p.writing_ms * (total - done) / done / 1000);
-      text += left < 90 ? ", about " + left + " s left" : ", about " + Math.round(left / 60) + " min left";
+      key = left < 90 ? "import.writingSeconds" : "import.writingMinutes";
+      vars.left = left < 90 ? left : Math.round(left / 60);
     }
-    return [total ? done / total : 1, text + "."];
+    return [total ? done / total : 1, t(key, vars)];
   }
 
   function watchImport(forSite) {
@@ -736,7 +885,7 @@
         watching = window.setTimeout(function () { watchImport(forSite); }, 400);
       } else if (!importing) {
         if (button.disabled) {  // someone else's import just ended
-          showProgress(null, "The import finished. Its report is where it was started.");
+          showProgress(null, t("import.finishedElsewhere"));
           loadCounts();
         }
         button.disabled = false;
@@ -766,7 +915,7 @@
         var data = {};
         try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a proxy's page */ }
         if (xhr.status >= 200 && xhr.status < 300) { resolve(data); return; }
-        if (xhr.status === 401 && token) signedOut("Your session ended. Sign in again.");
+        if (xhr.status === 401 && token) signedOut(t("error.sessionEnded"));
         reject(new ApiFailure(xhr.status, data.error));
       };
       xhr.send(file);
@@ -785,28 +934,27 @@
     var forSite = site;
     button.disabled = true;
     importing = true;
-    showProgress(0, "Uploading " + file.name + "…");
+    showProgress(0, t("import.uploading", { file: file.name }));
     upload(base() + "/import?" + q.toString(), file, function (sent, total, finished) {
       if (finished) {
-        showProgress(undefined, "Uploaded " + file.name + ". Checking it…");
+        showProgress(undefined, t("import.uploaded", { file: file.name }));
         watchImport(forSite);  // the server's side of the progress from here
       } else {
-        showProgress(total ? sent / total : 0, "Uploading " + file.name + ": " +
-          Math.floor(100 * sent / (total || 1)) + "% of " + size(total) + ".");
+        showProgress(total ? sent / total : 0, t("import.uploadingProgress", {
+          file: file.name, percent: percent(Math.floor(100 * sent / (total || 1)) / 100), size: size(total) }));
       }
     }).then(function (data) {
       watchGen++;
-      showProgress(null, "Done in " + data.seconds + " s.");
+      showProgress(null, t("import.doneIn", { seconds: data.seconds }));
       $("import-summary").textContent = data.summary;
       $("import-json").textContent = JSON.stringify(data.report, null, 2);
       $("import-report").hidden = false;
-      say("Import done.");
+      say(t("import.done"));
       loadCounts();
     }, function (e) {
       watchGen++;
       // A refusal (4xx) comes before any write; a cut connection may not have.
-      showProgress(null, e.status >= 400 && e.status < 500 ? "Nothing was imported." :
-        "The import may not have finished: import the same file again to complete it.");
+      showProgress(null, e.status >= 400 && e.status < 500 ? t("import.nothing") : t("import.mayNotHaveFinished"));
       fail(e.message);
     }).then(function () {
       importing = false;
@@ -822,13 +970,12 @@
 
   // --- moving the blog: remap and merge ----------------------------------------------
 
+  // What a planned move does, by the server's action or reason: message keys.
   var REMAP_SAYS = {
-    move: "moves", merge: "merges into the new page's thread", url: "its address changes",
-    target_has_comments: "not moved: the new page has comments (tick merge)",
-    same_target: "not moved: another thread moves there too (tick merge)",
-    target_moved: "not moved: the new page's thread was moved elsewhere",
-    url_not_on_site: "not moved: the new address is not on this site's registered origins",
-    invalid_page: "not moved: the new address is not a valid page"
+    move: "remapSays.move", merge: "remapSays.merge", url: "remapSays.url",
+    target_has_comments: "remapSays.targetHasComments", same_target: "remapSays.sameTarget",
+    target_moved: "remapSays.targetMoved", url_not_on_site: "remapSays.urlNotOnSite",
+    invalid_page: "remapSays.invalidPage"
   };
   var remapPlanned = null;
 
@@ -842,19 +989,19 @@
       if (!line) continue;
       var parts = line.split(/\s+/);
       if (parts.length !== 2 && !(parts.length === 1 && pattern)) {
-        $("remap-status").textContent = "Line " + (i + 1) + ": write the old and the new, with one space between.";
+        $("remap-status").textContent = t("remap.lineSpace", { line: i + 1 });
         return null;
       }
       var old = parts[0], now = parts[1] || "";
       if (pattern) rules.push({ pattern: old, replace: now });
       else if (old.slice(-1) === "*" && now.slice(-1) === "*") rules.push({ from: old.slice(0, -1), to: now.slice(0, -1) });
       else if (old.slice(-1) === "*" || now.slice(-1) === "*") {
-        $("remap-status").textContent = "Line " + (i + 1) + ": end both addresses with *, or neither.";
+        $("remap-status").textContent = t("remap.lineStar", { line: i + 1 });
         return null;
       } else rules.push({ page: old, to: now });
     }
     if (!rules.length) {
-      $("remap-status").textContent = "Write at least one rule.";
+      $("remap-status").textContent = t("remap.noRules");
       return null;
     }
     return { rules: rules, dry_run: dryRun, merge: $("remap-merge").checked };
@@ -863,20 +1010,24 @@
   function showRemap(data) {
     var rows = $("remap-rows");
     rows.replaceChildren();
-    data.threads.forEach(function (t) {
-      var says = t.action === "collision" || t.action === "refused" ? REMAP_SAYS[t.reason] || t.reason
-                                                                     : REMAP_SAYS[t.action];
-      if (t.result && t.result !== "done") says = "failed: " + t.result;
-      else if (t.result === "done") says = t.action === "merge" ? "merged" : t.action === "url" ? "address changed" : "moved";
-      var tr = el("tr", { "data-action": t.action }, [el("td", { text: t.page }), el("td", { text: t.to_page || "" }),
-        el("td", { text: String(t.count) }), el("td", { text: says, class: t.action === "collision" || t.action === "refused" ? "failed" : "" })]);
+    data.threads.forEach(function (th) {
+      var stays = th.action === "collision" || th.action === "refused";
+      var code = stays ? th.reason : th.action;
+      // A code this page has no words for (a newer server's) shows as it is; so does a failure's.
+      var says = REMAP_SAYS[code] ? tOr(REMAP_SAYS[code], code) : code;
+      if (th.result && th.result !== "done") says = t("remap.failed", { result: th.result });
+      else if (th.result === "done") {
+        says = t(th.action === "merge" ? "remap.merged" : th.action === "url" ? "remap.addressChanged" : "remap.moved");
+      }
+      var tr = el("tr", { "data-action": th.action }, [el("td", { text: th.page }), el("td", { text: th.to_page || "" }),
+        el("td", { text: String(th.count) }), el("td", { text: says, class: stays ? "failed" : "" })]);
       rows.append(tr);
     });
     $("remap-plan").hidden = data.threads.length === 0;
     var s = data.summary;
     var moving = s.move + s.merge + s.url;
-    $("remap-status").textContent = data.threads.length === 0 ? "No thread's address matches this rule." :
-      (data.dry_run ? moving + " would move; " : moving + " moved; ") + (s.collision + s.refused) + " left where they are.";
+    $("remap-status").textContent = data.threads.length === 0 ? t("remap.noMatch") :
+      t(data.dry_run ? "remap.wouldMove" : "remap.movedSummary", { n: moving, left: s.collision + s.refused });
   }
 
   ["remap-kind", "remap-rules", "remap-merge"].forEach(function (id) {
@@ -886,12 +1037,12 @@
     event.preventDefault();
     var body = remapBody(true);
     if (!body) return;
-    $("remap-status").textContent = "Looking at every thread…";
+    $("remap-status").textContent = t("remap.looking");
     api("POST", base() + "/remap", body).then(function (data) {
       showRemap(data);
       remapPlanned = JSON.stringify(body.rules) + body.merge;
-      $("remap-apply").disabled = !data.threads.some(function (t) {
-        return t.action === "move" || t.action === "merge" || t.action === "url";
+      $("remap-apply").disabled = !data.threads.some(function (th) {
+        return th.action === "move" || th.action === "merge" || th.action === "url";
       });
     }, function (e) { $("remap-status").textContent = e.message; });
   });
@@ -899,7 +1050,7 @@
     var body = remapBody(false);
     if (!body || remapPlanned !== JSON.stringify(body.rules) + body.merge) return;
     $("remap-apply").disabled = true;
-    $("remap-status").textContent = "Moving…";
+    $("remap-status").textContent = t("remap.moving");
     api("POST", base() + "/remap", body).then(function (data) {
       showRemap(data);
       say($("remap-status").textContent);
@@ -908,11 +1059,10 @@
   $("merge-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var body = { from: $("merge-from").value, into: $("merge-into").value };
-    $("merge-status").textContent = "Merging…";
+    $("merge-status").textContent = t("merge.merging");
     api("POST", base() + "/merge", body).then(function (data) {
-      $("merge-status").textContent = "Moved " + data.moved_comments +
-        (data.moved_comments === 1 ? " comment" : " comments") + " into “" +
-        (data.into.title || data.into.page) + "”, which now has " + data.into.count + ".";
+      $("merge-status").textContent = t("merge.done", { n: data.moved_comments, page: data.into.title || data.into.page,
+                                                        count: data.into.count });
     }, function (e) { $("merge-status").textContent = e.message; });
   });
 
@@ -951,14 +1101,18 @@
   $("more").addEventListener("click", function () { load(true); });
   $("site").addEventListener("change", function () { openSite($("site").value); });
   $("signout").addEventListener("click", function () {
-    api("POST", "/api/auth/logout").catch(function () {}).then(function () { signedOut("Signed out."); });
+    api("POST", "/api/auth/logout").catch(function () {}).then(function () { signedOut(t("signIn.signedOut")); });
   });
   $("signout-all").addEventListener("click", function () {
     api("POST", "/api/auth/logout", { everywhere: true }).then(function () {
-      signedOut("Signed out everywhere: every session of this account has ended.");
+      signedOut(t("signIn.signedOutEverywhere"));
     }, function (e) { $("signin-status").textContent = e.message; });
   });
 
   token = stored(TOKEN_KEY);
-  exchangeLink().then(start);
+  var link = takeLink();
+  loadMessages().then(function () {
+    updateSelection();  // "0 selected", in the page's language
+    return exchangeLink(link);
+  }).then(start);
 })();

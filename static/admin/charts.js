@@ -1,7 +1,8 @@
 // The overview's charts: SVG drawn in the browser from the overview's figures, no library.
 // Text reaches the DOM only as textContent. Each chart says its figures in words too (an
 // aria-label, a <title> per bar, a legend with totals), so a screen reader and a test read
-// the same numbers a reader sees.
+// the same numbers a reader sees. The words are the dashboard's (admin.js calls use() with
+// its language and message function); labels and captions arrive already in them.
 "use strict";
 (function () {
   var NS = "http://www.w3.org/2000/svg";
@@ -33,11 +34,26 @@
     return 10 * p;
   }
 
-  var fmt = new Intl.NumberFormat(undefined);
-  var dayFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-  var monthFmt = new Intl.DateTimeFormat(undefined, { month: "short", timeZone: "UTC" });
+  var lang, t, fmt, dayFmt, monthFmt, lists;
+  use("en", function (key) { return key; });
 
-  // Stacked columns, one per day: series = [{key, label, cls}], days = [{day: "YYYY-MM-DD", key: n...}].
+  // The dashboard's language and its message function t(key, vars) (admin.js).
+  function use(language, translate) {
+    lang = language;
+    t = translate;
+    fmt = new Intl.NumberFormat(lang);
+    dayFmt = new Intl.DateTimeFormat(lang, { month: "short", day: "numeric", timeZone: "UTC" });
+    monthFmt = new Intl.DateTimeFormat(lang, { month: "short", timeZone: "UTC" });
+    lists = Intl.ListFormat ? new Intl.ListFormat(lang, { type: "conjunction", style: "narrow" }) : null;
+  }
+
+  // "5 published, 1 held, 1 spam": each series' figure in its own words (its countKey), listed.
+  function figures(series, valueOf) {
+    var items = series.map(function (s) { return t(s.countKey, { n: valueOf(s) }); });
+    return lists ? lists.format(items) : items.join(", ");
+  }
+
+  // Stacked columns, one per day: series = [{key, label, countKey, cls}], days = [{day: "YYYY-MM-DD", key: n...}].
   function stackedDays(days, series, caption) {
     var W = 720, H = 220, left = 40, bottom = 24, top = 8;
     var plotW = W - left - 8, plotH = H - bottom - top;
@@ -47,9 +63,9 @@
     var barW = Math.max(1, step * 0.8);
     var sums = {};
     series.forEach(function (x) { sums[x.key] = days.reduce(function (s, d) { return s + d[x.key]; }, 0); });
-    var words = series.map(function (x) { return fmt.format(sums[x.key]) + " " + x.label.toLowerCase(); }).join(", ");
+    var words = figures(series, function (x) { return sums[x.key]; });
     var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img",
-                             "aria-label": caption + ": " + words });
+                             "aria-label": t("chart.summary", { caption: caption, figures: words }) });
     [0, 0.5, 1].forEach(function (f) {
       var y = top + plotH - f * plotH;
       chart.append(svg("line", { x1: left, x2: W - 8, y1: y, y2: y, class: "grid" }));
@@ -71,9 +87,8 @@
       // The whole column answers the pointer: its title says the day's figures.
       g.append(svg("rect", { x: (left + i * step).toFixed(2), y: top, width: step.toFixed(2), height: plotH,
                              class: "hit" }));
-      g.append(svg("title", {}, dayFmt.format(new Date(d.day + "T00:00:00Z")) + ": " + series.map(function (s) {
-        return fmt.format(d[s.key]) + " " + s.label.toLowerCase();
-      }).join(", ")));
+      g.append(svg("title", {}, t("chart.day", { day: dayFmt.format(new Date(d.day + "T00:00:00Z")),
+                                                 figures: figures(series, function (s) { return d[s.key]; }) })));
       chart.append(g);
     });
     // x labels: the first day, each month's first day when the span is long, the last day.
@@ -143,10 +158,10 @@
     ring.append(svg("circle", { cx: 20, cy: 20, r: r, class: value >= 0.95 ? "ring-ok" : "ring-bad",
                                 "stroke-dasharray": (c * value).toFixed(2) + " " + c.toFixed(2),
                                 transform: "rotate(-90 20 20)" }));
-    var pct = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(value);
+    var pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(value);
     box.append(ring, html("strong", { class: "figure", text: pct }), html("span", { class: "stat-note", text: detail }));
     return box;
   }
 
-  window.RejoinderCharts = { stackedDays: stackedDays, bars: bars, figure: figure, rate: rate };
+  window.RejoinderCharts = { use: use, stackedDays: stackedDays, bars: bars, figure: figure, rate: rate };
 })();

@@ -77,3 +77,27 @@ def test_a_region_falls_back_to_its_language(reader: ReaderFactory, app_server: 
     expect(r.frame.locator("h2.rj-title")).to_have_text(words("pt")["heading"]["=0"].replace("{title}",
                                                                                              "Consertar devagar"))
     assert r.frame.locator("html").get_attribute("lang") == "pt"
+
+
+def admin_words(lang: str) -> dict:
+    return json.loads((ROOT / "static" / "admin" / "locales" / f"{lang}.json").read_text())
+
+
+@pytest.mark.parametrize("lang", ["ar", "ja"])
+def test_the_dashboard_in_the_moderators_language(reader: ReaderFactory, redis_client, app_server: AppServer,
+                                                  lang: str) -> None:
+    """The dashboard speaks the moderator's browser's language: Arabic right to left, Japanese."""
+    from .test_admin import one_time_link
+
+    r = reader(locale=lang)
+    r.page.goto(one_time_link(redis_client, app_server))
+    r.page.locator("#desk").wait_for()
+    words = admin_words(lang)
+    expect(r.page.get_by_role("button", name=words["tabs.overview"])).to_be_visible()
+    expect(r.page.get_by_role("button", name=words["tabs.settings"])).to_be_visible()
+    expect(r.page.locator("h1")).to_have_text(words["header.title"])
+    assert r.page.locator("html").get_attribute("lang") == lang
+    assert r.page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    r.page.get_by_role("button", name=words["tabs.settings"]).click()
+    expect(r.page.get_by_role("heading", name=words["settings.title"])).to_be_visible()
+    r.page.screenshot(path=str(ROOT / "test-artifacts" / f"dashboard-{lang}.png"))
