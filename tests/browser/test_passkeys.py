@@ -49,8 +49,13 @@ def test_add_a_passkey_then_sign_in_with_it_alone(reader: ReaderFactory, app_ser
     opened.value.get_by_role("button", name="Allow").click()
     page.get_by_text("You are commenting using your GitHub account.", exact=False).first.wait_for()
 
+    mine = page.get_by_role("button", name="Passkeys")
+    mine.click()
+    expect(mine).to_have_attribute("aria-expanded", "true")
+    keys = page.locator("#rj-keys")
+    expect(keys).to_contain_text("No passkey yet.")
     with page.expect_popup() as opened:
-        page.get_by_role("button", name="Add a passkey").click()
+        keys.get_by_role("button", name="Add a passkey").click()
     popup = opened.value
     cdp, device = authenticator(popup)
     create = popup.get_by_role("button", name="Create a passkey")
@@ -59,6 +64,8 @@ def test_add_a_passkey_then_sign_in_with_it_alone(reader: ReaderFactory, app_ser
     create.click()
     expect(popup.get_by_role("heading")).to_have_text("Passkey added")
     page.get_by_text("Passkey added: next time, log in with it alone.").wait_for(state="attached")
+    expect(keys.locator("li")).to_have_count(1)
+    expect(keys.locator("li")).to_contain_text("Added")
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": device})["credentials"]
     assert len(credentials) == 1 and credentials[0]["isResidentCredential"] and credentials[0]["rpId"] == "localhost"
     with page.expect_download() as downloading:
@@ -66,7 +73,6 @@ def test_add_a_passkey_then_sign_in_with_it_alone(reader: ReaderFactory, app_ser
     data = json.loads(Path(downloading.value.path()).read_text())
     assert len(data["account"]["passkeys"]) == 1
     popup.close()
-    page.get_by_role("button", name="Log Out", exact=True).click()
 
     # Another browser, the page on another site (third-party storage blocked): the passkey alone.
     second = reader()
@@ -95,6 +101,19 @@ def test_add_a_passkey_then_sign_in_with_it_alone(reader: ReaderFactory, app_ser
     second.frame.get_by_role("button", name="Log Out", exact=True).click()
     second.field("Name").wait_for()
     expect(second.frame.get_by_role("button", name="Log in with Passkey")).to_be_visible()
+
+    # Back in the first browser, the reader removes the passkey: it signs no one in any more.
+    keys.get_by_role("button", name="Remove").click()
+    expect(keys).to_contain_text("No passkey yet.")
+    with second.page.expect_popup() as opened:
+        second.frame.get_by_role("button", name="Log in with Passkey").click()
+    popup = opened.value
+    cdp, device = authenticator(popup)
+    cdp.send("WebAuthn.addCredential", {"authenticatorId": device, "credential": credentials[0]})
+    second.expect_refusal(400)  # the sign-in page that says so
+    popup.get_by_role("button", name="Use my passkey").click()
+    expect(popup.locator("#login-result")).to_contain_text("not known here")
+    page.get_by_role("button", name="Log Out", exact=True).click()
 
 
 def test_a_cancelled_passkey_says_so_and_signs_no_one_in(reader: ReaderFactory) -> None:

@@ -130,6 +130,15 @@ export class Api {
     return this.call("POST", `/api/auth/passkeys/ticket?site=${enc(site)}`);
   }
 
+  /** The signed-in reader's passkeys (when added and last used). */
+  passkeys(site: string): Promise<{ passkeys: { id: string; created: string; used: string | null }[] }> {
+    return this.call("GET", `/api/auth/passkeys?site=${enc(site)}`);
+  }
+
+  removePasskey(site: string, id: string): Promise<unknown> {
+    return this.call("DELETE", `/api/auth/passkeys/${enc(id)}?site=${enc(site)}`);
+  }
+
   /** Delete the signed-in reader's account and their comments on the site. */
   deleteMe(site: string): Promise<{ deleted: Record<string, number> }> {
     return this.call("DELETE", `/api/auth/me?site=${enc(site)}`, { confirm: true });

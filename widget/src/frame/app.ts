@@ -21,6 +21,7 @@ import { ORDERS, type Comment, type FirstPage, type Me, type Order, type Site, t
 import { Announcer } from "./views/announcer";
 import { commentArticle } from "./views/comment";
 import { Header } from "./views/header";
+import { PasskeyPanel } from "./views/passkeys";
 import { providerName } from "./views/form";
 import { CommentList } from "./views/list";
 
@@ -188,8 +189,13 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
         ctx.announcer.say(i18n.t("myDataReady"));
       }, (e) => ctx.announcer.say(e instanceof Error && e.message ? e.message : i18n.t("networkError")));
     },
-    addPasskey: () => addPasskey(api, params.site, (outcome) =>
-      ctx.announcer.say(outcome === "added" ? i18n.t("passkeyAdded") : outcome || i18n.t("loginFailed"))),
+    passkeys: new PasskeyPanel(api, params.site, i18n, {
+      add: (done) => addPasskey(api, params.site, (outcome) => {
+        ctx.announcer.say(outcome === "added" ? i18n.t("passkeyAdded") : outcome || i18n.t("loginFailed"));
+        if (outcome === "added") done();
+      }),
+      say: (message) => ctx.announcer.say(message),
+    }),
     deleteMe: (button) => {
       // Two clicks: the first asks, the second (within a few seconds) deletes.
       if (button.dataset.armed !== "1") {

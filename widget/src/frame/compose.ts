@@ -12,7 +12,7 @@ import { Pow } from "./pow";
 import { renderPreview } from "./preview";
 import { saveToken } from "./tokens";
 import type { Comment } from "./types";
-import { CommentForm, type FormValues } from "./views/form";
+import { CommentForm, type FormHooks, type FormValues } from "./views/form";
 import { timeEl } from "./views/comment";
 
 // Typing is saved this long after the last key: often enough to lose nothing
@@ -42,7 +42,7 @@ export class Compose {
   private readonly mentions: Mentions;
 
   constructor(private readonly ctx: Ctx, hooks: { logIn(p: string): void; logOut(everywhere?: boolean): Promise<void> | void;
-    myData(): void; deleteMe(button: HTMLButtonElement): void; addPasskey(): void }) {
+    myData(): void; deleteMe(button: HTMLButtonElement): void; passkeys: FormHooks["passkeys"] }) {
     this.pow = ctx.site?.pow ? new Pow(ctx.api, ctx.params.site) : null;
     this.form = new CommentForm(ctx.i18n, ctx.site, {
       submit: (v) => void this.submit(v),
@@ -56,7 +56,7 @@ export class Compose {
       logOut: hooks.logOut,
       myData: hooks.myData,
       deleteMe: hooks.deleteMe,
-      addPasskey: hooks.addPasskey,
+      passkeys: hooks.passkeys,
     });
     this.form.setMe(ctx.me);
     this.mentions = new Mentions(this.form.textArea, () => this.participants(), ctx.i18n);

@@ -33,7 +33,8 @@ export interface FormHooks {
   /** The reader's own data (download), and deleting their account and comments here. */
   myData(): void;
   deleteMe(button: HTMLButtonElement): void;
-  addPasskey(): void;
+  /** The reader's passkeys, opened under their name (null: not offered). */
+  passkeys: { el: HTMLElement; toggle(): boolean } | null;
 }
 
 type Field = "text" | "name" | "email" | "website";
@@ -116,6 +117,7 @@ export class CommentForm {
       h("div", { class: "rj-formhead" }, this.heading, this.cancel),
       this.login,
       this.signedIn,
+      hooks.passkeys?.el ?? null,
       h("p", { class: "rj-field" }, h("label", { for: textId }, t("comment")), text, this.errors.text,
         h("span", { class: "rj-note", id: hintId }, t("markdownHint"))),
       this.preview,
@@ -214,12 +216,15 @@ export class CommentForm {
         : h("span", { class: "rj-mine" },
           h("button", { type: "button", class: "rj-link", "data-mine": "data" }, this.i18n.t("myData")), " · ",
           h("button", { type: "button", class: "rj-link", "data-mine": "delete" }, this.i18n.t("deleteMe")),
-          ...(passkey ? [" · ", h("button", { type: "button", class: "rj-link", "data-mine": "passkey" },
-            this.i18n.t("addPasskey"))] : []));
+          ...(passkey && this.hooks.passkeys ? [" · ", h("button", { type: "button", class: "rj-link",
+            "data-mine": "passkey", "aria-expanded": "false", "aria-controls": "rj-keys" }, this.i18n.t("passkeys"))] : []));
       mine?.querySelectorAll<HTMLButtonElement>("button").forEach((b) => on(b, "click", () => {
         const what = b.dataset.mine;
-        if (what === "data") this.hooks.myData(); else if (what === "passkey") this.hooks.addPasskey(); else this.hooks.deleteMe(b);
+        if (what === "data") this.hooks.myData();
+        else if (what === "passkey") b.setAttribute("aria-expanded", String(!!this.hooks.passkeys?.toggle()));
+        else this.hooks.deleteMe(b);
       }));
+      if (this.hooks.passkeys) this.hooks.passkeys.el.hidden = true;
       this.signedIn.replaceChildren(face, h("strong", { class: "rj-me" }, me.name || ""),
         h("span", {}, this.i18n.t("signedIn", { provider: providerName(this.site, me.provider) }), " ", out, " / ",
           change, ...(everywhere ? [" · ", everywhere] : [])), ...(mine ? [mine] : []));
