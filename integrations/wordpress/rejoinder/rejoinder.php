@@ -99,7 +99,9 @@ function rejoinder_counts(array $post_ids): array {
     foreach ($post_ids as $id) {
         $cached = get_transient('rejoinder_count_' . $id);
         if ($cached !== false) {
-            $out[$id] = (int) $cached;
+            if ((int) $cached >= 0) {
+                $out[$id] = (int) $cached;  // -1: the server did not answer a moment ago; WordPress's own count
+            }
         } else {
             $ask[get_permalink($id)] = $id;
         }
@@ -115,6 +117,12 @@ function rejoinder_counts(array $post_ids): array {
             if (isset($ask[$page])) {
                 $out[$ask[$page]] = (int) $n;
                 set_transient('rejoinder_count_' . $ask[$page], (int) $n, MINUTE_IN_SECONDS);
+            }
+        }
+        // A server that did not answer is not asked again for a minute: pages do not wait on it each time.
+        foreach ($ask as $id) {
+            if (!isset($out[$id])) {
+                set_transient('rejoinder_count_' . $id, -1, MINUTE_IN_SECONDS);
             }
         }
     }
