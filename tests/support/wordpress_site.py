@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -118,8 +119,9 @@ require_once ABSPATH . 'wp-settings.php';
 
     def serve(self, port: int) -> "WordPress":
         """Serve it over HTTP with PHP's built-in server on 127.0.0.1 (its home must name that port)."""
+        # Its own process group: PHP forks its workers, and stop() ends them all.
         self.server = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(self.root)], cwd=self.root,
-                                       env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+                                       env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"}, start_new_session=True,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         import socket
@@ -133,8 +135,11 @@ require_once ABSPATH . 'wp-settings.php';
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
+        if self.server is not None:
+            try:
+                os.killpg(self.server.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             self.server.wait(10)
         self.server = None
 
