@@ -40,6 +40,11 @@ class Passkey:
     def id(self) -> str:
         return b64url(self.credential_id)
 
+    @property
+    def public_key(self) -> str:
+        """The public key as the server keeps it (COSE, base64url)."""
+        return b64url(self._cose())
+
     def _cose(self) -> bytes:
         numbers = self.key.public_key().public_numbers()
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})

@@ -83,7 +83,7 @@ class Follower:
         """Look at the threads that are due; the seconds until the next one is."""
         st = self.state
         now = int(time.time() * 1000)
-        due = await st.remote.due(self.site_id, now, BATCH)
+        due = await st.remote.claim_due(self.site_id, now, BATCH)
         if not due:
             nxt = await st.remote.next_due(self.site_id)
             return self.settings.worker_poll_seconds if nxt is None else \

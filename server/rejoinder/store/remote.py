@@ -14,6 +14,18 @@ from .scripts import Scripts
 
 SOURCES = ("mastodon", "bluesky")
 RELINK_SECONDS = 24 * 3600
+# A claimed thread is not due again for this long unless its look reschedules it: two nodes that both
+# think they hold the site's lease (one lost it to expiry, a failover) never look at it together.
+CLAIM_MS = 120_000
+
+# KEYS[1] the site's due zset; ARGV: now (ms), limit, claim (ms). The due threads, each moved on by the
+# claim in the same step as it is read.
+_CLAIM = """
+local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
+local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[3])
+for _, tid in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', until_ms, tid) end
+return due
+"""
 
 
 class RemoteStore:
@@ -21,6 +33,7 @@ class RemoteStore:
         self.redis = redis
         self.scripts = scripts
         self.events_maxlen = events_maxlen
+        self._claim = redis.register_script(_CLAIM)
 
     async def link(self, site: str, tid: str, source: str, ref: str, *, by_admin: bool) -> bool:
         """Follow `ref` (a status URL, an at:// URI) as the thread's post on `source`; "" stops following
@@ -52,8 +65,10 @@ class RemoteStore:
     async def unschedule(self, site: str, tid: str) -> None:
         await self.redis.zrem(keys.remote_due(site), tid)
 
-    async def due(self, site: str, now_ms: int, limit: int) -> list[str]:
-        return await self.redis.zrange(keys.remote_due(site), "-inf", now_ms, byscore=True, offset=0, num=limit)
+    async def claim_due(self, site: str, now_ms: int, limit: int) -> list[str]:
+        """The threads due by `now_ms`, taken: none is due again for CLAIM_MS unless rescheduled, so
+        another node reading now gets the others."""
+        return await self._claim(keys=[keys.remote_due(site)], args=[now_ms, limit, CLAIM_MS])
 
     async def following(self, site: str) -> int:
         return int(await self.redis.zcard(keys.remote_due(site)))
