@@ -30,7 +30,7 @@ def _headers(request: Request) -> dict[str, str]:
     ws = public.replace("https://", "wss://").replace("http://", "ws://")
     return {"content-security-policy": ADMIN_CSP.format(ws=ws), "cache-control": "no-store",
             # Referrers only to our own origin: the sign-in popup's start checks one in browsers
-            # without Fetch Metadata (api/auth.py started_here); no other site learns a dashboard URL.
+            # without Fetch Metadata (api/popup.py started_here); no other site learns a dashboard URL.
             "referrer-policy": "same-origin"}
 
 

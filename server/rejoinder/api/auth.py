@@ -10,7 +10,6 @@ import re
 import secrets
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import orjson
@@ -31,63 +30,14 @@ from ..state import state
 from ..store import keys
 from ..store.sessions import ADMIN, FRAME, PAGE, READER
 from ..store.users import user_id
+from . import popup
 from .common import JSON, read_json, site_for
 
 log = logging.getLogger("rejoinder.auth")
 
-# The hash of the iframe's secret: base64url of a SHA-256, no padding.
-SECRET_HASH = re.compile(r"^[A-Za-z0-9_-]{43}$")
-# The popup's own pages: our script only, nothing inline, no framing.
-POPUP_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-# The signed-in page posts its confirmation form back to us, and nowhere else.
-POPUP_CONFIRM_CSP = POPUP_CSP.replace("form-action 'none'", "form-action 'self'")
-MAX_FORM_BYTES = 1024
-# Where the dashboard's sign-in starts are counted (they name no site).
-DASHBOARD = "-dashboard"
-
 
 def hash_secret(secret: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).rstrip(b"=").decode()
-
-
-def _headers() -> dict[str, str]:
-    return {"content-security-policy": POPUP_CSP, "cache-control": "no-store", "referrer-policy": "same-origin"}
-
-
-def _page(title: str, message: str, *, status: int = 200) -> HTMLResponse:
-    """A page of the popup that ends the flow without a session: it says what happened."""
-    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/login.css"></head><body>'
-            f'<main id="login-result" data-ok="0"><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>'
-            '<p class="hint">You can close this window.</p></main>'
-            '<script src="/login-done.js"></script></body></html>')
-    return HTMLResponse(body, status_code=status, headers=_headers())
-
-
-def _signed_in_page(h: str, code: str, who: str, where: str) -> HTMLResponse:
-    """The popup's last page after a good sign-in. login-done.js hands the code to the frame
-    or dashboard that opened the popup, when that opener is on our own origin. When it is
-    not (the provider cut window.opener, or a page that is not ours opened the popup), it
-    shows the form below instead: the reader confirms, naming the site, before the frame
-    may collect the session by its secret alone."""
-    e = html.escape
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/login.css"></head><body>'
-            f'<main id="login-result" data-ok="1" data-code="{e(code)}">'
-            f'<div id="login-handed"><h1>Signed in</h1><p>You are signed in as {e(who)}.</p>'
-            '<p class="hint">You can close this window.</p></div>'
-            f'<form id="login-confirm" method="post" action="/auth/confirm" hidden>'
-            f'<h1>Continue to {e(where)}?</h1>'
-            f'<p>You signed in as <strong>{e(who)}</strong>. Continue only if you pressed a sign-in button'
-            f' on {e(where)} yourself, just now.</p>'
-            f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="code" value="{e(code)}">'
-            '<p><button type="submit">Continue</button></p>'
-            '<p class="hint">If you did not, close this window: nothing is shared.</p></form>'
-            '</main><script src="/login-done.js"></script></body></html>')
-    return HTMLResponse(body, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
 
 
 def _client(request: Request, provider: str) -> Any:
@@ -103,27 +53,6 @@ def redirect_uri(request: Request, provider: str) -> str:
     return f"{state(request).settings.public_url.rstrip('/')}/auth/{provider}/callback"
 
 
-def started_here(request: Request) -> bool:
-    """Whether the browser says this navigation came from one of our own pages (the comments
-    frame or the dashboard). Stops login CSRF: a link, redirect or window.open from any
-    other page cannot start a sign-in that ends in a handover its author chose.
-
-    Fetch metadata first (every current browser sends it); without it (old browsers),
-    a Referer on our own origin. Neither: refused."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return (fetch_site == "same-origin" and request.headers.get("sec-fetch-mode") == "navigate"
-                and request.headers.get("sec-fetch-dest") == "document")
-    return request.headers.get("referer", "").startswith(state(request).settings.public_origin + "/")
-
-
-def posted_here(request: Request) -> bool:
-    """Whether a form POST came from one of our own pages (the popup's): its Origin is ours, and the
-    browser does not call it cross-site."""
-    return (request.headers.get("origin") == state(request).settings.public_origin
-            and request.headers.get("sec-fetch-site") in (None, "same-origin"))
-
-
 async def start_login(request: Request) -> Response:
     """GET /auth/{provider}/start?site=&h= (or ?for=admin&h=): the popup's first page; redirects to the provider.
 
@@ -135,28 +64,15 @@ async def start_login(request: Request) -> Response:
     provider = request.path_params["provider"]
     client = _client(request, provider)
     if client is None:
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
-    if not started_here(request):
-        return _page("Sign-in refused", "This sign-in did not start from the comments. Close this window and "
-                     "use the sign-in buttons under the comments.", status=403)
-    h = request.query_params.get("h", "")
-    site_id = request.query_params.get("site", "")
-    if not SECRET_HASH.match(h):
-        return _page("Sign-in failed", "This sign-in link is incomplete. Start again from the comments.", status=400)
-    if request.query_params.get("for") == "admin" and not site_id:
-        audience = ADMIN  # what the admin may do is decided per site by the admin API, not here
-    elif not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
-        return _page("Sign-in failed", "This site is not registered.", status=404)
-    else:
-        audience = READER
-    try:
-        # Each start stores a flow (for ten minutes): counted per client address, so a script cannot
-        # start sign-ins without end.
-        await state(request).limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request),
-                                                                 state(request).settings.rate_ip_logins)])
-    except ApiError:
-        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
-                     status=429)
+        return popup.ended(*popup.UNAVAILABLE, status=404)
+    if not popup.started_here(request):
+        return popup.ended(*popup.REFUSED, status=403)
+    h, site_id = request.query_params.get("h", ""), request.query_params.get("site", "")
+    audience = await popup.audience(request, h, site_id, request.query_params.get("for") == "admin")
+    if isinstance(audience, Response):
+        return audience
+    if (refused := await popup.over_limit(request, site_id)) is not None:
+        return refused
     uri = redirect_uri(request, provider)
     rv = await client.create_authorization_url(uri)
     await client.save_authorize_data(request, redirect_uri=uri, **rv)
@@ -176,14 +92,6 @@ async def _profile(request: Request, client: Any, provider: str, token: dict[str
     return spec.parse(resp.json())
 
 
-async def _where(request: Request, flow: dict[str, Any]) -> str:
-    """What the reader is signing in to, in words, for the confirmation."""
-    if flow.get("aud") == ADMIN:
-        return "the Rejoinder dashboard"
-    site = await state(request).sites.get(flow.get("site", ""))
-    return f"the comments on {site.name or site.id}" if site is not None else "the comments"
-
-
 async def finish_login(request: Request) -> Response:
     """GET /auth/{provider}/callback: the provider sends the reader back here.
 
@@ -194,22 +102,19 @@ async def finish_login(request: Request) -> Response:
     provider = request.path_params["provider"]
     client = _client(request, provider)
     if client is None:
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+        return popup.ended(*popup.UNAVAILABLE, status=404)
     if request.query_params.get("error"):
         await state(request).logins.take_flow(request.query_params.get("state", ""))
-        denied = request.query_params.get("error") == "access_denied"
-        return _page("Sign-in cancelled" if denied else "Sign-in failed",
-                     "You did not allow the sign-in, so you are still commenting as a guest." if denied else
-                     f"{PROVIDERS[provider].label} reported a problem. Please try again.", status=400)
+        return popup.provider_said_no(request.query_params["error"], PROVIDERS[provider].label)
     flow = await state(request).logins.take_flow(request.query_params.get("state", ""))
     if flow is None or flow["provider"] != provider or flow.get("aud") not in (READER, ADMIN):
-        return _page("Sign-in failed", "This sign-in link expired or was already used. Start again.", status=400)
+        return popup.ended(*popup.EXPIRED, status=400)
     try:
         token = await client.authorize_access_token(request)
         profile = await _profile(request, client, provider, token)
     except (OAuthError, httpx2.HTTPError, KeyError, ValueError) as exc:
         log.info("login with %s failed: %s", provider, exc)
-        return _page("Sign-in failed", f"{PROVIDERS[provider].label} did not confirm the sign-in. Please try again.",
+        return popup.ended("Sign-in failed", f"{PROVIDERS[provider].label} did not confirm the sign-in. Please try again.",
                      status=400)
     uid = user_id(provider, profile.id)
     avatar = await copy_avatar(state(request), uid, profile.avatar_url)
@@ -218,10 +123,7 @@ async def finish_login(request: Request) -> Response:
             "avatar": avatar, "profile": profile.profile if profile.profile.startswith("https://") else "",
             "email": profile.email}
     await state(request).users.save(user)
-    code = secrets.token_urlsafe(16)
-    await state(request).logins.offer(flow["h"], code, uid, flow.get("site", ""), flow["aud"])
-    return _signed_in_page(flow["h"], code, f"{user['name']} ({PROVIDERS[provider].label})",
-                           await _where(request, flow))
+    return await popup.handed_over(request, flow, user, PROVIDERS[provider].label)
 
 
 # --- Mastodon: the reader names their server first (auth/mastodon.py) -------------------------
@@ -230,35 +132,11 @@ async def finish_login(request: Request) -> Response:
 def _server_page(h: str, site_id: str, for_admin: bool, error: str = "", typed: str = "", *,
                  status: int = 200) -> HTMLResponse:
     """The popup's first page for Mastodon: which server is the reader's account on?"""
-    e = html.escape
-    invalid = ' aria-invalid="true" aria-describedby="server-error"' if error else ""
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in with Mastodon</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/login.css"></head><body><main>'
-            '<h1>Log in with Mastodon</h1>'
-            '<form id="mastodon-server" method="post" action="/auth/mastodon/start">'
-            '<label for="server">Your server</label>'
-            f'<input id="server" name="server" required maxlength="300" value="{e(typed)}" autocomplete="url"'
-            f' placeholder="mastodon.social" autofocus spellcheck="false" autocapitalize="none"{invalid}>'
-            + (f'<p id="server-error" class="error" role="alert">{e(error)}</p>' if error else "") +
-            f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="site" value="{e(site_id)}">'
-            f'<input type="hidden" name="for" value="{"admin" if for_admin else ""}">'
-            '<p><button type="submit">Continue</button></p>'
-            '<p class="hint">Any server that speaks Mastodon’s language works (Mastodon, GoToSocial, Akkoma…). '
-            'It asks you to allow the sign-in; we only read your name and picture.</p></form>'
-            '</main></body></html>')
-    return HTMLResponse(body, status_code=status, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
-
-
-async def _audience(request: Request, h: str, site_id: str, for_admin: bool) -> str | HTMLResponse:
-    """The audience of a sign-in that names `h` and a site (or the dashboard), or the page that refuses it."""
-    if not SECRET_HASH.match(h):
-        return _page("Sign-in failed", "This sign-in link is incomplete. Start again from the comments.", status=400)
-    if for_admin and not site_id:
-        return ADMIN
-    if not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
-        return _page("Sign-in failed", "This site is not registered.", status=404)
-    return READER
+    return popup.ask("Log in with Mastodon", form_id="mastodon-server", action="/auth/mastodon/start",
+                     field="server", label="Your server", placeholder="mastodon.social", autocomplete="url",
+                     hint="Any server that speaks Mastodon’s language works (Mastodon, GoToSocial, Akkoma…). "
+                          "It asks you to allow the sign-in; we only read your name and picture.",
+                     h=h, site_id=site_id, for_admin=for_admin, error=error, typed=typed, status=status)
 
 
 async def start_mastodon(request: Request) -> Response:
@@ -267,32 +145,17 @@ async def start_mastodon(request: Request) -> Response:
     authorize page (OAuth 2.0 with PKCE). Only from our own frame, dashboard or this page."""
     st = state(request)
     if not st.settings.mastodon_login:
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
-    if request.method == "GET":
-        if not started_here(request):
-            return _page("Sign-in refused", "This sign-in did not start from the comments. Close this window and "
-                         "use the sign-in buttons under the comments.", status=403)
-        q = request.query_params
-        h, site_id, for_admin = q.get("h", ""), q.get("site", ""), q.get("for") == "admin"
-        audience = await _audience(request, h, site_id, for_admin)
-        return audience if isinstance(audience, Response) else _server_page(h, site_id, for_admin)
-    if not posted_here(request):
-        return _page("Sign-in refused", "This sign-in did not start from the comments.", status=403)
-    form = _posted_form(await request.body())
-    h, site_id, for_admin, typed = form.get("h", ""), form.get("site", ""), form.get("for") == "admin", \
-        form.get("server", "")
-    audience = await _audience(request, h, site_id, for_admin)
-    if isinstance(audience, Response):
-        return audience
+        return popup.ended(*popup.UNAVAILABLE, status=404)
+    step = await popup.first_step(request, _server_page, "server")
+    if isinstance(step, Response):
+        return step
+    h, site_id, for_admin, typed, audience = step
     server = mastodon.server_of(typed, allow_http=st.settings.fetch_private_ok)
     if server is None:
         return _server_page(h, site_id, for_admin, "That is not a server’s address. Type the part after the "
                             "second @ of your handle, like mastodon.social.", typed, status=422)
-    try:
-        await st.limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
-    except ApiError:
-        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
-                     status=429)
+    if (refused := await popup.over_limit(request, site_id)) is not None:
+        return refused
     uri = redirect_uri(request, mastodon.PROVIDER)
     try:
         async with httpx2.AsyncClient() as client:
@@ -303,32 +166,21 @@ async def start_mastodon(request: Request) -> Response:
     start = mastodon.authorization(server, client_id, uri)
     await st.logins.start_flow(start.state, {"h": h, "site": site_id, "provider": mastodon.PROVIDER, "aud": audience,
                                              "server": server, "verifier": start.verifier})
-    # Not a redirect: this page's form-action 'self' would stop the browser from following one to the
-    # reader's server. A refresh (and a link, where refreshes are off) leads there instead.
-    e = html.escape
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in with Mastodon</title>'
-            f'<meta http-equiv="refresh" content="0;url={e(start.url)}">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/login.css"></head><body><main><h1>Log in with Mastodon</h1>'
-            f'<p>On to <a href="{e(start.url)}">{e(urlsplit(server).netloc)}</a>…</p></main></body></html>')
-    return HTMLResponse(body, headers=_headers())
+    return popup.onward("Log in with Mastodon", start.url)
 
 
 async def finish_mastodon(request: Request) -> Response:
     """GET /auth/mastodon/callback: the reader's server sends them back with a code (or an error)."""
     st = state(request)
     if not st.settings.mastodon_login:
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+        return popup.ended(*popup.UNAVAILABLE, status=404)
     flow = await st.logins.take_flow(request.query_params.get("state", ""))
     if request.query_params.get("error"):
-        denied = request.query_params.get("error") == "access_denied"
-        return _page("Sign-in cancelled" if denied else "Sign-in failed",
-                     "You did not allow the sign-in, so you are still commenting as a guest." if denied else
-                     "Your server reported a problem. Please try again.", status=400)
+        return popup.provider_said_no(request.query_params["error"], "Your server")
     code = request.query_params.get("code", "")
     if flow is None or flow.get("provider") != mastodon.PROVIDER or flow.get("aud") not in (READER, ADMIN) \
             or not code or len(code) > 512:
-        return _page("Sign-in failed", "This sign-in link expired or was already used. Start again.", status=400)
+        return popup.ended(*popup.EXPIRED, status=400)
     uri = redirect_uri(request, mastodon.PROVIDER)
     try:
         async with httpx2.AsyncClient() as client:
@@ -339,15 +191,13 @@ async def finish_mastodon(request: Request) -> Response:
         log.info("mastodon sign-in at %s failed: %s", flow["server"], exc.category)
         if exc.category == "http_error":
             await mastodon.forget_app(st.redis, flow["server"], uri)  # it may no longer know our app: register anew
-        return _page("Sign-in failed", f"{exc} Please try again.", status=400)
+        return popup.ended("Sign-in failed", f"{exc} Please try again.", status=400)
     uid = user_id(mastodon.PROVIDER, account.id)
     user = {"id": uid, "provider": mastodon.PROVIDER,
             "name": models.clean_line(account.name, "name", max_len=200)[:80] or account.id,
             "avatar": await copy_avatar(st, uid, account.avatar), "profile": account.profile, "email": ""}
     await st.users.save(user)
-    handed = secrets.token_urlsafe(16)
-    await st.logins.offer(flow["h"], handed, uid, flow.get("site", ""), flow["aud"])
-    return _signed_in_page(flow["h"], handed, f"{user['name']} ({mastodon.LABEL})", await _where(request, flow))
+    return await popup.handed_over(request, flow, user, mastodon.LABEL)
 
 
 # --- a link by mail: the reader types their address, opens the link in the same browser -------------
@@ -363,11 +213,7 @@ def _email_page(h: str, site_id: str, *, error: str = "", field: str = "", name:
 
     def invalid(which: str) -> str:
         return ' aria-invalid="true" aria-describedby="email-error"' if field == which else ""
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in with email</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/login.css"></head><body><main>'
-            '<h1>Log in with email</h1>'
-            '<form id="email-login" method="post" action="/auth/email/start">'
+    body = ('<main><h1>Log in with email</h1><form id="email-login" method="post" action="/auth/email/start">'
             f'<label for="name">Your name</label><input id="name" name="name" required maxlength="80"'
             f' value="{e(name)}" autocomplete="name"{invalid("name")}>'
             f'<label for="email">Your email address</label><input id="email" name="email" type="email" required'
@@ -376,8 +222,9 @@ def _email_page(h: str, site_id: str, *, error: str = "", field: str = "", name:
             f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="site" value="{e(site_id)}">'
             '<p><button type="submit">Mail me a sign-in link</button></p>'
             '<p class="hint">Open the link in this browser. Your address is never shown to anyone.</p></form>'
-            '</main></body></html>')
-    return HTMLResponse(body, status_code=status, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
+            '</main>')
+    return HTMLResponse(popup.document("Log in with email", body), status_code=status,
+                        headers=popup.headers(popup.POPUP_CONFIRM_CSP))
 
 
 def _masked(email: str) -> str:
@@ -391,19 +238,18 @@ async def start_email(request: Request) -> Response:
     first-party cookie of the popup), at most one a minute per address, counted per client address too."""
     st = state(request)
     if not (st.settings.email_login and st.settings.mail_enabled):
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
+        return popup.ended(*popup.UNAVAILABLE, status=404)
     if request.method == "GET":
-        if not started_here(request):
-            return _page("Sign-in refused", "This sign-in did not start from the comments. Close this window and "
-                         "use the sign-in buttons under the comments.", status=403)
+        if not popup.started_here(request):
+            return popup.ended(*popup.REFUSED, status=403)
         h, site_id = request.query_params.get("h", ""), request.query_params.get("site", "")
-        audience = await _audience(request, h, site_id, False)
+        audience = await popup.audience(request, h, site_id, False)
         return audience if isinstance(audience, Response) else _email_page(h, site_id)
-    if not posted_here(request):
-        return _page("Sign-in refused", "This sign-in did not start from the comments.", status=403)
-    form = _posted_form(await request.body())
+    if not popup.posted_here(request):
+        return popup.ended(*popup.REFUSED_POST, status=403)
+    form = popup.posted_form(await request.body())
     h, site_id, name, email = form.get("h", ""), form.get("site", ""), form.get("name", ""), form.get("email", "")
-    audience = await _audience(request, h, site_id, False)
+    audience = await popup.audience(request, h, site_id, False)
     if isinstance(audience, Response):
         return audience
     try:
@@ -415,14 +261,11 @@ async def start_email(request: Request) -> Response:
         return _email_page(h, site_id, error=exc.message, field=exc.field or "", name=name, email=email, status=422)
     site = await st.sites.get(site_id)
     assert site is not None
-    try:
-        await st.limiter.hit(site.id, [("login:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
-    except ApiError:
-        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
-                     status=429)
+    if (refused := await popup.over_limit(request, site.id)) is not None:
+        return refused
     address = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower())
     if not await st.logins.may_mail(address, EMAIL_EVERY_SECONDS):
-        return _page("Check your mail", f"A sign-in link went to {_masked(email)} a moment ago. Open it, or ask "
+        return popup.ended("Check your mail", f"A sign-in link went to {_masked(email)} a moment ago. Open it, or ask "
                      "again in a minute.", status=429)
     token, browser = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     minutes = st.settings.email_link_minutes
@@ -431,15 +274,13 @@ async def start_email(request: Request) -> Response:
     mail = templates.signin(site.language, site=site.name or site.id, url=url, minutes=minutes)
     await st.notify.queue_mail(site.id, compose(st.settings, to=email, site_name=site.name or site.id, mail=mail,
                                                 unsubscribe="", kind="signin"))
-    # Not _page: its script would tell the frame that the sign-in ended, and the frame must keep waiting.
+    # Not popup.ended: its script would tell the frame that the sign-in ended, and the frame must keep waiting.
     e = html.escape
-    response = HTMLResponse(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Check your mail</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="stylesheet" href="/login.css"></head><body><main id="email-sent"><h1>Check your mail</h1>'
+    response = HTMLResponse(popup.document("Check your mail", (
+        '<main id="email-sent"><h1>Check your mail</h1>'
         f'<p>We sent a sign-in link to {e(_masked(email))}. Open it in this browser within {minutes} minutes.</p>'
-        '<p class="hint">The comments sign you in as soon as you do; this window can stay open.</p>'
-        '</main></body></html>', headers=_headers())
+        '<p class="hint">The comments sign you in as soon as you do; this window can stay open.</p></main>')),
+        headers=popup.headers())
     response.set_cookie(EMAIL_COOKIE, browser, max_age=minutes * 60, path="/auth/email", httponly=True,
                         secure=st.settings.public_url.startswith("https://"), samesite="lax")
     return response
@@ -452,26 +293,23 @@ async def verify_email(request: Request) -> Response:
     st = state(request)
     token = request.query_params.get("t", "")
     if not (st.settings.email_login and st.settings.mail_enabled) or not TOKEN.match(token):
-        return _page("Sign-in failed", "This sign-in link is not valid.", status=404)
+        return popup.ended("Sign-in failed", "This sign-in link is not valid.", status=404)
     if request.method == "GET":
         if not await st.logins.peek_link(token):
-            return _page("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
+            return popup.ended("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
                          status=410)
-        body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title>'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                '<link rel="stylesheet" href="/login.css"></head><body><main><h1>Sign in to the comments?</h1>'
+        body = ('<main><h1>Sign in to the comments?</h1>'
                 '<form method="post"><p><button type="submit">Sign in</button></p></form>'
-                '<p class="hint">If you did not ask for this, close this window: nothing happens.</p>'
-                '</main></body></html>')
-        return HTMLResponse(body, headers={**_headers(), "content-security-policy": POPUP_CONFIRM_CSP})
+                '<p class="hint">If you did not ask for this, close this window: nothing happens.</p></main>')
+        return HTMLResponse(popup.document("Sign in", body), headers=popup.headers(popup.POPUP_CONFIRM_CSP))
     if request.headers.get("origin") != st.settings.public_origin:
-        return _page("Sign-in refused", "This sign-in did not come from its link.", status=403)
+        return popup.ended("Sign-in refused", "This sign-in did not come from its link.", status=403)
     outcome, data = await st.logins.take_link(token, request.cookies.get(EMAIL_COOKIE, ""))
     if outcome == "wrong_browser":
-        return _page("Open the link where you asked for it", "This link works only in the browser where you asked "
+        return popup.ended("Open the link where you asked for it", "This link works only in the browser where you asked "
                      "for it: open it there, or ask for a new link in this one.", status=403)
     if data is None:
-        return _page("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
+        return popup.ended("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
                      status=410)
     email = data["email"]
     address = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower())
@@ -484,39 +322,24 @@ async def verify_email(request: Request) -> Response:
     await st.logins.offer(data["h"], code, uid, data["site"], READER)
     # Pressed in the browser that asked, naming nothing but this sign-in: the frame may collect it.
     await st.logins.confirm(data["h"], code)
-    response = _page_done()
+    response = popup.confirmed()
     response.delete_cookie(EMAIL_COOKIE, path="/auth/email")
     return response
-
-
-def _posted_form(raw: bytes) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(raw[:MAX_FORM_BYTES].decode("latin-1")).items()}
 
 
 async def confirm_login(request: Request) -> Response:
     """POST /auth/confirm (form: h, code): the reader confirms, in the popup, a sign-in whose popup
     could not hand its code to an opener of ours. Only then may the frame collect the session by
     its secret alone. The code is on that popup's page only, so no other page can confirm."""
-    if not posted_here(request):
-        return _page("Sign-in refused", "This confirmation did not come from the sign-in window.", status=403)
-    form = _posted_form(await request.body())
+    if not popup.posted_here(request):
+        return popup.ended("Sign-in refused", "This confirmation did not come from the sign-in window.", status=403)
+    form = popup.posted_form(await request.body())
     h, code = form.get("h", ""), form.get("code", "")
-    if not SECRET_HASH.match(h) or not code or len(code) > 64 \
+    if not popup.SECRET_HASH.match(h) or not code or len(code) > 64 \
             or not await state(request).logins.confirm(h, code):
-        return _page("Sign-in expired", "This sign-in expired or was already used. Start again from the comments.",
+        return popup.ended("Sign-in expired", "This sign-in expired or was already used. Start again from the comments.",
                      status=400)
-    return _page_done()
-
-
-def _page_done() -> HTMLResponse:
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/login.css"></head><body>'
-            '<main id="login-result" data-ok="1" data-confirmed="1"><h1>Signed in</h1>'
-            '<p>Go back to the page you came from: you are signed in there.</p>'
-            '<p class="hint">You can close this window.</p></main>'
-            '<script src="/login-done.js"></script></body></html>')
-    return HTMLResponse(body, headers=_headers())
+    return popup.confirmed()
 
 
 def _me(user: dict[str, Any], kept: str = FRAME) -> dict[str, Any]:

@@ -33,14 +33,13 @@ from ..errors import ApiError
 from ..state import state
 from ..store.passkeys import MAX_PER_USER
 from ..store.sessions import FRAME
-from .auth import (DASHBOARD, POPUP_CONFIRM_CSP, _audience, _headers, _page, _signed_in_page, _where, posted_here,
-                   started_here)
+from . import popup
 from .common import JSON, read_json, site_for
 
 log = logging.getLogger("rejoinder.auth")
 
 # The popup's pages post their form to us, and the adding page asks our API (nothing else).
-PASSKEY_CSP = POPUP_CONFIRM_CSP.replace("default-src 'none';", "default-src 'none'; connect-src 'self';")
+PASSKEY_CSP = popup.POPUP_CONFIRM_CSP.replace("default-src 'none';", "default-src 'none'; connect-src 'self';")
 TICKET = 43  # characters of a ticket: secrets.token_urlsafe(32)
 MAX_FORM = passkeys.MAX_CREDENTIAL + 1024
 
@@ -182,11 +181,8 @@ async def remove_passkey(request: Request) -> JSON:
 
 
 def _popup(title: str, main: str, *, status: int = 200) -> HTMLResponse:
-    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<link rel="stylesheet" href="/login.css"></head><body><main>{main}</main>'
-            '<script src="/passkey.js"></script></body></html>')
-    return HTMLResponse(body, status_code=status, headers={**_headers(), "content-security-policy": PASSKEY_CSP})
+    return HTMLResponse(popup.document(title, f'<main>{main}</main><script src="/passkey.js"></script>'),
+                        status_code=status, headers=popup.headers(PASSKEY_CSP))
 
 
 _REFUSED = ("Sign-in refused", "This did not start from the comments. Close this window and use the buttons under "
@@ -196,9 +192,9 @@ _REFUSED = ("Sign-in refused", "This did not start from the comments. Close this
 async def add_page(request: Request) -> Response:
     """GET /auth/passkey/add: the popup where a signed-in reader adds a passkey (its frame hands it a ticket)."""
     if not passkeys.usable(state(request).settings):
-        return _page("Passkeys unavailable", "Passkeys are not offered here.", status=404)
-    if not started_here(request):
-        return _page(*_REFUSED, status=403)
+        return popup.ended("Passkeys unavailable", "Passkeys are not offered here.", status=404)
+    if not popup.started_here(request):
+        return popup.ended(*_REFUSED, status=403)
     return _popup("Add a passkey", (
         '<div id="passkey-add" data-state="waiting"><h1>Add a passkey</h1>'
         '<p id="passkey-who">Waiting for the comments…</p>'
@@ -212,22 +208,20 @@ async def start_page(request: Request) -> Response:
     """GET /auth/passkey/start?site=&h=: the popup where a reader signs in with a passkey (readers only)."""
     st = state(request)
     if not passkeys.usable(st.settings):
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
-    if not started_here(request):
-        return _page(*_REFUSED, status=403)
+        return popup.ended(*popup.UNAVAILABLE, status=404)
+    if not popup.started_here(request):
+        return popup.ended(*_REFUSED, status=403)
     q = request.query_params
     if q.get("for") == "admin":
         # Readers add passkeys; a reader's way in must never open the dashboard.
-        return _page("Sign-in unavailable", "The dashboard does not take passkeys: sign in another way.", status=404)
+        return popup.ended("Sign-in unavailable", "The dashboard does not take passkeys: sign in another way.",
+                           status=404)
     h, site_id = q.get("h", ""), q.get("site", "")
-    audience = await _audience(request, h, site_id, False)
+    audience = await popup.audience(request, h, site_id, False)
     if isinstance(audience, Response):
         return audience
-    try:
-        await st.limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request), st.settings.rate_ip_logins)])
-    except ApiError:
-        return _page("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
-                     status=429)
+    if (refused := await popup.over_limit(request, site_id)) is not None:
+        return refused
     options, challenge = passkeys.authentication(st.settings)
     flow_state = secrets.token_urlsafe(24)
     await st.logins.start_flow(flow_state, {"h": h, "site": site_id, "provider": passkeys.PROVIDER, "aud": audience,
@@ -247,16 +241,16 @@ async def finish(request: Request) -> Response:
     """POST /auth/passkey/finish (form: state, credential): check the assertion and offer the handover."""
     st = state(request)
     if not passkeys.usable(st.settings):
-        return _page("Sign-in unavailable", "This sign-in provider is not enabled here.", status=404)
-    if not posted_here(request):
-        return _page(*_REFUSED, status=403)
+        return popup.ended(*popup.UNAVAILABLE, status=404)
+    if not popup.posted_here(request):
+        return popup.ended(*_REFUSED, status=403)
     raw = await request.body()
     if len(raw) > MAX_FORM:
-        return _page("Sign-in failed", "The browser sent too much. Start again from the comments.", status=413)
+        return popup.ended("Sign-in failed", "The browser sent too much. Start again from the comments.", status=413)
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     flow = await st.logins.take_flow(form.get("state", ""))
     if flow is None or flow.get("provider") != passkeys.PROVIDER:
-        return _page("Sign-in failed", "This sign-in expired or was already used. Start again.", status=400)
+        return popup.ended("Sign-in failed", "This sign-in expired or was already used. Start again.", status=400)
     try:
         credential_id, credential = passkeys.assertion(form.get("credential", ""))
         found = await st.passkeys.owner(credential_id)
@@ -267,15 +261,13 @@ async def finish(request: Request) -> Response:
         record = passkeys.verify_authentication(st.settings, credential, flow["challenge"], uid, record)
     except passkeys.PasskeyError as exc:
         log.info("passkey sign-in refused: %s", exc)
-        return _page("Sign-in failed", str(exc), status=400)
+        return popup.ended("Sign-in failed", str(exc), status=400)
     user = await st.users.get(uid)
     if user is None:
         await st.passkeys.remove_all(uid)
-        return _page("Sign-in failed", "The account of this passkey was deleted.", status=400)
+        return popup.ended("Sign-in failed", "The account of this passkey was deleted.", status=400)
     await st.passkeys.used(uid, credential_id, record)
-    code = secrets.token_urlsafe(16)
-    await st.logins.offer(flow["h"], code, uid, flow.get("site", ""), flow["aud"])
-    return _signed_in_page(flow["h"], code, f"{user['name']} ({passkeys.LABEL})", await _where(request, flow))
+    return await popup.handed_over(request, flow, user, passkeys.LABEL)
 
 
 routes = [
