@@ -4,7 +4,7 @@
     .venv/bin/python bench/live_fanout.py             # full run, updates bench/RESULTS.md ("Live updates")
     .venv/bin/python bench/live_fanout.py --quick     # smoke run (small counts), no RESULTS.md
     .venv/bin/python bench/live_fanout.py --profile   # py-spy on the server during the Rejoinder phases, no RESULTS.md
-    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,one2,sse,many,bare-one,sat), no RESULTS.md
+    .venv/bin/python bench/live_fanout.py --only sat  # some phases only (one,one2,sse,many,bare-one,one-c,one2-c,bare-one-c,sat)
     .venv/bin/python bench/live_fanout.py --render bench/.work/live_fanout-last.json   # rewrite the section from raw results
 
 A full run takes about 22 minutes on a quiet machine, longer while it waits for quiet (bounded by
@@ -83,6 +83,8 @@ ROOT = HERE.parent
 WORK = HERE / ".work"
 LIVE = HERE / "live"
 LOADGEN = LIVE / "loadgen.mjs"
+READERS_C = LIVE / "readers.c"  # the cheaper client (one epoll loop in C), for the one-thread phases "...-c"
+READERS_BIN = WORK / "readers"
 
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -279,6 +281,42 @@ class LoadGen:
         self.config_path.unlink(missing_ok=True)
 
 
+class CReaders(LoadGen):
+    """One run of bench/live/readers.c: the same line protocol as loadgen.mjs for one thread over
+    websockets at a fixed rate, read by one epoll loop in C (a few µs per frame where Node's ws takes ~15)."""
+
+    def __init__(self, config: dict[str, Any], workdir: Path) -> None:  # noqa: D107 (no super: another process)
+        build_readers()
+        [thread] = config["threads"]
+        ws, post = urllib.parse.urlsplit(thread["ws"]), urllib.parse.urlsplit(thread["post"])
+        args = [str(READERS_BIN), "--port", str(ws.port), "--ws-path", ws.path, "--post-path", post.path,
+                "--readers", str(thread["readers"]), "--messages", str(config["messages"]),
+                "--rate", str(config["rate"]), "--protocol", config["protocol"], "--head", str(thread["head"]),
+                "--body", config["body"], "--connect-concurrency", str(config["connect_concurrency"]),
+                "--connect-max-s", str(config["connect_max_s"]), "--drain-timeout-s", str(config["drain_timeout_s"]),
+                "--max-time-s", str(int(config["max_time_s"])), "--command-timeout-s", str(config["command_timeout_s"]),
+                "--run-id", f"bench-c-{os.getpid()}-{time.time_ns()}"]
+        if config.get("origin"):
+            args += ["--origin", config["origin"]]
+        for key, value in config["post_headers"].items():
+            args += ["--header", f"{key}: {value}"]
+        self.config_path = workdir / "unused"
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        self.lines = queue.Queue()
+        self.stderr = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+
+def build_readers() -> None:
+    """Compile bench/live/readers.c into bench/.work/ when the binary is missing or older than its source."""
+    if READERS_BIN.exists() and READERS_BIN.stat().st_mtime >= READERS_C.stat().st_mtime:
+        return
+    WORK.mkdir(exist_ok=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(READERS_BIN), str(READERS_C)], check=True, timeout=120)
+
+
 # ------------------------------------------------------------------ the benchmark
 
 
@@ -321,7 +359,7 @@ class Bench:
     # ---------------------------------------------------------- one phase
     def phase(self, name: str, server: Server, threads: list[dict[str, Any]], plan: list[int], body: str,
               protocol: str, rate: float, origin: str | None, post_headers: dict[str, str],
-              connect_concurrency: int = 100) -> dict[str, Any]:
+              connect_concurrency: int = 100, client: str = "node") -> dict[str, Any]:
         a = self.args
         readers = sum(t["readers"] for t in threads)
         messages = len(plan)
@@ -337,8 +375,8 @@ class Bench:
         self.quiet.wait(f"{name}: before connecting", self.pids(server))
         rss_before = rss_kib(tree(server.pid))
         log(f"{name}: connecting {readers} readers ({len(threads)} thread(s)); server RSS {rss_before / 1024:.1f} MiB")
-        gen = LoadGen(config, self.workdir)
-        result: dict[str, Any] = {"phase": name, "server": server.kind, "readers": readers,
+        gen = CReaders(config, self.workdir) if client == "c" else LoadGen(config, self.workdir)
+        result: dict[str, Any] = {"phase": name, "server": server.kind, "readers": readers, "client": client,
                                   "threads": len(threads), "rss_before_kib": rss_before}
         profiler = None
         try:
@@ -409,13 +447,14 @@ class Bench:
         return json.dumps({"text": "{marker} " + LOREM, "name": "Bench poster"})
 
     def run_rejoinder(self, name: str, pages: list[str], per_thread: int, plan: list[int], rate: float,
-                      label: str, workers: int = 1, protocol: str = "rejoinder") -> dict[str, Any]:
+                      label: str, workers: int = 1, protocol: str = "rejoinder", client: str = "node"
+                      ) -> dict[str, Any]:
         server = start_rejoinder(self.redis.url, self.secret, self.workdir, workers)
         log(f"{name}: rejoinder serve --workers {workers}, pid {server.pid}, port {server.port}")
         try:
             threads = self.rejoinder_threads(server, pages, per_thread)
             res = self.phase(name, server, threads, plan, self.comment_body(), protocol, rate,
-                             f"http://127.0.0.1:{server.port}", self.rejoinder_headers(server.port))
+                             f"http://127.0.0.1:{server.port}", self.rejoinder_headers(server.port), client=client)
             res["label"] = label
             res["workers"] = workers
             return res
@@ -430,14 +469,15 @@ class Bench:
         msg = re.sub(r"bench:\d+:\d+", "{marker}", msg)
         return re.sub(r'"seq":\d+', '"seq":{n}', msg, count=1)
 
-    def run_bare(self, name: str, readers: int, messages: int, rate: float, label: str) -> dict[str, Any]:
+    def run_bare(self, name: str, readers: int, messages: int, rate: float, label: str,
+                 client: str = "node") -> dict[str, Any]:
         server = start_bare(self.workdir, 20.0, 20.0)
         log(f"{name}: bare Starlette app (uvicorn 1 worker), pid {server.pid}, port {server.port}")
         try:
             threads = [{"ws": f"ws://127.0.0.1:{server.port}/ws", "post": f"http://127.0.0.1:{server.port}/publish",
                         "head": 0, "readers": readers}]
             res = self.phase(name, server, threads, [0] * messages, self.bare_body(), "bare", rate, None,
-                             {"Content-Type": "application/json"})
+                             {"Content-Type": "application/json"}, client=client)
             res["label"] = label
             return res
         finally:
@@ -448,7 +488,8 @@ class Bench:
         stamp = datetime.now().strftime("%H%M%S")
         self.start_valkey()
         results: dict[str, Any] = {"sat": {"rejoinder": [], "bare": []}}
-        only = set(a.only.split(",")) if a.only else {"one", "one2", "sse", "many", "bare-one", "sat"}
+        only = set(a.only.split(",")) if a.only else {"one", "one2", "sse", "many", "bare-one", "one-c", "one2-c",
+                                                            "bare-one-c", "sat"}
         # 1. one thread
         if "one" in only:
             results["one"] = self.measured(lambda n: self.run_rejoinder(
@@ -476,6 +517,19 @@ class Bench:
         if "bare-one" in only and not a.profile:
             results["bare_one"] = self.measured(lambda n: self.run_bare("bare-one", a.readers, a.comments, a.rate,
                                                                         "bare app, same load"))
+        # 1d. the one-thread load read by the C client (bench/live/readers.c): Rejoinder on one and two
+        # workers and the bare app, so the latency is less the load generator's own
+        if "one-c" in only:
+            results["one_c"] = self.measured(lambda n: self.run_rejoinder(
+                "one-thread-c", [f"https://bench.example/{stamp}/onec/{n}"], a.readers, [0] * a.comments, a.rate,
+                "Rejoinder, 1 thread, C client", client="c"))
+        if "one2-c" in only:
+            results["one2_c"] = self.measured(lambda n: self.run_rejoinder(
+                "one-thread-2-workers-c", [f"https://bench.example/{stamp}/one2c/{n}"], a.readers, [0] * a.comments,
+                a.rate, "Rejoinder, 1 thread, 2 workers, C client", workers=2, client="c"))
+        if "bare-one-c" in only and not a.profile:
+            results["bare_one_c"] = self.measured(lambda n: self.run_bare(
+                "bare-one-c", a.readers, a.comments, a.rate, "bare app, same load, C client", client="c"))
         # 3. saturation, alternating
         for i in range(a.sat_runs if "sat" in only else 0):
             for kind in ("rejoinder", "bare"):
@@ -588,6 +642,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     one, many, bare_one = results["one"], results["many"], results.get("bare_one", {})
     one2 = results.get("one2", {})
     sse = results.get("sse", {})
+    one_c, one2_c, bare_one_c = results.get("one_c", {}), results.get("one2_c", {}), results.get("bare_one_c", {})
     sat_r, sat_b = results["sat"]["rejoinder"], results["sat"]["bare"]
     r_dps, b_dps = med(sat_r, "deliveries_per_s"), med(sat_b, "deliveries_per_s")
     ratio = (r_dps / b_dps) if r_dps and b_dps else None
@@ -602,6 +657,9 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     verdict = {
         "one_thread": (one.get("lost") == 0 and (one.get("lat_p99_ms") or 1e9) < 100),
         "one_thread_2_workers": None if not one2 else (one2.get("lost") == 0 and (one2.get("lat_p99_ms") or 1e9) < 100),
+        "one_thread_c": None if not one_c else (one_c.get("lost") == 0 and (one_c.get("lat_p99_ms") or 1e9) < 100),
+        "one_thread_2_workers_c": None if not one2_c else (one2_c.get("lost") == 0
+                                                            and (one2_c.get("lat_p99_ms") or 1e9) < 100),
         "many_threads": (many.get("lost") == 0 and (many.get("lat_p99_ms") or 1e9) < 100),
         "saturation": None if ratio is None else ratio >= 0.6,
         "memory": None if not (mem_r and mem_b) else max(mem_r) <= mem_b,
@@ -622,7 +680,9 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
              f"websockets {info['websockets']}, uvloop {info['uvloop']}, httptools {info['httptools']}, "
              f"redis-py {info['redis-py']}, hiredis {info['hiredis']}, orjson {info['orjson']}, "
              f"valkey-server {info['valkey-server']}; load generator Node {info['node']} + ws {info['ws']} "
-             f"(`bench/live/loadgen.mjs`, one process, on the same 2 cores). Rejoinder {info['rejoinder']} at "
+             f"(`bench/live/loadgen.mjs`, one process, on the same 2 cores) and, in the runs marked \"C client\", "
+             f"`bench/live/readers.c` (one epoll loop in C, gcc -O2, the same readers and poster). "
+             f"Rejoinder {info['rejoinder']} at "
              f"{info['git']}. fd limit {info['fd_limit']}.")
     L.append("")
     L.append(f"Server settings for the benchmark: `REJOINDER_LIVE_PER_IP=100000` (all readers come from 127.0.0.1; "
@@ -643,6 +703,13 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
         L.append(f"| {fmt(args.readers)} readers, 1 thread, `--workers 2` (sockets per worker {split}): 0 lost, "
                  f"p99 < 100 ms | lost {fmt(one2.get('lost'))}, p99 {fmt(one2.get('lat_p99_ms'))} ms | "
                  f"{ok(verdict['one_thread_2_workers'])} |")
+    for c_run, key, what in ((one_c, "one_thread_c", "1 worker"), (one2_c, "one_thread_2_workers_c", "`--workers 2`")):
+        if c_run:
+            split = " (sockets per worker " + " + ".join(fmt(n) for n in c_run["sockets_per_worker"]) + ")" \
+                if len(c_run.get("sockets_per_worker") or []) > 1 else ""
+            L.append(f"| {fmt(args.readers)} readers, 1 thread, {what}{split}, read by the C client: 0 lost, "
+                     f"p99 < 100 ms | lost {fmt(c_run.get('lost'))}, p99 {fmt(c_run.get('lat_p99_ms'))} ms "
+                     f"(bare app, same client: {fmt(bare_one_c.get('lat_p99_ms'))} ms) | {ok(verdict[key])} |")
     L.append(f"| {fmt(args.readers)} readers over {fmt(args.threads)} threads, same: 0 lost, p99 < 100 ms | lost {fmt(many.get('lost'))}, "
              f"p99 {fmt(many.get('lat_p99_ms'))} ms | {ok(verdict['many_threads'])} |")
     L.append(f"| saturation deliveries/s ≥ 60% of the bare app ({fmt(args.sat_readers)} readers) | "
@@ -666,7 +733,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
              "out of order | seq gaps | resumes | p50 | p90 | p99 | max | last reader p99 | POST p50 / p99 | "
              "server CPU | server CPU per delivery | Valkey CPU | client CPU | other CPU |")
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in (one, one2, sse, many, bare_one):
+    for r in (one, one2, sse, many, bare_one, one_c, one2_c, bare_one_c):
         if not r:
             continue
         refused = sum((r.get("connect_errors") or {}).values())
@@ -690,7 +757,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
                  f"{fmt(one.get('server_us_per_delivery'))} µs over websockets in the same run.")
         L.append("")
     notes = []
-    if any(r.get("disturbed") for r in (one, one2, sse, many, bare_one) if r):
+    if any(r.get("disturbed") for r in (one, one2, sse, many, bare_one, one_c, one2_c, bare_one_c) if r):
         notes.append(f"* other processes used more than {fmt(args.quiet_threshold, 0)}% of a core during this run "
                      f"(the quietest of {args.retries + 1} attempts is shown)")
     retried = sum((r.get("post_retries") or 0) for r in results_rows(results))
@@ -738,7 +805,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
     L.append("")
     L.append("| server | readers | RSS before | RSS with readers | per 1,000 readers |")
     L.append("|---|---:|---:|---:|---:|")
-    mem_rows = [one, one2, sse, many, bare_one] + sat_r[:1] + sat_b[:1]
+    mem_rows = [one, one2, sse, many, bare_one, one_c, one2_c, bare_one_c] + sat_r[:1] + sat_b[:1]
     for r in mem_rows:
         if not r or not r.get("rss_idle_kib"):
             continue
@@ -768,7 +835,7 @@ def render_section(info: dict[str, Any], args: argparse.Namespace, results: dict
 
 
 def results_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = [results.get(k) for k in ("one", "one2", "sse", "many", "bare_one")]
+    rows = [results.get(k) for k in ("one", "one2", "sse", "many", "bare_one", "one_c", "one2_c", "bare_one_c")]
     rows += results.get("sat", {}).get("rejoinder", []) + results.get("sat", {}).get("bare", [])
     return [r for r in rows if r]
 
@@ -813,7 +880,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--retries", type=int, default=2, help="repeat a run disturbed by other processes (keep the quietest)")
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, no RESULTS.md")
     ap.add_argument("--profile", action="store_true", help="py-spy on the Rejoinder server; no RESULTS.md")
-    ap.add_argument("--only", default="", help="comma list of phases: one,one2,sse,many,bare-one,sat (no RESULTS.md)")
+    ap.add_argument("--only", default="", help="comma list of phases: one,one2,sse,many,bare-one,one-c,one2-c,bare-one-c,sat (no RESULTS.md)")
     ap.add_argument("--native", action="store_true", help="with --profile: py-spy --native (C frames too)")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     ap.add_argument("--render", metavar="RAW_JSON", help="only rewrite the RESULTS.md section from a raw results file")
