@@ -8,6 +8,15 @@
 (function () {
   "use strict";
   var errorBox = document.getElementById("passkey-error");
+  // The page's words in the reader's language (api/locales via the server), English where one is missing.
+  var words = {};
+  try { words = JSON.parse(document.body.getAttribute("data-words") || "{}"); } catch (e) { /* English */ }
+  function w(key, english, slots) {
+    var text = typeof words[key] === "string" ? words[key] : english;
+    return text.replace(/\{(\w+)\}/g, function (slot, name) {
+      return slots && Object.prototype.hasOwnProperty.call(slots, name) ? slots[name] : slot;
+    });
+  }
 
   function b64urlToBytes(s) {
     var bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
@@ -63,10 +72,10 @@
   }
   function refused(e) {
     // The reader closed the browser's dialog, or it timed out: nothing is wrong, they may try again.
-    if (e && (e.name === "NotAllowedError" || e.name === "AbortError")) return "The passkey was not used. Try again when you are ready.";
-    if (e && e.name === "InvalidStateError") return "This device has a passkey for this account already.";
-    if (e && e.name === "SecurityError") return "This browser does not allow passkeys for this address.";
-    return (e && e.message) || "Something went wrong. Please try again.";
+    if (e && (e.name === "NotAllowedError" || e.name === "AbortError")) return w("notUsed", "The passkey was not used. Try again when you are ready.");
+    if (e && e.name === "InvalidStateError") return w("exists", "This device has a passkey for this account already.");
+    if (e && e.name === "SecurityError") return w("notAllowed", "This browser does not allow passkeys for this address.");
+    return (e && e.message) || w("wrong", "Something went wrong. Please try again.");
   }
   function ourOpener() {
     try {
@@ -79,7 +88,7 @@
       credentials: "omit" }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (!r.ok) {
-          var refusal = new Error((data.error && data.error.message) || "The server refused (" + r.status + ").");
+          var refusal = new Error((data.error && data.error.message) || w("serverRefused", "The server refused ({status}).", { status: String(r.status) }));
           refusal.fromServer = true;
           throw refusal;
         }
@@ -95,11 +104,11 @@
     var opener = ourOpener();
     var ticket = null, options = null;
     if (!window.PublicKeyCredential) {
-      who.textContent = "This browser cannot make passkeys.";
+      who.textContent = w("cannotMake", "This browser cannot make passkeys.");
       return;
     }
     if (!opener) {
-      who.textContent = "Open this from the comments: choose “Add a passkey” there.";
+      who.textContent = w("openFromComments", "Open this from the comments: choose “Add a passkey” there.");
       return;
     }
     window.addEventListener("message", function (event) {
@@ -109,7 +118,7 @@
       ticket = m.ticket;
       post("/api/auth/passkeys/options", { ticket: ticket }).then(function (data) {
         options = data.options;
-        who.textContent = "For " + data.name + " (" + data.provider + ").";
+        who.textContent = w("for", "For {name} ({provider}).", { name: data.name, provider: data.provider });
         button.disabled = false;
         add.setAttribute("data-state", "ready");
         button.focus();
@@ -123,8 +132,8 @@
         return post("/api/auth/passkeys", { ticket: ticket, credential: asJSON(cred) });
       }).then(function () {
         add.setAttribute("data-state", "added");
-        add.querySelector("h1").textContent = "Passkey added";
-        who.textContent = "Next time, choose “Log in with Passkey” under the comments. You can close this window.";
+        add.querySelector("h1").textContent = w("added", "Passkey added");
+        who.textContent = w("nextTime", "Next time, choose “Log in with Passkey” under the comments. You can close this window.");
         button.hidden = true;
         opener.postMessage({ rejoinder: { type: "passkey.added" } }, window.location.origin);
       }, function (e) {
@@ -141,7 +150,7 @@
   if (form) {
     var use = document.getElementById("passkey-use");
     if (!window.PublicKeyCredential) {
-      say("This browser cannot use passkeys.");
+      say(w("cannotUse", "This browser cannot use passkeys."));
       use.disabled = true;
       return;
     }

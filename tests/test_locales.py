@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape as html_escape, unescape as html_unescape
 from pathlib import Path
 
 import httpx
@@ -140,3 +141,66 @@ def test_every_word_the_dashboard_names_is_in_english() -> None:
     for script in ("admin.js", "charts.js"):
         named |= set(re.findall(r'\bt(?:Nodes)?\("([A-Za-z]+\.[A-Za-z.]+)"', (ADMIN / script).read_text()))
     assert sorted(named - set(ADMIN_ENGLISH)) == []
+
+
+# --- the sign-in popup's pages (server/rejoinder/api/locales/) -----------------------------------------
+
+SERVER = ROOT / "server" / "rejoinder"
+POPUP_LOCALES = SERVER / "api" / "locales"
+POPUP_ENGLISH = json.loads((POPUP_LOCALES / "en.json").read_text())
+
+
+def test_the_popup_is_in_as_many_languages_as_the_widget() -> None:
+    assert {f.stem for f in POPUP_LOCALES.glob("*.json")} == {f.stem for f in FILES}
+
+
+@pytest.mark.parametrize("path", sorted(POPUP_LOCALES.glob("*.json")), ids=lambda p: p.stem)
+def test_a_popup_locale_has_every_key_english_has_and_no_other(path: Path) -> None:
+    texts = json.loads(path.read_text())
+    assert list(texts) == list(POPUP_ENGLISH), f"{path.name}: not English's keys in English's order"
+    for key, text in texts.items():
+        assert isinstance(text, str) and text.strip(), key
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(POPUP_ENGLISH[key])), key
+
+
+def test_every_word_the_popup_names_is_in_english() -> None:
+    """The keys the popup's code names (pages, refusals, the errors its sign-ins raise, the passkey
+    script's words) all have an English text."""
+    from rejoinder.api import popup
+    from rejoinder.api.passkeys import SCRIPT_WORDS
+
+    named: set[str] = {"passkey." + key for key in SCRIPT_WORDS}
+    calls = re.compile(r'\b(?:t|t_html|ended|provider_said_no|SignInError|PasskeyError|_server_page|_handle_page'
+                       r'|_email_page)\(([^()]*)\)', re.S)
+    for path in [*(SERVER / "api").glob("*.py"), *(SERVER / "auth").glob("*.py")]:
+        for args in calls.findall(path.read_text()):
+            named |= {key for key in re.findall(r'"([a-z]+(?:\.[A-Za-z]+)+)"', args) if "." in key}
+    named |= {f"{words}.{part}" for words in ("mastodon", "bluesky") for part in ("title", "label", "hint")}
+    named |= {*popup.UNAVAILABLE, *popup.REFUSED, *popup.REFUSED_POST, *popup.EXPIRED}
+    assert len(named) > 60
+    assert sorted(named - set(POPUP_ENGLISH)) == []
+
+
+def test_the_popup_speaks_the_readers_language(app_server) -> None:
+    """Its pages in the browser's language, right to left in Arabic, the passkey script's words with them;
+    English where the browser asks for none of ours."""
+    from .support.login import FROM_FRAME, secret_pair
+
+    japanese = json.loads((POPUP_LOCALES / "ja.json").read_text())
+    arabic = json.loads((POPUP_LOCALES / "ar.json").read_text())
+    with httpx.Client(base_url=app_server.base, timeout=10) as popup:
+        page = popup.get("/auth/mastodon/start", params={"site": SITE, "h": secret_pair()[1]},
+                         headers={**FROM_FRAME, "Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"})
+        assert page.status_code == 200 and '<html lang="ja" dir="ltr">' in page.text
+        for key in ("mastodon.title", "mastodon.label", "continue"):
+            assert japanese[key] in page.text and POPUP_ENGLISH[key] not in page.text, key
+        refused = popup.get("/auth/mastodon/start", params={"site": SITE, "h": secret_pair()[1]},
+                            headers={"Accept-Language": "ar"})  # not from our own page: refused, in Arabic
+        assert refused.status_code == 403 and '<html lang="ar" dir="rtl">' in refused.text
+        assert html_escape(arabic["refused.text"]) in refused.text
+        passkey = popup.get("/auth/passkey/add", headers={**FROM_FRAME, "Accept-Language": "ja"})
+        words = json.loads(html_unescape(re.search(r'data-words="([^"]*)"', passkey.text).group(1)))
+        assert words["added"] == japanese["passkey.added"]
+        english = popup.get("/auth/mastodon/start", params={"site": SITE, "h": secret_pair()[1]},
+                            headers={**FROM_FRAME, "Accept-Language": "xx-YY"})
+        assert '<html lang="en" dir="ltr">' in english.text and POPUP_ENGLISH["mastodon.title"] in english.text

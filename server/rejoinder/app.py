@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Match, Mount, Route
 
 from . import __version__, admin_pages, frame
-from .api import admin, admin_moving, admin_overview, admin_sso, admin_porting, admin_webhook, auth, avatars, bluesky_login, comments, feeds, notify, openapi, passkeys, sites, threads
+from .api import admin, admin_moving, admin_overview, admin_sso, admin_porting, admin_webhook, auth, avatars, bluesky_login, comments, feeds, notify, openapi, passkeys, popup, sites, threads
 from .assets import Assets, static_dir
 from .auth import providers
 from .store.logins import LoginStore
@@ -306,7 +306,7 @@ def create_app(settings: Settings) -> Starlette:
         *notify.routes,
         Mount("/auth", routes=passkeys.popup_routes + bluesky_login.popup_routes + auth.popup_routes, middleware=[Middleware(
             SessionMiddleware, secret_key=settings.secret_key, session_cookie="rejoinder_login", max_age=600,
-            same_site="lax", https_only=settings.public_url.startswith("https://"))]),
+            same_site="lax", https_only=settings.public_url.startswith("https://")), Middleware(popup.Language)]),
         Route("/api/{rest:path}", no_such_endpoint, methods=ALL_METHODS, name="api:missing"),
         Route("/", home, methods=["GET"], name="home"),
         Mount("/", Assets(directory=static_dir(), html=True, check_dir=False), name="static"),

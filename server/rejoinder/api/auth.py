@@ -105,7 +105,7 @@ async def finish_login(request: Request) -> Response:
         return popup.ended(*popup.UNAVAILABLE, status=404)
     if request.query_params.get("error"):
         await state(request).logins.take_flow(request.query_params.get("state", ""))
-        return popup.provider_said_no(request.query_params["error"], PROVIDERS[provider].label)
+        return popup.provider_said_no(request.query_params["error"], "failed.problem", provider=PROVIDERS[provider].label)
     flow = await state(request).logins.take_flow(request.query_params.get("state", ""))
     if flow is None or flow["provider"] != provider or flow.get("aud") not in (READER, ADMIN):
         return popup.ended(*popup.EXPIRED, status=400)
@@ -114,8 +114,7 @@ async def finish_login(request: Request) -> Response:
         profile = await _profile(request, client, provider, token)
     except (OAuthError, httpx2.HTTPError, KeyError, ValueError) as exc:
         log.info("login with %s failed: %s", provider, exc)
-        return popup.ended("Sign-in failed", f"{PROVIDERS[provider].label} did not confirm the sign-in. Please try again.",
-                     status=400)
+        return popup.ended("failed.title", "failed.notConfirmed", provider=PROVIDERS[provider].label, status=400)
     uid = user_id(provider, profile.id)
     avatar = await copy_avatar(state(request), uid, profile.avatar_url)
     user = {"id": uid, "provider": provider, "name": models.clean_line(profile.name, "name", max_len=200)[:80]
@@ -132,10 +131,8 @@ async def finish_login(request: Request) -> Response:
 def _server_page(h: str, site_id: str, for_admin: bool, error: str = "", typed: str = "", *,
                  status: int = 200) -> HTMLResponse:
     """The popup's first page for Mastodon: which server is the reader's account on?"""
-    return popup.ask("Log in with Mastodon", form_id="mastodon-server", action="/auth/mastodon/start",
-                     field="server", label="Your server", placeholder="mastodon.social", autocomplete="url",
-                     hint="Any server that speaks Mastodon’s language works (Mastodon, GoToSocial, Akkoma…). "
-                          "It asks you to allow the sign-in; we only read your name and picture.",
+    return popup.ask("mastodon", form_id="mastodon-server", action="/auth/mastodon/start", field="server",
+                     placeholder="mastodon.social", autocomplete="url",
                      h=h, site_id=site_id, for_admin=for_admin, error=error, typed=typed, status=status)
 
 
@@ -152,8 +149,7 @@ async def start_mastodon(request: Request) -> Response:
     h, site_id, for_admin, typed, audience = step
     server = mastodon.server_of(typed, allow_http=st.settings.fetch_private_ok)
     if server is None:
-        return _server_page(h, site_id, for_admin, "That is not a server’s address. Type the part after the "
-                            "second @ of your handle, like mastodon.social.", typed, status=422)
+        return _server_page(h, site_id, for_admin, "mastodon.notServer", typed, status=422)
     if (refused := await popup.over_limit(request, site_id)) is not None:
         return refused
     uri = redirect_uri(request, mastodon.PROVIDER)
@@ -166,7 +162,7 @@ async def start_mastodon(request: Request) -> Response:
     start = mastodon.authorization(server, client_id, uri)
     await st.logins.start_flow(start.state, {"h": h, "site": site_id, "provider": mastodon.PROVIDER, "aud": audience,
                                              "server": server, "verifier": start.verifier})
-    return popup.onward("Log in with Mastodon", start.url)
+    return popup.onward("mastodon", start.url)
 
 
 async def finish_mastodon(request: Request) -> Response:
@@ -176,7 +172,7 @@ async def finish_mastodon(request: Request) -> Response:
         return popup.ended(*popup.UNAVAILABLE, status=404)
     flow = await st.logins.take_flow(request.query_params.get("state", ""))
     if request.query_params.get("error"):
-        return popup.provider_said_no(request.query_params["error"], "Your server")
+        return popup.provider_said_no(request.query_params["error"], "failed.serverProblem")
     code = request.query_params.get("code", "")
     if flow is None or flow.get("provider") != mastodon.PROVIDER or flow.get("aud") not in (READER, ADMIN) \
             or not code or len(code) > 512:
@@ -191,7 +187,7 @@ async def finish_mastodon(request: Request) -> Response:
         log.info("mastodon sign-in at %s failed: %s", flow["server"], exc.category)
         if exc.category == "http_error":
             await mastodon.forget_app(st.redis, flow["server"], uri)  # it may no longer know our app: register anew
-        return popup.ended("Sign-in failed", f"{exc} Please try again.", status=400)
+        return popup.ended("failed.title", "failed.tryAgain", error=popup.t(str(exc)), status=400)
     uid = user_id(mastodon.PROVIDER, account.id)
     user = {"id": uid, "provider": mastodon.PROVIDER,
             "name": models.clean_line(account.name, "name", max_len=200)[:80] or account.id,
@@ -213,17 +209,17 @@ def _email_page(h: str, site_id: str, *, error: str = "", field: str = "", name:
 
     def invalid(which: str) -> str:
         return ' aria-invalid="true" aria-describedby="email-error"' if field == which else ""
-    body = ('<main><h1>Log in with email</h1><form id="email-login" method="post" action="/auth/email/start">'
-            f'<label for="name">Your name</label><input id="name" name="name" required maxlength="80"'
+    t = popup.t
+    body = (f'<main><h1>{e(t("email.title"))}</h1><form id="email-login" method="post" action="/auth/email/start">'
+            f'<label for="name">{e(t("email.name"))}</label><input id="name" name="name" required maxlength="80"'
             f' value="{e(name)}" autocomplete="name"{invalid("name")}>'
-            f'<label for="email">Your email address</label><input id="email" name="email" type="email" required'
-            f' maxlength="254" value="{e(email)}" autocomplete="email"{invalid("email")}>'
-            + (f'<p id="email-error" class="error" role="alert">{e(error)}</p>' if error else "") +
+            f'<label for="email">{e(t("email.address"))}</label><input id="email" name="email" type="email" required'
+            f' maxlength="254" value="{e(email)}" autocomplete="email" dir="ltr"{invalid("email")}>'
+            + (f'<p id="email-error" class="error" role="alert">{e(t(error))}</p>' if error else "") +
             f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="site" value="{e(site_id)}">'
-            '<p><button type="submit">Mail me a sign-in link</button></p>'
-            '<p class="hint">Open the link in this browser. Your address is never shown to anyone.</p></form>'
-            '</main>')
-    return HTMLResponse(popup.document("Log in with email", body), status_code=status,
+            f'<p><button type="submit">{e(t("email.send"))}</button></p>'
+            f'<p class="hint">{e(t("email.hint"))}</p></form></main>')
+    return HTMLResponse(popup.document(t("email.title"), body), status_code=status,
                         headers=popup.headers(popup.POPUP_CONFIRM_CSP))
 
 
@@ -258,15 +254,16 @@ async def start_email(request: Request) -> Response:
         if not email:
             raise ApiError("invalid_email", field="email")
     except ApiError as exc:
-        return _email_page(h, site_id, error=exc.message, field=exc.field or "", name=name, email=email, status=422)
+        error = "email.addressInvalid" if exc.field == "email" else \
+            "email.nameMissing" if exc.code == "missing_field" else "email.nameInvalid"
+        return _email_page(h, site_id, error=error, field=exc.field or "", name=name, email=email, status=422)
     site = await st.sites.get(site_id)
     assert site is not None
     if (refused := await popup.over_limit(request, site.id)) is not None:
         return refused
     address = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower())
     if not await st.logins.may_mail(address, EMAIL_EVERY_SECONDS):
-        return popup.ended("Check your mail", f"A sign-in link went to {_masked(email)} a moment ago. Open it, or ask "
-                     "again in a minute.", status=429)
+        return popup.ended("email.sent.title", "email.sentRecently", address=_masked(email), status=429)
     token, browser = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     minutes = st.settings.email_link_minutes
     await st.logins.save_link(token, browser, {"h": h, "site": site.id, "email": email, "name": name}, minutes * 60)
@@ -276,11 +273,11 @@ async def start_email(request: Request) -> Response:
                                                 unsubscribe="", kind="signin"))
     # Not popup.ended: its script would tell the frame that the sign-in ended, and the frame must keep waiting.
     e = html.escape
-    response = HTMLResponse(popup.document("Check your mail", (
-        '<main id="email-sent"><h1>Check your mail</h1>'
-        f'<p>We sent a sign-in link to {e(_masked(email))}. Open it in this browser within {minutes} minutes.</p>'
-        '<p class="hint">The comments sign you in as soon as you do; this window can stay open.</p></main>')),
-        headers=popup.headers())
+    t = popup.t
+    response = HTMLResponse(popup.document(t("email.sent.title"), (
+        f'<main id="email-sent"><h1>{e(t("email.sent.title"))}</h1>'
+        f'<p>{e(t("email.sent.text", address=_masked(email), minutes=str(minutes)))}</p>'
+        f'<p class="hint">{e(t("email.sent.hint"))}</p></main>')), headers=popup.headers())
     response.set_cookie(EMAIL_COOKIE, browser, max_age=minutes * 60, path="/auth/email", httponly=True,
                         secure=st.settings.public_url.startswith("https://"), samesite="lax")
     return response
@@ -293,24 +290,23 @@ async def verify_email(request: Request) -> Response:
     st = state(request)
     token = request.query_params.get("t", "")
     if not (st.settings.email_login and st.settings.mail_enabled) or not TOKEN.match(token):
-        return popup.ended("Sign-in failed", "This sign-in link is not valid.", status=404)
+        return popup.ended("failed.title", "email.invalidLink", status=404)
     if request.method == "GET":
         if not await st.logins.peek_link(token):
-            return popup.ended("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
-                         status=410)
-        body = ('<main><h1>Sign in to the comments?</h1>'
-                '<form method="post"><p><button type="submit">Sign in</button></p></form>'
-                '<p class="hint">If you did not ask for this, close this window: nothing happens.</p></main>')
-        return HTMLResponse(popup.document("Sign in", body), headers=popup.headers(popup.POPUP_CONFIRM_CSP))
+            return popup.ended("expired.title", "email.expired", status=410)
+        e, t = html.escape, popup.t
+        body = (f'<main><h1>{e(t("email.confirm.title"))}</h1>'
+                f'<form method="post"><p><button type="submit">{e(t("email.confirm.button"))}</button></p></form>'
+                f'<p class="hint">{e(t("email.confirm.hint"))}</p></main>')
+        return HTMLResponse(popup.document(t("email.confirm.title"), body),
+                            headers=popup.headers(popup.POPUP_CONFIRM_CSP))
     if request.headers.get("origin") != st.settings.public_origin:
-        return popup.ended("Sign-in refused", "This sign-in did not come from its link.", status=403)
+        return popup.ended("refused.title", "email.notFromLink", status=403)
     outcome, data = await st.logins.take_link(token, request.cookies.get(EMAIL_COOKIE, ""))
     if outcome == "wrong_browser":
-        return popup.ended("Open the link where you asked for it", "This link works only in the browser where you asked "
-                     "for it: open it there, or ask for a new link in this one.", status=403)
+        return popup.ended("email.wrongBrowser.title", "email.wrongBrowser.text", status=403)
     if data is None:
-        return popup.ended("Sign-in expired", "This sign-in link expired or was already used. Ask for a new one.",
-                     status=410)
+        return popup.ended("expired.title", "email.expired", status=410)
     email = data["email"]
     address = identity.keyed_hash(st.settings.secret_key, "email:" + email.lower())
     uid = user_id("email", address[:32])
@@ -332,13 +328,12 @@ async def confirm_login(request: Request) -> Response:
     could not hand its code to an opener of ours. Only then may the frame collect the session by
     its secret alone. The code is on that popup's page only, so no other page can confirm."""
     if not popup.posted_here(request):
-        return popup.ended("Sign-in refused", "This confirmation did not come from the sign-in window.", status=403)
+        return popup.ended("refused.title", "refused.confirm", status=403)
     form = popup.posted_form(await request.body())
     h, code = form.get("h", ""), form.get("code", "")
     if not popup.SECRET_HASH.match(h) or not code or len(code) > 64 \
             or not await state(request).logins.confirm(h, code):
-        return popup.ended("Sign-in expired", "This sign-in expired or was already used. Start again from the comments.",
-                     status=400)
+        return popup.ended("expired.title", "expired.text", status=400)
     return popup.confirmed()
 
 

@@ -25,10 +25,8 @@ log = logging.getLogger("rejoinder.auth")
 def _handle_page(h: str, site_id: str, for_admin: bool, error: str = "", typed: str = "", *,
                  status: int = 200) -> HTMLResponse:
     """The popup's first page for Bluesky: which account?"""
-    return popup.ask("Log in with Bluesky", form_id="bluesky-handle", action="/auth/bluesky/start", field="handle",
-                     label="Your handle", placeholder="you.bsky.social", autocomplete="username",
-                     hint="Your server asks you to allow the sign-in. We only learn who you are: your name, handle "
-                          "and picture; we can post nothing for you.",
+    return popup.ask("bluesky", form_id="bluesky-handle", action="/auth/bluesky/start", field="handle",
+                     placeholder="you.bsky.social", autocomplete="username",
                      h=h, site_id=site_id, for_admin=for_admin, error=error, typed=typed, status=status)
 
 
@@ -45,8 +43,7 @@ async def start(request: Request) -> Response:
     h, site_id, for_admin, typed, audience = step
     handle = bluesky.handle_of(typed)
     if handle is None:
-        return _handle_page(h, site_id, for_admin, "That is not a handle. Type it as it shows on your profile, "
-                            "like you.bsky.social.", typed, status=422)
+        return _handle_page(h, site_id, for_admin, "bluesky.notHandle", typed, status=422)
     if (refused := await popup.over_limit(request, site_id)) is not None:
         return refused
     try:
@@ -57,7 +54,7 @@ async def start(request: Request) -> Response:
         return _handle_page(h, site_id, for_admin, str(exc), typed, status=502)
     await st.logins.start_flow(begun.state, {"h": h, "site": site_id, "provider": bluesky.PROVIDER, "aud": audience,
                                              **begun.flow})
-    return popup.onward("Log in with Bluesky", begun.url)
+    return popup.onward("bluesky", begun.url)
 
 
 async def callback(request: Request) -> Response:
@@ -68,7 +65,7 @@ async def callback(request: Request) -> Response:
     q = request.query_params
     flow = await st.logins.take_flow(q.get("state", ""))
     if q.get("error"):
-        return popup.provider_said_no(q["error"], "Your Bluesky server")
+        return popup.provider_said_no(q["error"], "bluesky.problem")
     code = q.get("code", "")
     if flow is None or flow.get("provider") != bluesky.PROVIDER or flow.get("aud") not in (READER, ADMIN) \
             or not code or len(code) > 512:
@@ -78,7 +75,7 @@ async def callback(request: Request) -> Response:
             account = await bluesky.finish(client, st.settings, flow, code, q.get("iss", ""))
     except bluesky.SignInError as exc:
         log.info("bluesky sign-in of %s failed: %s", flow.get("did"), exc.category)
-        return popup.ended("Sign-in failed", f"{exc} Please try again.", status=400)
+        return popup.ended("failed.title", str(exc), status=400)
     uid = user_id(bluesky.PROVIDER, account.did)
     profile = f"{st.settings.bluesky_web.rstrip('/')}/profile/{account.handle or account.did}"
     user = {"id": uid, "provider": bluesky.PROVIDER,

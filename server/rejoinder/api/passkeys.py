@@ -150,7 +150,7 @@ async def add_passkey(request: Request) -> JSON:
     try:
         credential_id, record = passkeys.verify_registration(st.settings, credential, data["challenge"])
     except passkeys.PasskeyError as exc:
-        raise ApiError("passkey_invalid", str(exc)) from None
+        raise ApiError("passkey_invalid", popup.catalog("en")[str(exc)]) from None
     if len(await st.passkeys.list(data["uid"])) >= MAX_PER_USER or await st.users.get(data["uid"]) is None:
         raise ApiError("forbidden", "This account has as many passkeys as it may keep: remove one first.")
     if not await st.passkeys.add(data["uid"], credential_id, record):
@@ -180,28 +180,34 @@ async def remove_passkey(request: Request) -> JSON:
 # --- the popup's pages ----------------------------------------------------------------------------
 
 
+# What passkey.js says, in the reader's language (on the page as inert JSON).
+SCRIPT_WORDS = ("notUsed", "exists", "notAllowed", "wrong", "cannotMake", "openFromComments", "for", "added", "nextTime",
+                "cannotUse", "serverRefused")
+
+
 def _popup(title: str, main: str, *, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(popup.document(title, f'<main>{main}</main><script src="/passkey.js"></script>'),
+    words = orjson.dumps({key: popup.t("passkey." + key) for key in SCRIPT_WORDS}).decode()
+    return HTMLResponse(popup.document(title, f'<main>{main}</main><script src="/passkey.js"></script>',
+                                       attrs=f' data-words="{html.escape(words)}"'),
                         status_code=status, headers=popup.headers(PASSKEY_CSP))
 
 
-_REFUSED = ("Sign-in refused", "This did not start from the comments. Close this window and use the buttons under "
-            "the comments.")
+_REFUSED = ("refused.title", "passkey.refused")
 
 
 async def add_page(request: Request) -> Response:
     """GET /auth/passkey/add: the popup where a signed-in reader adds a passkey (its frame hands it a ticket)."""
     if not passkeys.usable(state(request).settings):
-        return popup.ended("Passkeys unavailable", "Passkeys are not offered here.", status=404)
+        return popup.ended("passkey.unavailable.title", "passkey.unavailable.text", status=404)
     if not popup.started_here(request):
         return popup.ended(*_REFUSED, status=403)
-    return _popup("Add a passkey", (
-        '<div id="passkey-add" data-state="waiting"><h1>Add a passkey</h1>'
-        '<p id="passkey-who">Waiting for the comments…</p>'
-        '<p><button type="button" id="passkey-create" disabled>Create a passkey</button></p>'
+    e, t = html.escape, popup.t
+    return _popup(t("passkey.add.title"), (
+        f'<div id="passkey-add" data-state="waiting"><h1>{e(t("passkey.add.title"))}</h1>'
+        f'<p id="passkey-who">{e(t("passkey.add.waiting"))}</p>'
+        f'<p><button type="button" id="passkey-create" disabled>{e(t("passkey.add.button"))}</button></p>'
         '<p id="passkey-error" class="error" role="alert" hidden></p>'
-        '<p class="hint">Your device keeps the passkey (with your fingerprint, face or screen lock). Next time, '
-        'choose “Log in with a passkey” under the comments: nothing else to type.</p></div>'))
+        f'<p class="hint">{e(t("passkey.add.hint"))}</p></div>'))
 
 
 async def start_page(request: Request) -> Response:
@@ -214,8 +220,7 @@ async def start_page(request: Request) -> Response:
     q = request.query_params
     if q.get("for") == "admin":
         # Readers add passkeys; a reader's way in must never open the dashboard.
-        return popup.ended("Sign-in unavailable", "The dashboard does not take passkeys: sign in another way.",
-                           status=404)
+        return popup.ended("unavailable.title", "passkey.noDashboard", status=404)
     h, site_id = q.get("h", ""), q.get("site", "")
     audience = await popup.audience(request, h, site_id, False)
     if isinstance(audience, Response):
@@ -226,15 +231,15 @@ async def start_page(request: Request) -> Response:
     flow_state = secrets.token_urlsafe(24)
     await st.logins.start_flow(flow_state, {"h": h, "site": site_id, "provider": passkeys.PROVIDER, "aud": audience,
                                             "challenge": challenge})
-    e = html.escape
-    return _popup("Log in with a passkey", (
-        '<h1>Log in with a passkey</h1>'
-        f'<form id="passkey-login" method="post" action="/auth/passkey/finish" data-options="{e(orjson.dumps(options).decode())}">'
+    e, t = html.escape, popup.t
+    return _popup(t("passkey.login.title"), (
+        f'<h1>{e(t("passkey.login.title"))}</h1>'
+        '<form id="passkey-login" method="post" action="/auth/passkey/finish"'
+        f' data-options="{e(orjson.dumps(options).decode())}">'
         f'<input type="hidden" name="state" value="{e(flow_state)}"><input type="hidden" name="credential" value="">'
-        '<p><button type="button" id="passkey-use">Use my passkey</button></p>'
+        f'<p><button type="button" id="passkey-use">{e(t("passkey.login.button"))}</button></p>'
         '<p id="passkey-error" class="error" role="alert" hidden></p>'
-        '<p class="hint">Your device asks for your fingerprint, face or screen lock. No passkey yet? Sign in another '
-        'way first, then choose “Add a passkey” under the comments.</p></form>'))
+        f'<p class="hint">{e(t("passkey.login.hint"))}</p></form>'))
 
 
 async def finish(request: Request) -> Response:
@@ -246,26 +251,25 @@ async def finish(request: Request) -> Response:
         return popup.ended(*_REFUSED, status=403)
     raw = await request.body()
     if len(raw) > MAX_FORM:
-        return popup.ended("Sign-in failed", "The browser sent too much. Start again from the comments.", status=413)
+        return popup.ended("failed.title", "passkey.tooMuch", status=413)
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     flow = await st.logins.take_flow(form.get("state", ""))
     if flow is None or flow.get("provider") != passkeys.PROVIDER:
-        return popup.ended("Sign-in failed", "This sign-in expired or was already used. Start again.", status=400)
+        return popup.ended("failed.title", "passkey.expired", status=400)
     try:
         credential_id, credential = passkeys.assertion(form.get("credential", ""))
         found = await st.passkeys.owner(credential_id)
         if found is None:
-            raise passkeys.PasskeyError("This passkey is not known here (it may have been removed). Sign in another "
-                                        "way, then add it again.")
+            raise passkeys.PasskeyError("passkey.unknown")
         uid, record = found
         record = passkeys.verify_authentication(st.settings, credential, flow["challenge"], uid, record)
     except passkeys.PasskeyError as exc:
         log.info("passkey sign-in refused: %s", exc)
-        return popup.ended("Sign-in failed", str(exc), status=400)
+        return popup.ended("failed.title", str(exc), status=400)
     user = await st.users.get(uid)
     if user is None:
         await st.passkeys.remove_all(uid)
-        return popup.ended("Sign-in failed", "The account of this passkey was deleted.", status=400)
+        return popup.ended("failed.title", "passkey.deletedAccount", status=400)
     await st.passkeys.used(uid, credential_id, record)
     return await popup.handed_over(request, flow, user, passkeys.LABEL)
 

@@ -6,21 +6,33 @@ of a secret only it keeps. The popup starts only from our own pages (started_her
 a page that says what happened (ended), or, after a good sign-in, in a one-time handover that only the
 keeper of the secret can redeem (handed_over). These pages run our script only, nothing inline, and
 cannot be framed.
+
+Their words are in api/locales/<lang>.json (one file a language, the widget's languages), in the reader's
+language as the browser says it (Accept-Language, on every page of a flow alike); Language sets it for
+the request and t() reads it.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
+from contextvars import ContextVar
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..auth import identity
 from ..errors import ApiError
+from ..frame import RTL, pick_language
 from ..state import state
 from ..store import keys
 from ..store.sessions import ADMIN, READER
@@ -36,31 +48,80 @@ MAX_FORM_BYTES = 1024
 # Where the dashboard's sign-in starts are counted (they name no site).
 DASHBOARD = "-dashboard"
 
-UNAVAILABLE = ("Sign-in unavailable", "This sign-in provider is not enabled here.")
-REFUSED = ("Sign-in refused", "This sign-in did not start from the comments. Close this window and use the "
-           "sign-in buttons under the comments.")
-REFUSED_POST = ("Sign-in refused", "This sign-in did not start from the comments.")
-EXPIRED = ("Sign-in failed", "This sign-in link expired or was already used. Start again.")
+# The pages that end a flow, by the keys of their title and text.
+UNAVAILABLE = ("unavailable.title", "unavailable.text")
+REFUSED = ("refused.title", "refused.text")
+REFUSED_POST = ("refused.title", "refused.post")
+EXPIRED = ("failed.title", "failed.expired")
+
+LANGUAGE: ContextVar[str] = ContextVar("popup_language", default="en")
+
+
+@functools.cache
+def catalog(lang: str) -> dict[str, str]:
+    """The popup's words in `lang` (English where a file lacks one)."""
+    folder = resources.files("rejoinder.api") / "locales"
+    english = orjson.loads((folder / "en.json").read_bytes())
+    found = folder / f"{lang}.json"
+    return {**english, **orjson.loads(found.read_bytes())} if lang != "en" and found.is_file() else english
+
+
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+def _fill(text: str, slots: dict[str, str]) -> str:
+    """Each {slot} of `text` filled in, in one pass (a value that looks like a slot stays as it is)."""
+    return SLOT.sub(lambda m: slots.get(m.group(1), m.group(0)), text)
+
+
+def _words(key: str) -> str:
+    # A key no file has (tests/test_locales.py finds them) shows as itself rather than failing the page.
+    return catalog(LANGUAGE.get()).get(key) or catalog("en").get(key) or key
+
+
+def t(key: str, **slots: str) -> str:
+    """The words of `key` in the reader's language, each {slot} filled in (plain text: escape it for HTML)."""
+    return _fill(_words(key), slots)
+
+
+def t_html(key: str, **markup: str) -> str:
+    """`key`'s words escaped for HTML, each {slot} filled in with `markup` (which the caller escaped)."""
+    return _fill(html.escape(_words(key)), markup)
+
+
+class Language:
+    """ASGI middleware of the popup's routes: the reader's language (Accept-Language) for t()."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            LANGUAGE.set(pick_language("", Headers(scope=scope).get("accept-language", "")))
+        await self.app(scope, receive, send)
 
 
 def headers(csp: str = POPUP_CSP) -> dict[str, str]:
     return {"content-security-policy": csp, "cache-control": "no-store", "referrer-policy": "same-origin"}
 
 
-def document(title: str, body: str, *, head: str = "") -> str:
-    """A popup page: our style sheet, then `body` (markup the caller escaped)."""
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>{head}'
+def document(title: str, body: str, *, head: str = "", attrs: str = "") -> str:
+    """A popup page in the reader's language: our style sheet, then `body` (markup the caller escaped)."""
+    lang = LANGUAGE.get()
+    return (f'<!doctype html><html lang="{lang}" dir="{"rtl" if lang in RTL else "ltr"}"><head><meta charset="utf-8">'
+            f'<title>{html.escape(title)}</title>{head}'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<link rel="stylesheet" href="/login.css"></head><body>{body}</body></html>')
+            f'<link rel="stylesheet" href="/login.css"></head><body{attrs}>{body}</body></html>')
 
 
-def ended(title: str, message: str, *, status: int = 200) -> HTMLResponse:
-    """A page of the popup that ends the flow without a session: it says what happened (and login-done.js
-    tells the opener that the sign-in is over)."""
+def ended(title: str, message: str, *, status: int = 200, **slots: str) -> HTMLResponse:
+    """A page of the popup that ends the flow without a session: it says what happened (the keys of its
+    title and text), and login-done.js tells the opener that the sign-in is over."""
     e = html.escape
-    body = (f'<main id="login-result" data-ok="0"><h1>{e(title)}</h1><p>{e(message)}</p>'
-            '<p class="hint">You can close this window.</p></main><script src="/login-done.js"></script>')
-    return HTMLResponse(document(title, body), status_code=status, headers=headers())
+    words = t(title)
+    body = (f'<main id="login-result" data-ok="0"><h1>{e(words)}</h1><p>{e(t(message, **slots))}</p>'
+            f'<p class="hint">{e(t("closeWindow"))}</p></main><script src="/login-done.js"></script>')
+    return HTMLResponse(document(words, body), status_code=status, headers=headers())
 
 
 def signed_in(h: str, code: str, who: str, where: str) -> HTMLResponse:
@@ -71,51 +132,55 @@ def signed_in(h: str, code: str, who: str, where: str) -> HTMLResponse:
     may collect the session by its secret alone."""
     e = html.escape
     body = (f'<main id="login-result" data-ok="1" data-code="{e(code)}">'
-            f'<div id="login-handed"><h1>Signed in</h1><p>You are signed in as {e(who)}.</p>'
-            '<p class="hint">You can close this window.</p></div>'
+            f'<div id="login-handed"><h1>{e(t("signedIn.title"))}</h1><p>{e(t("signedIn.as", who=who))}</p>'
+            f'<p class="hint">{e(t("closeWindow"))}</p></div>'
             f'<form id="login-confirm" method="post" action="/auth/confirm" hidden>'
-            f'<h1>Continue to {e(where)}?</h1>'
-            f'<p>You signed in as <strong>{e(who)}</strong>. Continue only if you pressed a sign-in button'
-            f' on {e(where)} yourself, just now.</p>'
+            f'<h1>{e(t("signedIn.confirmTitle", where=where))}</h1>'
+            f'<p>{t_html("signedIn.confirmText", who=f"<strong>{e(who)}</strong>", where=e(where))}</p>'
             f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="code" value="{e(code)}">'
-            '<p><button type="submit">Continue</button></p>'
-            '<p class="hint">If you did not, close this window: nothing is shared.</p></form>'
+            f'<p><button type="submit">{e(t("continue"))}</button></p>'
+            f'<p class="hint">{e(t("signedIn.confirmHint"))}</p></form>'
             '</main><script src="/login-done.js"></script>')
-    return HTMLResponse(document("Signed in", body), headers=headers(POPUP_CONFIRM_CSP))
+    return HTMLResponse(document(t("signedIn.title"), body), headers=headers(POPUP_CONFIRM_CSP))
 
 
 def confirmed() -> HTMLResponse:
     """The page after the reader confirmed a sign-in (or opened their mail's link): the frame collects it."""
-    body = ('<main id="login-result" data-ok="1" data-confirmed="1"><h1>Signed in</h1>'
-            '<p>Go back to the page you came from: you are signed in there.</p>'
-            '<p class="hint">You can close this window.</p></main><script src="/login-done.js"></script>')
-    return HTMLResponse(document("Signed in", body), headers=headers())
-
-
-def ask(title: str, *, form_id: str, action: str, field: str, label: str, placeholder: str, autocomplete: str,
-        hint: str, h: str, site_id: str, for_admin: bool, error: str = "", typed: str = "",
-        status: int = 200) -> HTMLResponse:
-    """A first page that asks the reader for one thing (their Mastodon server, their Bluesky handle) and
-    posts it, with the sign-in's h and audience, to `action`."""
     e = html.escape
+    body = (f'<main id="login-result" data-ok="1" data-confirmed="1"><h1>{e(t("signedIn.title"))}</h1>'
+            f'<p>{e(t("signedIn.goBack"))}</p>'
+            f'<p class="hint">{e(t("closeWindow"))}</p></main><script src="/login-done.js"></script>')
+    return HTMLResponse(document(t("signedIn.title"), body), headers=headers())
+
+
+def ask(words: str, *, form_id: str, action: str, field: str, placeholder: str, autocomplete: str,
+        h: str, site_id: str, for_admin: bool, error: str = "", typed: str = "", status: int = 200) -> HTMLResponse:
+    """A first page that asks the reader for one thing (their Mastodon server, their Bluesky handle) and
+    posts it, with the sign-in's h and audience, to `action`. `words`: the prefix of its keys (.title,
+    .label, .hint); `error`: the key of what was wrong with what they typed."""
+    e = html.escape
+    title = t(words + ".title")
     invalid = f' aria-invalid="true" aria-describedby="{field}-error"' if error else ""
     body = (f'<main><h1>{e(title)}</h1><form id="{form_id}" method="post" action="{action}">'
-            f'<label for="{field}">{e(label)}</label>'
+            f'<label for="{field}">{e(t(words + ".label"))}</label>'
             f'<input id="{field}" name="{field}" required maxlength="300" value="{e(typed)}"'
             f' autocomplete="{autocomplete}" placeholder="{e(placeholder)}" autofocus spellcheck="false"'
-            f' autocapitalize="none"{invalid}>'
-            + (f'<p id="{field}-error" class="error" role="alert">{e(error)}</p>' if error else "") +
+            f' autocapitalize="none" dir="ltr"{invalid}>'
+            + (f'<p id="{field}-error" class="error" role="alert">{e(t(error))}</p>' if error else "") +
             f'<input type="hidden" name="h" value="{e(h)}"><input type="hidden" name="site" value="{e(site_id)}">'
             f'<input type="hidden" name="for" value="{"admin" if for_admin else ""}">'
-            f'<p><button type="submit">Continue</button></p><p class="hint">{e(hint)}</p></form></main>')
+            f'<p><button type="submit">{e(t("continue"))}</button></p><p class="hint">{e(t(words + ".hint"))}</p>'
+            '</form></main>')
     return HTMLResponse(document(title, body), status_code=status, headers=headers(POPUP_CONFIRM_CSP))
 
 
-def onward(title: str, url: str) -> HTMLResponse:
+def onward(words: str, url: str) -> HTMLResponse:
     """On to the reader's own server. Not a redirect: the asking page's form-action 'self' would stop the
     browser from following one there. A refresh (and a link, where refreshes are off) leads there instead."""
     e = html.escape
-    body = f'<main><h1>{e(title)}</h1><p>On to <a href="{e(url)}">{e(urlsplit(url).netloc)}</a>…</p></main>'
+    title = t(words + ".title")
+    link = f'<a href="{e(url)}">{e(urlsplit(url).netloc)}</a>'
+    body = f'<main><h1>{e(title)}</h1><p>{t_html("onTo", server=link)}</p></main>'
     return HTMLResponse(document(title, body, head=f'<meta http-equiv="refresh" content="0;url={e(url)}">'),
                         headers=headers())
 
@@ -149,11 +214,11 @@ async def audience(request: Request, h: str, site_id: str, for_admin: bool) -> s
     """The audience of a sign-in that names `h` and a site (or the dashboard: what an admin may do is
     decided per site by the admin API, not here), or the page that refuses it."""
     if not SECRET_HASH.match(h):
-        return ended("Sign-in failed", "This sign-in link is incomplete. Start again from the comments.", status=400)
+        return ended("failed.title", "failed.incomplete", status=400)
     if for_admin and not site_id:
         return ADMIN
     if not keys.SITE_ID.match(site_id) or await state(request).sites.get(site_id) is None:
-        return ended("Sign-in failed", "This site is not registered.", status=404)
+        return ended("failed.title", "failed.unregistered", status=404)
     return READER
 
 
@@ -184,25 +249,24 @@ async def over_limit(request: Request, site_id: str) -> HTMLResponse | None:
         limit = st.settings.rate_ip_logins
         await st.limiter.hit(site_id or DASHBOARD, [("login:ip", identity.ip_hash(request), limit)])
     except ApiError:
-        return ended("Too many sign-ins", "Too many sign-ins were started from here. Wait a minute and try again.",
-                     status=429)
+        return ended("tooMany.title", "tooMany.text", status=429)
     return None
 
 
-def provider_said_no(error: str, who: str) -> HTMLResponse:
-    """The page for a provider that came back with an error instead of a code."""
+def provider_said_no(error: str, problem: str, **slots: str) -> HTMLResponse:
+    """The page for a provider that came back with an error instead of a code (`problem`: the key of the
+    words for any error but the reader's refusal)."""
     if error == "access_denied":
-        return ended("Sign-in cancelled", "You did not allow the sign-in, so you are still commenting as a guest.",
-                     status=400)
-    return ended("Sign-in failed", f"{who} reported a problem. Please try again.", status=400)
+        return ended("cancelled.title", "cancelled.text", status=400)
+    return ended("failed.title", problem, status=400, **slots)
 
 
 async def where(request: Request, flow: dict[str, Any]) -> str:
     """What the reader is signing in to, in words, for the confirmation."""
     if flow.get("aud") == ADMIN:
-        return "the Rejoinder dashboard"
+        return t("where.dashboard")
     site = await state(request).sites.get(flow.get("site", ""))
-    return f"the comments on {site.name or site.id}" if site is not None else "the comments"
+    return t("where.site", site=site.name or site.id) if site is not None else t("where.comments")
 
 
 async def handed_over(request: Request, flow: dict[str, Any], user: dict[str, Any], label: str) -> HTMLResponse:

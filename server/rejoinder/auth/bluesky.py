@@ -56,7 +56,8 @@ PROFILE_URL = re.compile(r"^https?://[^/]+/profile/([^/?#]+)")
 
 
 class SignInError(Exception):
-    """A sign-in that cannot go on; the message is for the reader, the category for the log."""
+    """A sign-in that cannot go on; the message is the key of the reader's words (api/locales), the
+    category for the log."""
 
     def __init__(self, message: str, category: str = "") -> None:
         super().__init__(message)
@@ -147,24 +148,24 @@ async def resolve(client: httpx2.AsyncClient, settings: Settings, typed: str) ->
                                         statuses=(200, 400))  # 400: XRPC's "Unable to resolve handle"
             did = answer.data.get("did", "") if answer.status == 200 and isinstance(answer.data, dict) else ""
             if not isinstance(did, str) or not DID.match(did):
-                raise SignInError("No Bluesky account has this handle.", "not_found")
+                raise SignInError("bluesky.noAccount", "not_found")
         if did.startswith("did:plc:"):
             doc = await _get(client, settings, f"{settings.bluesky_plc.rstrip('/')}/{quote(did)}")
         else:
             doc = await _get(client, settings, f"https://{did.removeprefix('did:web:')}/.well-known/did.json")
     except RemoteError as exc:
         if exc.category == "not_found":
-            raise SignInError("No Bluesky account has this handle.", exc.category) from None
-        raise SignInError("Bluesky could not be reached. Please try again.", exc.category) from None
+            raise SignInError("bluesky.noAccount", exc.category) from None
+        raise SignInError("bluesky.unreachable", exc.category) from None
     if doc.get("id") != did:
-        raise SignInError("This account's identity document is not valid.", "garbage")
+        raise SignInError("bluesky.badIdentity", "garbage")
     pds = ""
     for service in _list(doc.get("service")):
         if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds") \
                 and service.get("type") == "AtprotoPersonalDataServer":
             pds = _origin(service.get("serviceEndpoint"), settings)
     if not pds:
-        raise SignInError("This account names no server of its own.", "garbage")
+        raise SignInError("bluesky.noServer", "garbage")
     claimed = handle if handle and f"at://{handle}" in _list(doc.get("alsoKnownAs")) else ""
     return Identity(did, claimed, pds)
 
@@ -185,17 +186,17 @@ async def authorization_server(client: httpx2.AsyncClient, settings: Settings, p
         # The issuer exactly as named (compared as a string with the metadata's and the callback's iss).
         issuer = servers[0] if servers and _origin(servers[0], settings) else ""
         if not issuer or _origin(resource.get("resource"), settings) != pds:
-            raise SignInError("Your server does not say where to sign in.", "garbage")
+            raise SignInError("bluesky.noSignIn", "garbage")
         meta = await _get(client, settings, f"{issuer.rstrip('/')}/.well-known/oauth-authorization-server")
     except RemoteError as exc:
-        raise SignInError("Your Bluesky server could not be reached. Please try again.", exc.category) from None
+        raise SignInError("bluesky.serverUnreachable", exc.category) from None
     endpoints = [_url(meta.get(k), settings) for k in ("pushed_authorization_request_endpoint",
                                                        "authorization_endpoint", "token_endpoint")]
     if meta.get("issuer") != issuer or not all(endpoints) \
             or "S256" not in _list(meta.get("code_challenge_methods_supported")) \
             or "ES256" not in _list(meta.get("dpop_signing_alg_values_supported")) \
             or SCOPE not in _list(meta.get("scopes_supported")):
-        raise SignInError("Your server's sign-in is not one we can use.", "garbage")
+        raise SignInError("bluesky.unusable", "garbage")
     return Server(issuer, *endpoints)
 
 
@@ -237,7 +238,7 @@ async def begin(client: httpx2.AsyncClient, settings: Settings, typed: str) -> S
         async with asyncio.timeout(DEADLINE_SECONDS):
             return await _begin(client, settings, typed)
     except TimeoutError:
-        raise SignInError("Bluesky took too long to answer. Please try again.", "timeout") from None
+        raise SignInError("bluesky.slow", "timeout") from None
 
 
 async def _begin(client: httpx2.AsyncClient, settings: Settings, typed: str) -> Start:
@@ -251,11 +252,11 @@ async def _begin(client: httpx2.AsyncClient, settings: Settings, typed: str) -> 
     try:
         pushed, nonce = await _dpop_post(client, settings, server.par, form, key, "")
     except RemoteError as exc:
-        raise SignInError("Your Bluesky server refused the sign-in. Please try again.", exc.category) from None
+        raise SignInError("bluesky.refused", exc.category) from None
     request_uri = pushed.get("request_uri")
     if not isinstance(request_uri, str) or not request_uri.startswith("urn:ietf:params:oauth:request_uri:") \
             or len(request_uri) > 512:
-        raise SignInError("Your Bluesky server refused the sign-in. Please try again.", "garbage")
+        raise SignInError("bluesky.refused", "garbage")
     url = f"{server.authorize}?{urlencode({'client_id': client_id(settings), 'request_uri': request_uri})}"
     return Start(url, state, {"did": identity.did, "handle": identity.handle, "issuer": server.issuer,
                               "token": server.token,
@@ -274,18 +275,18 @@ async def finish(client: httpx2.AsyncClient, settings: Settings, flow: dict[str,
                  issuer: str) -> Account:
     """Trade the code for the account it signs in, and check it is the account we looked up."""
     if issuer != flow["issuer"]:
-        raise SignInError("The answer came from another server than the one asked.", "mix_up")
+        raise SignInError("bluesky.mixUp", "mix_up")
     key = ECKey.import_key(flow["key"])
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(settings),
             "client_id": client_id(settings), "code_verifier": flow["verifier"]}
     try:
         token, _ = await _dpop_post(client, settings, flow["token"], form, key, flow.get("nonce", ""))
     except RemoteError as exc:
-        raise SignInError("Your Bluesky server did not confirm the sign-in.", exc.category) from None
+        raise SignInError("bluesky.notConfirmed", exc.category) from None
     if token.get("sub") != flow["did"] or str(token.get("token_type", "")).lower() != "dpop" \
             or SCOPE not in str(token.get("scope", "")).split():
         # A server speaking for an account whose identity does not name it, or an answer out of shape.
-        raise SignInError("Your Bluesky server did not confirm the sign-in.", "wrong_account")
+        raise SignInError("bluesky.notConfirmed", "wrong_account")
     return await profile(client, settings, flow["did"], flow.get("handle", ""))
 
 

@@ -35,7 +35,7 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
 class SignInError(Exception):
-    """What the reader is told, in words; `category` for our log."""
+    """What the reader is told (the key of its words in api/locales); `category` for our log."""
 
     def __init__(self, message: str, category: str = "") -> None:
         super().__init__(message)
@@ -82,12 +82,12 @@ async def app_for(redis: Redis, client: httpx2.AsyncClient, settings: Settings, 
             "client_name": settings.mastodon_client_name, "redirect_uris": redirect_uri, "scopes": SCOPES,
             "website": settings.public_url})
     except RemoteError as exc:
-        raise SignInError("That server did not answer as a Mastodon server does.", exc.category) from None
+        raise SignInError("mastodon.notMastodon", exc.category) from None
     data = answer.data if isinstance(answer.data, dict) else {}
     client_id, secret = data.get("client_id"), data.get("client_secret")
     if not (isinstance(client_id, str) and isinstance(secret, str) and 0 < len(client_id) <= 200
             and 0 < len(secret) <= 200):
-        raise SignInError("That server did not answer as a Mastodon server does.", "garbage")
+        raise SignInError("mastodon.notMastodon", "garbage")
     await redis.hset(key, mapping={"client_id": client_id, "client_secret": secret})
     return client_id, secret
 
@@ -131,15 +131,15 @@ async def account(client: httpx2.AsyncClient, settings: Settings, server: str, c
                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
         access = token.data.get("access_token") if isinstance(token.data, dict) else None
         if not isinstance(access, str) or not access:
-            raise SignInError("Your server did not confirm the sign-in.", "garbage")
+            raise SignInError("mastodon.notConfirmed", "garbage")
         me = await request_json(client, settings, "GET", f"{server}/api/v1/accounts/verify_credentials",
                                 headers={"Authorization": f"Bearer {access}"})
     except RemoteError as exc:
-        raise SignInError("Your server did not confirm the sign-in.", exc.category) from None
+        raise SignInError("mastodon.notConfirmed", exc.category) from None
     data: dict[str, Any] = me.data if isinstance(me.data, dict) else {}
     username = data.get("username")
     if not isinstance(username, str) or not _USERNAME.match(username):
-        raise SignInError("Your server did not confirm the sign-in.", "garbage")
+        raise SignInError("mastodon.notConfirmed", "garbage")
     host = urlsplit(server).netloc
     profile = posts.web_url(data.get("url"))
     # Its own profile page only: a server may not point a reader's name at another server's page.

@@ -40,7 +40,7 @@ TIMEOUT_MS = 120_000
 
 
 class PasskeyError(Exception):
-    """A ceremony that did not verify; the message is for the reader."""
+    """A ceremony that did not verify; the message is the key of the reader's words (api/locales)."""
 
 
 def usable(settings: Settings) -> bool:
@@ -82,13 +82,13 @@ def _json(credential: object) -> dict[str, Any]:
     orjson, which caps nesting) or an object already; anything else is PasskeyError."""
     if isinstance(credential, str):
         if not 0 < len(credential) <= MAX_CREDENTIAL:
-            raise PasskeyError("The browser did not send a passkey.")
+            raise PasskeyError("passkey.notSent")
         try:
             credential = orjson.loads(credential)
         except orjson.JSONDecodeError:
-            raise PasskeyError("The browser did not send a passkey.") from None
+            raise PasskeyError("passkey.notSent") from None
     if not isinstance(credential, dict):
-        raise PasskeyError("The browser did not send a passkey.")
+        raise PasskeyError("passkey.notSent")
     return credential
 
 
@@ -100,9 +100,9 @@ def verify_registration(settings: Settings, credential: object, challenge: str) 
             credential=parsed, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp_id(settings),
             expected_origin=settings.public_origin, require_user_verification=True)
     except _BAD as exc:
-        raise PasskeyError("The passkey could not be checked. Please try again.") from exc
+        raise PasskeyError("passkey.unchecked") from exc
     if verified.credential_id != parsed.raw_id or len(verified.credential_id) > MAX_CREDENTIAL_ID:
-        raise PasskeyError("The passkey could not be checked. Please try again.")
+        raise PasskeyError("passkey.unchecked")
     now = int(time.time() * 1000)
     transports = [t.value for t in (parsed.response.transports or [])]
     return bytes_to_base64url(verified.credential_id), {
@@ -124,7 +124,7 @@ def assertion(credential: object) -> tuple[str, dict[str, Any]]:
     try:
         return bytes_to_base64url(parse_authentication_credential_json(data).raw_id), data
     except _BAD as exc:
-        raise PasskeyError("The passkey could not be checked. Please try again.") from exc
+        raise PasskeyError("passkey.unchecked") from exc
 
 
 def verify_authentication(settings: Settings, credential: dict[str, Any], challenge: str, uid: str,
@@ -135,7 +135,7 @@ def verify_authentication(settings: Settings, credential: dict[str, Any], challe
         parsed = parse_authentication_credential_json(credential)
         handle = parsed.response.user_handle
         if handle is None or not hmac.compare_digest(handle, user_handle(settings, uid)):
-            raise PasskeyError("This passkey belongs to another account.")
+            raise PasskeyError("passkey.otherAccount")
         verified = verify_authentication_response(
             credential=parsed, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp_id(settings),
             expected_origin=settings.public_origin, credential_public_key=base64url_to_bytes(record["pk"]),
@@ -144,5 +144,5 @@ def verify_authentication(settings: Settings, credential: dict[str, Any], challe
         raise
     except _BAD as exc:
         # A counter that went back is reported here too: the passkey may have been copied.
-        raise PasskeyError("The passkey could not be checked. Please try again.") from exc
+        raise PasskeyError("passkey.unchecked") from exc
     return {**record, "count": verified.new_sign_count, "used": int(time.time() * 1000)}
