@@ -131,9 +131,11 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], args: arg
     loading = [d for start, d, _ in long_tasks if start < first_abs]
     scrolling = [d for start, d, _ in long_tasks if start >= first_abs]
     where = sorted({w for start, _, w in long_tasks if start >= first_abs})
+    # When each long task of the scroll came (seconds after the first comment showed) and in which document.
+    at = [(round((start - first_abs) / 1000, 2), round(d), w) for start, d, w in sorted(long_tasks) if start >= first_abs]
     return {"first_ms": first_abs - origin, "reached_s": reached, "shown": shown, "steps": steps,
-            "long_load": loading, "long_scroll": scrolling, "long_scroll_where": where, "heap_page": heap_page, "heap_frame": heap_frame,
-            "elements": elements}
+            "long_load": loading, "long_scroll": scrolling, "long_scroll_where": where, "long_scroll_at": at,
+            "heap_page": heap_page, "heap_frame": heap_frame, "elements": elements}
 
 
 def fmt_tasks(values: list[float]) -> str:
@@ -230,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                         log(f"{system} run {i + 1}: first {r['first_ms']:.0f} ms, last reached "
                             f"{r['reached_s'] if r['reached_s'] is None else round(r['reached_s'], 1)} s, "
                             f"{r['shown']} shown, long tasks loading {fmt_tasks(r['long_load'])}, "
-                            f"scrolling {fmt_tasks(r['long_scroll'])} {r['long_scroll_where']}, heap "
+                            f"scrolling {fmt_tasks(r['long_scroll'])} {r['long_scroll_at']}, heap "
                             f"{(r['heap_page'] + r['heap_frame']) / 2**20:.1f} MiB, {r['elements']} elements")
             finally:
                 browser.close()
