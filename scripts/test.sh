@@ -56,24 +56,4 @@ if [ -f tests/browser/sites/package-lock.json ]; then
   (cd tests/browser/sites && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-if [ $# -gt 0 ]; then
-  exec .venv/bin/pytest "$@"
-fi
-# The whole suite in two processes, one a core: the cluster copies of the database tests beside all the
-# rest (a test spends most of its time waiting on servers, so the two overlap well). Each has its own
-# Valkey, servers and ports; "cluster" and "not cluster" split the tests without a gap or an overlap.
-cluster_log=$(mktemp)
-.venv/bin/pytest -q -k cluster >"$cluster_log" 2>&1 &
-cluster_pid=$!
-rest=0
-.venv/bin/pytest -k "not cluster" || rest=$?
-cluster=0
-wait "$cluster_pid" || cluster=$?
-echo
-echo "==== the cluster copies (pytest -k cluster) ===="
-cat "$cluster_log"
-rm -f "$cluster_log"
-if [ "$rest" -ne 0 ] || [ "$cluster" -ne 0 ]; then
-  echo "FAILED: pytest -k 'not cluster' exited $rest, pytest -k cluster exited $cluster" >&2
-  exit 1
-fi
+exec .venv/bin/pytest "$@"

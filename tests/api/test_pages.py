@@ -6,14 +6,13 @@ the title (it goes into mail and exports); whoever opened a page first chose its
 from __future__ import annotations
 
 import secrets
-import time
 
 import httpx
 
 from rejoinder.store import keys
 
 from ..conftest import SITE
-from ..support.api import post
+from ..support.api import in_one_window, post
 from ..support.servers import AppServer
 
 
@@ -35,6 +34,7 @@ def test_opening_pages_at_random_is_limited(redis_server, redis_client) -> None:
     server = AppServer(redis_server.url, env={"REJOINDER_RATE_IP_THREADS": "30"}).start()
     try:
         with httpx.Client(base_url=server.base, timeout=10) as c:
+            in_one_window()
             statuses = [open_page(c, f"https://blog.example/{secrets.token_hex(6)}").status_code for _ in range(35)]
             assert statuses[:30] == [200] * 30 and set(statuses[30:]) == {429}
             made = len(list(redis_client.scan_iter(match="rj:{t:*}:meta")))
@@ -67,11 +67,8 @@ def test_sign_in_starts_are_limited(redis_server, redis_client) -> None:
 
     server = AppServer(redis_server.url, env={**app_env("http://127.0.0.1:9"), "REJOINDER_RATE_IP_LOGINS": "20"}).start()
     try:
-        # Counted in one window with nothing before it: around a window's edge the sliding estimate takes
-        # only part of the earlier window's count, and earlier tests signed in from this address too.
-        into = time.time() % 60
-        if into > 55:
-            time.sleep(60.5 - into)
+        # Counted in one window with nothing before it (earlier tests signed in from this address too).
+        in_one_window()
         for key in list(redis_client.scan_iter(match=keys.rate(SITE, "login:ip", "*", "*"))):  # type: ignore[arg-type]
             redis_client.delete(key)
         statuses = [httpx.get(f"{server.base}/auth/github/start", params={"site": SITE, "h": secret_pair()[1]},

@@ -18,6 +18,7 @@ from rejoinder.auth.identity import keyed_hash
 from rejoinder.store import keys
 
 from ..conftest import SITE, new_client_id
+from ..support.api import in_one_window
 from ..support.servers import ROOT, AppServer
 
 REAL_CLIENT = "203.0.113.7"
@@ -40,6 +41,7 @@ def write(server: AppServer, tid: str, forwarded: str, text: str) -> httpx.Respo
 
 def test_spoofed_x_forwarded_for_does_not_escape_the_rate_limit(behind_proxy: AppServer) -> None:
     tid = httpx.get(f"{behind_proxy.base}/api/threads", params={"site": SITE, "page": "p-xff"}).json()["thread"]["id"]
+    in_one_window()
     statuses = [write(behind_proxy, tid, f"198.51.100.{i}, {REAL_CLIENT}", f"flood {i}").status_code
                 for i in range(31)]
     assert statuses[:30] == [201] * 30 and statuses[30] == 429
@@ -74,6 +76,7 @@ def test_compose_trusts_only_its_proxy() -> None:
 def test_an_ipv6_host_cannot_rotate_through_its_64_to_escape_the_limit(behind_proxy: AppServer) -> None:
     """One host usually holds a whole /64: each write from a fresh address of it counts as the same client."""
     tid = httpx.get(f"{behind_proxy.base}/api/threads", params={"site": SITE, "page": "p-v6"}).json()["thread"]["id"]
+    in_one_window()
     statuses = [write(behind_proxy, tid, f"2001:db8:1:2::{i + 1:x}", f"rotating {i}").status_code for i in range(31)]
     assert statuses[:30] == [201] * 30 and statuses[30] == 429
     # Another /64 is another client; an IPv4-mapped address counts as its IPv4 address.
