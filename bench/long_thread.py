@@ -4,6 +4,7 @@ client on the same thread, in the same run.
 
     .venv/bin/python bench/long_thread.py            # 10,000 comments, 2 runs each, writes its section of RESULTS.md
     .venv/bin/python bench/long_thread.py --quick    # 1,000 comments, 1 run each, no RESULTS.md
+    .venv/bin/python bench/long_thread.py --only rejoinder --runs 1 --trace 100   # why each long task after 100 s
 
 The thread: 2,500 top-level comments with 3 replies each (10,000), seeded into both servers through their
 own HTTP APIs (bench/widget_load.py's servers, pages and probe). Each run, in a fresh browser context
@@ -99,8 +100,12 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], args: arg
         t0 = time.monotonic()
         steps = 0
         reached = None
+        tracing = False
         speed = args.step * 1000 / args.interval  # px/s, kept whatever each step costs
         while time.monotonic() - t0 < args.cap:
+            if args.trace is not None and not tracing and time.monotonic() - t0 >= args.trace:
+                browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+                tracing = True
             page.evaluate(f"() => scrollTo(0, {int(speed * (time.monotonic() - t0))})")
             steps += 1
             time.sleep(args.interval / 1000)
@@ -110,12 +115,16 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], args: arg
                     "() => scrollY + innerHeight >= document.documentElement.scrollHeight - 2"):
                 reached = time.monotonic() - t0
                 break
+        if tracing:
+            explain_trace(browser.stop_tracing(), args.trace)
         host, inner = page.evaluate(seen), frame.evaluate(seen)
         origin = page.evaluate("() => performance.timeOrigin")
         long_tasks = [(start, d, "page") for start, d in page.evaluate("() => window.__long || []")]
         if frame is not page.main_frame:
             long_tasks += [(start, d, "frame") for start, d in frame.evaluate("() => window.__long || []")]
-        shown = frame.locator("li.rj-item[data-id]" if system == "rejoinder" else "#isso-root .isso-comment").count()
+        # Comments drawn (as elements) at the end: Rejoinder sleeps those far from the reader in a thread this long.
+        shown = frame.locator("li.rj-item[data-id]:not(.rj-asleep)" if system == "rejoinder"
+                              else "#isso-root .isso-comment").count()
         elements = page.evaluate("() => document.getElementsByTagName('*').length")
         heap_page = heap(context, page)
         heap_frame = 0
@@ -138,6 +147,45 @@ def one_run(browser: Any, system: str, url: str, ids: tuple[int, int], args: arg
             "heap_page": heap_page, "heap_frame": heap_frame, "elements": elements}
 
 
+TRACE_CATEGORIES = ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute",
+                    "blink.user_timing", "loading"]
+
+
+def explain_trace(raw: bytes, since: float) -> None:
+    """Print, for every renderer main-thread task over 50 ms in a Chromium trace, what it spent its time on
+    (the events inside it that took 3 ms or more, nested), and save the trace for DevTools."""
+    import json
+
+    out = HERE / ".work" / "long_thread_trace.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(raw)
+    events = json.loads(raw)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    mains = {(e["pid"], e["tid"]) for e in events
+             if e.get("ph") == "M" and e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}
+    spans = sorted((e for e in events if e.get("ph") == "X" and (e["pid"], e["tid"]) in mains and "dur" in e),
+                   key=lambda e: (e["ts"], -e["dur"]))
+    first = spans[0]["ts"] if spans else 0
+    for task in spans:
+        if task["name"] not in ("RunTask", "ThreadControllerImpl::RunTask") or task["dur"] < LONG_TASK_MS * 1000:
+            continue
+        log(f"trace: {task['dur'] / 1000:.0f} ms task at {since + (task['ts'] - first) / 1e6:.1f} s (pid {task['pid']})")
+        stack: list[int] = []
+        for e in spans:
+            if e is task or (e["pid"], e["tid"]) != (task["pid"], task["tid"]) or e["dur"] < 3000:
+                continue
+            if not task["ts"] <= e["ts"] < task["ts"] + task["dur"]:
+                continue
+            while stack and e["ts"] >= stack[-1]:
+                stack.pop()
+            data = e.get("args", {}).get("data") or e.get("args", {}).get("beginData") or {}
+            what = {k: data[k] for k in ("url", "functionName", "type", "elementCount", "dirtyObjects",
+                                         "totalObjects", "usedHeapSizeBefore", "usedHeapSizeAfter") if k in data}
+            log(f"trace:   {'  ' * len(stack)}{e['name']} {e['dur'] / 1000:.1f} ms {what or ''}")
+            stack.append(e["ts"] + e["dur"])
+    log(f"trace: saved {out.relative_to(HERE.parent)} (open it in DevTools' Performance panel)")
+
+
 def fmt_tasks(values: list[float]) -> str:
     if not values:
         return "0"
@@ -155,7 +203,7 @@ def section(res: dict[str, list[dict[str, Any]]], args: argparse.Namespace, tota
              f"{args.step:,} px every {args.interval} ms ({args.step * 1000 // args.interval:,} px/s, a reader skimming fast) until the thread's last comment "
              f"is in the page and the page is scrolled to its end. A long-task observer in every frame records main-thread tasks over {LONG_TASK_MS} ms "
              f"(frames the reader sees stutter).", "",
-             "| run | first comment visible | scrolled to the end after | comments in the page | tasks > 50 ms while loading | "
+             "| run | first comment visible | scrolled to the end after | comments drawn at the end | tasks > 50 ms while loading | "
              "while scrolling | JS heap (page + comments frame) | elements |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for system, runs in res.items():
@@ -188,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=wl.SYSTEMS, help="one system only (no RESULTS.md)")
     ap.add_argument("--quick", action="store_true", help="1,000 comments, 1 run each, no RESULTS.md")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--trace", type=float, metavar="S",
+                    help="record a Chromium trace from S seconds into the scroll and explain each long task (no RESULTS.md)")
     args = ap.parse_args(argv)
     if args.quick:
         args.roots, args.runs = 250, 1
@@ -245,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         db.stop()
     text = section(res, args, total)
     print(text)
-    if not (args.quick or args.only or args.no_write):
+    if not (args.quick or args.only or args.no_write or args.trace is not None):
         write_section("long_thread", text)
         log(f"wrote {RESULTS.relative_to(HERE.parent)}")
     return 0
