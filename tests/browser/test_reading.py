@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..conftest import SITE
+from ..support.api import post
 from ..support.servers import AppServer
 from .conftest import ReaderFactory
 from .seed import TITLE, comment, demo_thread, someone
@@ -290,3 +291,76 @@ def test_the_readers_sort_order_is_kept_across_reloads(reader: ReaderFactory, ap
     expect(r.frame.locator("ol.rj-list:not(.rj-kids) > li").first).to_contain_text("The second")
     assert tops(r) == ["second", "first", "third", "fourth"]
     assert first["id"] < liked["id"]
+
+
+def test_a_very_long_thread_keeps_only_what_is_near_the_reader_drawn(reader: ReaderFactory, api: httpx.Client) -> None:
+    """Past 1,000 comments, far-off ones sleep (their elements go) and wake, as they were, when the
+    reader comes back; what happens to them meanwhile (a like, a reply) is not lost, and nothing the
+    reader looks at moves."""
+    tid = demo_thread(api)["id"]
+    first = comment(api, tid, "Very long thread comment 0000")
+    gone, edited = (post(api, tid, f"Very long thread comment {i:04d}", name="Grace") for i in (1, 2))
+    for i in range(3, 1050):
+        end = comment(api, tid, f"Very long thread comment {i:04d}")
+    r = reader(height=900).open_demo()
+    f = r.frame
+    r.frame.locator(f"#rj-c{first['id']} .rj-like").click()  # this reader likes the first one
+    expect(f.locator(f"#rj-c{first['id']} .rj-like")).to_have_attribute("aria-pressed", "true")
+    # Down until the last page is in (by id: a text search would make the browser lay out every
+    # comment it skips; and a page loaded ahead may sleep at once, several screens below the reader).
+    for _ in range(400):
+        if f.locator(f"li[data-id='{end['id']}']").count():
+            break
+        r.page.mouse.wheel(0, 4000)
+        r.page.wait_for_timeout(30)
+    r.page.evaluate("() => scrollTo(0, document.documentElement.scrollHeight)")
+    last = f.locator(f"#rj-c{end['id']}")
+    expect(last).to_contain_text("Very long thread comment 1049")
+    # The comment whose Like button still has the keyboard focus stays drawn, far up as it is...
+    expect(f.locator(f"li.rj-asleep[data-id='{first['id']}']")).to_have_count(0)
+    assert f.locator(f"#rj-c{first['id']} .rj-like").evaluate("b => b === document.activeElement")
+    # ...until the focus moves on (to the last comment, here).
+    last.locator(":scope > article").focus()
+    r.page.mouse.wheel(0, -10)
+    # Far up, the first comment is asleep: an empty item of the height it had, no comment inside.
+    asleep = f.locator(f"#rj-c{first['id']}")
+    expect(f.locator(f"li.rj-asleep[data-id='{first['id']}']")).to_have_count(1)
+    expect(asleep).to_have_count(0)
+    drawn = f.locator("li.rj-item[data-id]:not(.rj-asleep)").count()
+    assert 0 < drawn < 400, drawn
+    assert f.locator("li.rj-asleep").count() >= 1050 - drawn
+    # Nothing the reader sees moves while what is far off goes to sleep.
+    last.scroll_into_view_if_needed()
+    expect(last).to_be_in_viewport()
+    at = last.bounding_box()
+    r.page.wait_for_timeout(600)
+    assert last.bounding_box() == at
+
+    # Meanwhile, far up, someone else likes the sleeping comment and replies to it, and the
+    # authors of the next two delete one and edit the other.
+    with someone(api) as other:
+        assert other.put(f"/api/threads/{tid}/comments/{first['id']}/like").status_code == 200
+        reply = comment(other, tid, "A reply to the first, far up", name="Ada", parent=first["id"])
+    def url(c: dict) -> str:
+        return f"/api/threads/{tid}/comments/{c['comment']['id']}"
+
+    assert api.delete(url(gone), headers={"X-Rejoinder-Edit-Token": gone["edit_token"]}).status_code == 200
+    assert api.patch(url(edited), json={"text": "Edited far up"},
+                     headers={"X-Rejoinder-Edit-Token": edited["edit_token"]}).status_code == 200
+    expect(f.locator(f"li.rj-asleep[data-id='{edited['comment']['id']}']")).to_have_count(1)
+    bar = f.locator("button.rj-newbar", has_text="1 new comment")
+    bar.wait_for()
+    # The bar takes the reader there: the first comment wakes, with their like, the other's, and the reply.
+    bar.click()
+    woken = f.locator(f"#rj-c{first['id']}")
+    expect(woken.locator(":scope > article .rj-like")).to_have_attribute("aria-pressed", "true")
+    expect(woken.locator(":scope > article .rj-likes")).to_contain_text("2")
+    expect(f.locator(f"#rj-c{reply['id']}")).to_be_visible()
+    expect(f.locator(f"#rj-c{reply['id']}")).to_be_in_viewport()
+    expect(f.locator(f"#rj-c{edited['comment']['id']} .rj-body")).to_have_text("Edited far up")
+    expect(f.locator(f"li[data-id='{gone['comment']['id']}']")).to_have_count(0)
+    # Every comment once, in order, whether drawn or asleep.
+    ids = f.locator("ol.rj-list").first.evaluate(
+        "ol => Array.from(ol.children, li => Number(li.dataset.id))")
+    assert len(ids) == 1049 and ids == sorted(ids), len(ids)
+    assert f.locator(f"#rj-c{reply['id']}").count() == 1

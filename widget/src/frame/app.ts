@@ -38,6 +38,9 @@ const SLICE = 150;
 // Pages fetched while the reader scrolls: smaller slices, so no frame waits on one.
 const MORE_SLICE = 40;
 const TIME_SLICE = 500;
+// How often, at most, a long thread looks at what to sleep and wake as the reader scrolls (a fast
+// reader covers about a screen in that time; comments wake three screens ahead).
+const SETTLE_MS = 150;
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 // After the comments are painted, for work that can wait (no requestIdleCallback in Safari).
@@ -273,6 +276,17 @@ export async function startApp(params: Params, i18n: I18n, api: Api, host: Host,
     if (at - view.bottom < 2 * Math.max(400, view.bottom - view.top)) void loadMore(false);
   };
   host.onViewChange(nearTheEnd);
+  // A very long thread sleeps what is far from the reader (views/list.ts): looked at as they scroll.
+  let settling = 0;
+  const settle = (): void => {
+    if (settling) return;
+    settling = window.setTimeout(() => {
+      settling = 0;
+      const view = host.visible();
+      if (view) ctx.list.settle(view);
+    }, SETTLE_MS);
+  };
+  host.onViewChange(settle);
 
   const moreReplies = async (root: number, button: HTMLElement): Promise<void> => {
     const cursor = button.dataset.cursor;

@@ -104,8 +104,9 @@ export class Compose {
 
   /** Comment `id` is about to leave the page: take the form home first if it sits under it. */
   leaving(id: number): void {
+    if (this.parent === null) return;
     const li = this.ctx.list.item(id);
-    if (this.parent !== null && li && li.contains(this.form.el)) this.replyTo(null, false);
+    if (li && li.contains(this.form.el)) this.replyTo(null, false);
   }
 
   /** Run now, or after our own post is answered if one is in flight. */
