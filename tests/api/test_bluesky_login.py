@@ -123,7 +123,8 @@ def test_a_server_cannot_sign_in_an_account_it_was_not_asked_for(app_server, api
     pds.post("/_admin/mode", json={"mode": "wrong_sub"}).raise_for_status()
     flow, _ = start(app_server, "ann.test")
     page = login.callback(flow, approve(flow))
-    assert page.status_code == 400 and login.code_of(page) is None and "did not confirm" in page.text
+    assert page.status_code == 400 and login.code_of(page) is None
+    assert "did not confirm" in page.text and "Please try again." in page.text  # in words, and what to do
     r = other_reader.post("/api/auth/handover", json={"secret": flow.secret})
     assert r.status_code == 404
 

@@ -75,7 +75,7 @@ async def callback(request: Request) -> Response:
             account = await bluesky.finish(client, st.settings, flow, code, q.get("iss", ""))
     except bluesky.SignInError as exc:
         log.info("bluesky sign-in of %s failed: %s", flow.get("did"), exc.category)
-        return popup.ended("failed.title", str(exc), status=400)
+        return popup.ended("failed.title", "failed.tryAgain", error=popup.t(str(exc)), status=400)
     uid = user_id(bluesky.PROVIDER, account.did)
     profile = f"{st.settings.bluesky_web.rstrip('/')}/profile/{account.handle or account.did}"
     user = {"id": uid, "provider": bluesky.PROVIDER,
