@@ -364,3 +364,12 @@ def test_a_very_long_thread_keeps_only_what_is_near_the_reader_drawn(reader: Rea
         "ol => Array.from(ol.children, li => Number(li.dataset.id))")
     assert len(ids) == 1049 and ids == sorted(ids), len(ids)
     assert f.locator(f"#rj-c{reply['id']}").count() == 1
+    # A comment that arrives at the far end while the reader is up here stays drawn (highlighted, for
+    # the "new comments" button to lead to) however far below it is.
+    with someone(api) as other:
+        late = comment(other, tid, "A late comment at the far end", name="Ada")
+    f.locator("button.rj-newbar", has_text="1 new comment").wait_for()
+    for _ in range(3):
+        r.page.mouse.wheel(0, 40)
+        r.page.wait_for_timeout(250)
+    expect(f.locator(f"#rj-c{late['id']}.rj-new")).to_have_count(1)

@@ -64,7 +64,7 @@ export class Arrivals {
     const view = this.ctx.host.visible();
     if (!view || !this.unseen.size) return;
     for (const id of this.unseen) {
-      const li = this.ctx.list.item(id);
+      const li = this.ctx.list.whereIs(id);
       const top = li ? li.getBoundingClientRect().top + scrollY : -1;
       if (!li || (top >= view.top && top < view.bottom)) this.unseen.delete(id);
     }

@@ -104,8 +104,8 @@ export class Compose {
 
   /** Comment `id` is about to leave the page: take the form home first if it sits under it. */
   leaving(id: number): void {
-    if (this.parent === null) return;
-    const li = this.ctx.list.item(id);
+    // (A sleeping comment never holds the form: no need to wake it to look.)
+    const li = this.parent === null ? null : this.ctx.list.whereIs(id);
     if (li && li.contains(this.form.el)) this.replyTo(null, false);
   }
 

@@ -33,6 +33,7 @@ interface Sleeper {
   li: HTMLLIElement;
   comments: Comment[];
   more: { left: number; cursor: string } | null;
+  height: number;
 }
 
 /** Past this many comments in the page, far-off ones sleep. */
@@ -42,7 +43,7 @@ export const WINDOW_FROM = 1000;
 const NEAR = 3;
 const FAR = 6;
 // What a comment being used holds (a form, an open box, a pending answer, a new arrival): it stays awake.
-const IN_USE = ".rj-slot:not(:empty), .rj-editor, .rj-reportbox, .rj-picker, .rj-sending, .rj-new, [data-armed]";
+const IN_USE = ".rj-slot:not(:empty), .rj-editor, .rj-reportbox, .rj-picker, .rj-sending, .rj-new, [data-confirm='1']";
 
 export type Upsert = "added" | "updated" | "unchanged" | "skipped";
 
@@ -97,6 +98,13 @@ export class CommentList {
     const all = Array.from(this.entries.values(), (e) => e.c);
     for (const s of this.sleepers.values()) all.push(...s.comments);
     return all;
+  }
+
+  /** The comment's element if it is drawn, else the empty item of the sleeping comment it is under
+   * (for where it is: nothing wakes). */
+  whereIs(id: number): HTMLLIElement | null {
+    const root = this.asleep.get(id);
+    return this.entries.get(id)?.li ?? (root === undefined ? null : this.sleepers.get(root)?.li ?? null);
   }
 
   /** How many comments the page has, asleep or not. */
@@ -326,7 +334,7 @@ export class CommentList {
         const li = this.entries.get(id)!.li;
         const r = li.getBoundingClientRect();
         if ((r.bottom + y < far.top || r.top + y > far.bottom) && !li.contains(document.activeElement) &&
-            !li.querySelector(IN_USE)) sleeping.push([id, r.height]);
+            !li.matches(IN_USE) && !li.querySelector(IN_USE)) sleeping.push([id, r.height]);
       }
     }
     waking.forEach((id) => this.wake(id));
@@ -343,7 +351,7 @@ export class CommentList {
       this.entries.delete(c.id);
       this.asleep.set(c.id, root);
     }
-    this.sleepers.set(root, { li, comments, more: e.moreOf });
+    this.sleepers.set(root, { li, comments, more: e.moreOf, height });
     this.awake.delete(root);
     e.li.replaceWith(li);
   }
@@ -351,14 +359,19 @@ export class CommentList {
   private wake(root: number): void {
     const s = this.sleepers.get(root);
     if (!s) return;
-    this.sleepers.delete(root);
-    s.comments.forEach((c) => this.asleep.delete(c.id));
+    // Drawn before they leave the sleeping maps: "in reply to" looks up names among them.
     const [first, ...replies] = s.comments;
-    s.li.replaceWith(this.draw(first));
+    const li = this.draw(first);
+    // Drawn off screen, the browser skips it at its estimated size until it is near: the height it
+    // had keeps what is below from moving meanwhile.
+    li.style.containIntrinsicSize = `auto ${s.height}px`;
+    s.li.replaceWith(li);
     for (const c of replies) {
       const into = this.container(c.parent);
       if (into) into.insertBefore(this.draw(c), this.nextSibling(into, c));
     }
+    this.sleepers.delete(root);
+    s.comments.forEach((c) => this.asleep.delete(c.id));
     if (s.more) this.setMoreReplies(root, s.more.left, s.more.cursor);
   }
 
