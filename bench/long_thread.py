@@ -215,11 +215,13 @@ def section(res: dict[str, list[dict[str, Any]]], args: argparse.Namespace, tota
     lines.append("")
     if res.get("rejoinder"):
         first = statistics.median(r["first_ms"] for r in res["rejoinder"])
+        # Every task the observer reports is over 50 ms (one it rounds to "50 ms" too): met only with none.
+        long = sum(len(r["long_scroll"]) for r in res["rejoinder"])
         worst = max((max(r["long_scroll"]) if r["long_scroll"] else 0) for r in res["rejoinder"])
         lines.append(f"Targets (Rejoinder): first comments visible < {FIRST_MS_TARGET} ms after page load: "
-                     f"{first:,.0f} ms median, **{'met' if first < FIRST_MS_TARGET else 'missed'}**; no task over "
-                     f"{LONG_TASK_MS} ms while scrolling through the whole thread: longest {worst:,.0f} ms, "
-                     f"**{'met' if worst <= LONG_TASK_MS else 'missed'}**.")
+                     f"{first:,.1f} ms median, **{'met' if first < FIRST_MS_TARGET else 'missed'}**; no task over "
+                     f"{LONG_TASK_MS} ms while scrolling through the whole thread: {long} in {len(res['rejoinder'])} "
+                     f"runs{f', longest {worst:,.1f} ms' if long else ''}, **{'met' if not long else 'missed'}**.")
         lines.append("")
     lines.append("Rerun: `.venv/bin/python bench/long_thread.py` (`--quick`: 1,000 comments, no RESULTS.md).")
     lines += [MARK_END, ""]
