@@ -204,3 +204,38 @@ def test_the_popup_speaks_the_readers_language(app_server) -> None:
         english = popup.get("/auth/mastodon/start", params={"site": SITE, "h": secret_pair()[1]},
                             headers={**FROM_FRAME, "Accept-Language": "xx-YY"})
         assert '<html lang="en" dir="ltr">' in english.text and POPUP_ENGLISH["mastodon.title"] in english.text
+
+
+def test_the_popup_speaks_the_language_of_the_comments_that_opened_it(app_server) -> None:
+    """The widget opens the window with its language (a German blog read in a Japanese browser): that language
+    on the first page, and on the later pages of the same sign-in, which come back without it. A language
+    that is not one of ours, in the address or the cookie, counts for nothing."""
+    from rejoinder.api import popup
+
+    from .support.login import FROM_FRAME, secret_pair
+
+    german = json.loads((POPUP_LOCALES / "de.json").read_text())
+    japanese = json.loads((POPUP_LOCALES / "ja.json").read_text())
+    browser = {**FROM_FRAME, "Accept-Language": "ja-JP,ja;q=0.9"}
+    with httpx.Client(base_url=app_server.base, timeout=10) as window:
+        first = window.get("/auth/mastodon/start", params={"site": SITE, "h": secret_pair()[1], "lang": "de"},
+                          headers=browser)
+        assert first.status_code == 200 and '<html lang="de" dir="ltr">' in first.text
+        assert german["mastodon.title"] in first.text
+        cookie = first.headers["set-cookie"]
+        assert cookie.startswith("rj_lang=de;") and "Path=/auth" in cookie and "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie and "Max-Age=3600" in cookie
+        # Back from the reader's server, no language in the address: still German (here, a refusal).
+        later = window.get("/auth/mastodon/callback", params={"state": "not-ours", "code": "x"}, headers=browser)
+        assert later.status_code == 400 and '<html lang="de" dir="ltr">' in later.text
+        assert html_escape(german[popup.EXPIRED[1]]) in later.text
+        # Not ours: the browser's language.
+        window.cookies.clear()
+        bogus = window.get("/auth/mastodon/start", params={"site": SITE, "h": secret_pair()[1], "lang": "<x>"},
+                          headers=browser)
+        assert '<html lang="ja" dir="ltr">' in bogus.text and japanese["mastodon.title"] in bogus.text
+        window.cookies.clear()
+        forged = window.get("/auth/mastodon/callback", params={"state": "not-ours", "code": "x"},
+                           headers={**browser, "Cookie": 'rj_lang="><script>alert(1)</script>'})
+        assert '<html lang="ja" dir="ltr">' in forged.text and "<script>alert" not in forged.text
+

@@ -79,6 +79,39 @@ def test_a_region_falls_back_to_its_language(reader: ReaderFactory, app_server: 
     assert r.frame.locator("html").get_attribute("lang") == "pt"
 
 
+def popup_words(lang: str) -> dict:
+    return json.loads((ROOT / "server" / "rejoinder" / "api" / "locales" / f"{lang}.json").read_text())
+
+
+def test_the_sign_in_window_speaks_the_comments_language(reader: ReaderFactory, app_server: AppServer,
+                                                         atproto_pds) -> None:
+    """A German blog read in an English browser: the sign-in window is in German from its first page to its last,
+    the one the reader's server sends them back to (which carries no language of ours)."""
+    de = popup_words("de")
+    httpx.post(f"{atproto_pds.base}/_admin/reset").raise_for_status()
+    # The account's server names another account than the one who consented: the last page says so.
+    httpx.post(f"{atproto_pds.base}/_admin/mode", json={"mode": "wrong_sub"}).raise_for_status()
+    try:
+        r = reader()
+        r.expect_refusal(404)  # the frame asks for its handover while the popup runs
+        r.open_html(page(app_server, "de", "german-post", "Langsam reparieren"))
+        assert r.page.evaluate("navigator.language").startswith("en")
+        with r.page.expect_popup() as opened:
+            r.frame.get_by_role("button", name=words("de")["loginWith"].replace("{provider}", "Bluesky")).click()
+        popup = opened.value
+        expect(popup.locator("html")).to_have_attribute("lang", "de")
+        expect(popup.get_by_role("heading", name=de["bluesky.title"])).to_be_visible()
+        popup.get_by_label(de["bluesky.label"]).fill("@ann.test")
+        popup.get_by_role("button", name=de["continue"]).click()
+        popup.locator("#accept").click()  # at the reader's own server, which sends them back to us
+        expect(popup.locator("#login-result h1")).to_have_text(de["failed.title"])
+        expect(popup.locator("#login-result p").first).to_have_text(
+            de["failed.tryAgain"].replace("{error}", de["bluesky.notConfirmed"]))
+        expect(popup.locator("html")).to_have_attribute("lang", "de")
+    finally:
+        httpx.post(f"{atproto_pds.base}/_admin/reset").raise_for_status()
+
+
 def admin_words(lang: str) -> dict:
     return json.loads((ROOT / "static" / "admin" / "locales" / f"{lang}.json").read_text())
 

@@ -24,10 +24,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, Response
 
 from ..auth import identity
@@ -89,16 +89,43 @@ def t_html(key: str, **markup: str) -> str:
     return _fill(html.escape(_words(key)), markup)
 
 
+# The language of one sign-in, kept for the pages of the window that come after its first (a provider's
+# callback carries no language of ours). Only one of our language tags is ever written or read back.
+LANGUAGE_COOKIE = "rj_lang"
+LANGUAGE_COOKIE_SECONDS = 3600
+
+
 class Language:
-    """ASGI middleware of the popup's routes: the reader's language (Accept-Language) for t()."""
+    """ASGI middleware of the popup's routes: the reader's language for t(). The comments' language where the
+    widget opened the window (`?lang=`, which it remembers in a cookie for the rest of the sign-in), else the
+    browser's (Accept-Language), else English."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            LANGUAGE.set(pick_language("", Headers(scope=scope).get("accept-language", "")))
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        accept = headers.get("accept-language", "")
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[0][:35]
+        if not asked:
+            LANGUAGE.set(pick_language(cookie_parser(headers.get("cookie", "")).get(LANGUAGE_COOKIE, ""), accept))
+            await self.app(scope, receive, send)
+            return
+        lang = pick_language(asked, accept)
+        LANGUAGE.set(lang)
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        cookie = (f"{LANGUAGE_COOKIE}={lang}; Path=/auth; Max-Age={LANGUAGE_COOKIE_SECONDS}; HttpOnly; "
+                  f"SameSite=Lax{secure}")
+
+        async def remember(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, remember)
 
 
 def headers(csp: str = POPUP_CSP) -> dict[str, str]:

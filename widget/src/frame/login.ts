@@ -48,7 +48,8 @@ export class Login {
 
   start(provider: string): void {
     if (!this.hash) return;
-    const q = new URLSearchParams({ site: this.site, h: this.hash });
+    // The window speaks the comments' language (the page's, else the browser's), as the frame does.
+    const q = new URLSearchParams({ site: this.site, h: this.hash, lang: document.documentElement.lang });
     this.popup = window.open(`/auth/${encodeURIComponent(provider)}/start?${q.toString()}`, "rejoinder-login",
       "popup,width=520,height=680");
     if (!this.popup) {
@@ -106,7 +107,8 @@ let passkeyListener: ((event: MessageEvent) => void) | null = null;
  * postMessage, never in its URL. `done`: "added", or a message (null: the popup was blocked). */
 export function addPasskey(api: Api, site: string, done: (outcome: string | null) => void): void {
   // A window name of its own each time: a page cannot have opened a window by that name first.
-  const popup = window.open("/auth/passkey/add", `rejoinder-passkey-${b64url(crypto.getRandomValues(new Uint8Array(9)))}`,
+  const popup = window.open(`/auth/passkey/add?lang=${encodeURIComponent(document.documentElement.lang)}`,
+    `rejoinder-passkey-${b64url(crypto.getRandomValues(new Uint8Array(9)))}`,
     "popup,width=520,height=680");
   if (passkeyListener) removeEventListener("message", passkeyListener);
   if (!popup) return done(null);
